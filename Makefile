@@ -1,0 +1,39 @@
+# Two commands set everything up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+
+.PHONY: run test install index bench lint typecheck clean eval
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP)
+
+index: install
+	$(BIN)/lingling kb validate
+	$(BIN)/lingling index build
+
+run: index
+	$(BIN)/lingling serve --host 127.0.0.1 --port 5005
+
+test: install
+	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check assistant knowledge nlu actions tests
+	$(BIN)/mypy
+
+eval: index
+	$(BIN)/lingling eval tests/data/heldout_queries.jsonl
+	$(BIN)/lingling eval ../shared/contract/dev_queries.jsonl
+
+bench: index
+	$(BIN)/python -m benchmarks.run
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

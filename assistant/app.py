@@ -1,0 +1,65 @@
+"""The app factory: `create_app(settings)` wires routes; the engine loads at start-up, not at import."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from assistant.container import Engine
+from assistant.errors import install_error_handlers
+from assistant.settings import Settings
+
+log = logging.getLogger(__name__)
+
+EngineFactory = Callable[[Settings], Engine]
+
+
+def default_engine(settings: Settings) -> Engine:
+    """Load the knowledge base and the NLU pipeline from disk (building what is missing)."""
+    from assistant.engine import build_pipeline, load_kb
+
+    kb = load_kb(settings)
+    return Engine(settings=settings, kb=kb, nlu=build_pipeline(settings, kb))
+
+
+def create_app(settings: Settings | None = None, engine_factory: EngineFactory | None = None) -> FastAPI:
+    """A new app for `settings`; `engine_factory` lets tests inject a fast engine."""
+    settings = settings or Settings()
+    factory = engine_factory or default_engine
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = factory(settings)
+        app.state.engine = engine
+        for hook in app.state.startup_hooks:
+            hook(app, engine)
+        if settings.announce:
+            print(f"灵灵 ready: http://{settings.host}:{settings.port}", file=sys.stderr, flush=True)
+        yield
+        for hook in app.state.shutdown_hooks:
+            hook(app, engine)
+
+    app = FastAPI(title="灵灵 Lingling", version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.startup_hooks = []
+    app.state.shutdown_hooks = []
+    install_error_handlers(app)
+    from assistant.routes import health, nlu
+
+    app.include_router(health.router)
+    app.include_router(nlu.router)
+    _extend(app, settings)
+    return app
+
+
+def _extend(app: FastAPI, settings: Settings) -> None:
+    """Routes of later parts (dialogue, action server, pages) register here."""
+    try:
+        from assistant.routes.more import register
+    except ImportError:
+        return
+    register(app, settings)

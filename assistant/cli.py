@@ -1,0 +1,168 @@
+"""The `lingling` command: serve, parse, eval, kb validate/stats/export, index build, ..."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from assistant.settings import Settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {}
+    if getattr(args, "data_dir", None):
+        overrides["data_dir"] = Path(args.data_dir)
+    if getattr(args, "knowledge_dir", None):
+        overrides["knowledge_dir"] = Path(args.knowledge_dir)
+    return Settings(**overrides)  # type: ignore[arg-type]
+
+
+def cmd_kb_validate(args: argparse.Namespace) -> int:
+    from knowledge.errors import KnowledgeValidationError
+    from knowledge.loader import load_knowledge
+
+    try:
+        kb = load_knowledge(Path(args.dir) if args.dir else _settings(args).knowledge_dir)
+    except KnowledgeValidationError as exc:
+        for p in exc.problems:
+            print(str(p), file=sys.stderr)
+        print(f"{len(exc.problems)} problem(s) found", file=sys.stderr)
+        return 1
+    print(f"ok: {len(kb.items)} services, {len(kb.faqs)} faqs" + (f", skipped {list(kb.skipped)}" if kb.skipped else ""))
+    return 0
+
+
+def cmd_kb_stats(args: argparse.Namespace) -> int:
+    from knowledge.loader import load_knowledge
+    from knowledge.stats import kb_stats
+
+    stats = kb_stats(load_knowledge(_settings(args).knowledge_dir))
+    print("\n".join(stats.lines()))
+    return 0
+
+
+def cmd_kb_export(args: argparse.Namespace) -> int:
+    from knowledge.loader import load_knowledge
+    from knowledge.stats import export_yaml
+
+    text = export_yaml(load_knowledge(_settings(args).knowledge_dir))
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_index_build(args: argparse.Namespace) -> int:
+    from assistant.engine import build_pipeline
+
+    t = time.perf_counter()
+    pipe = build_pipeline(_settings(args), force=args.force, show_progress=True)
+    print(f"index ready: {len(pipe.retriever.index)} vectors, {len(pipe.kb.faqs)} faqs, "
+          f"encoder {pipe.encoder.name}, {time.perf_counter() - t:.1f}s", file=sys.stderr)
+    return 0
+
+
+def cmd_parse(args: argparse.Namespace) -> int:
+    from assistant.engine import build_pipeline
+
+    pipe = build_pipeline(_settings(args))
+    if args.jsonl:
+        for line in sys.stdin:
+            line = line.rstrip("\n")
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+                text = obj["text"] if isinstance(obj, dict) else str(obj)
+            except (ValueError, KeyError, TypeError):
+                text = line
+            print(json.dumps(pipe.parse(text).to_wire(), ensure_ascii=False), flush=True)
+        return 0
+    if args.text is None:
+        print("lingling parse: give a text, or --jsonl with lines on standard input", file=sys.stderr)
+        return 2
+    print(json.dumps(pipe.parse(args.text).to_wire(), ensure_ascii=False))
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from assistant.engine import build_pipeline
+    from nlu.evaluate import evaluate, read_cases
+
+    pipe = build_pipeline(_settings(args))
+    cases = read_cases(Path(args.file).read_text(encoding="utf-8").splitlines())
+    rep = evaluate(cases, pipe.parse)
+    print(json.dumps({"file": args.file, **rep.as_dict()}, ensure_ascii=False, indent=1))
+    if args.errors:
+        for e in rep.errors:
+            print(json.dumps(e, ensure_ascii=False), file=sys.stderr)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from assistant.server import serve
+
+    return serve(_settings(args), host=args.host, port=args.port, workers=args.workers)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="lingling", description="灵灵 — 政务服务数字导办")
+    p.add_argument("--data-dir", help="state folder (default: LINGLING_DATA_DIR or ./var)")
+    p.add_argument("--knowledge-dir", help="YAML knowledge folder (default: the demo base)")
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    s = sub.add_parser("serve", help="serve the web app, APIs and action server")
+    s.add_argument("--host", default=None)
+    s.add_argument("--port", type=int, default=None)
+    s.add_argument("--workers", type=int, default=1)
+    s.set_defaults(func=cmd_serve)
+
+    s = sub.add_parser("parse", help="parse a message as POST /model/parse does")
+    s.add_argument("text", nargs="?")
+    s.add_argument("--jsonl", action="store_true", help="read JSON lines or plain lines from standard input")
+    s.set_defaults(func=cmd_parse)
+
+    s = sub.add_parser("eval", help="evaluate on a JSONL file of labelled messages")
+    s.add_argument("file")
+    s.add_argument("--errors", action="store_true", help="print every miss to standard error")
+    s.set_defaults(func=cmd_eval)
+
+    kb = sub.add_parser("kb", help="knowledge base tools").add_subparsers(dest="kb_cmd", required=True)
+    s = kb.add_parser("validate", help="validate every YAML file; print all problems")
+    s.add_argument("--dir", help="folder to validate (default: the configured one)")
+    s.set_defaults(func=cmd_kb_validate)
+    kb.add_parser("stats", help="services, FAQs, variants, example content").set_defaults(func=cmd_kb_stats)
+    s = kb.add_parser("export", help="the whole base as YAML")
+    s.add_argument("-o", "--output")
+    s.set_defaults(func=cmd_kb_export)
+
+    idx = sub.add_parser("index", help="vector index tools").add_subparsers(dest="index_cmd", required=True)
+    s = idx.add_parser("build", help="build (or refresh) the index and the intent model")
+    s.add_argument("--force", action="store_true", help="re-encode everything")
+    s.set_defaults(func=cmd_index_build)
+
+    _extend(sub)
+    return p
+
+
+def _extend(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Subcommands of later packages (actions, reminders, admin) register here."""
+    try:
+        from assistant.cli_more import register
+    except ImportError:
+        return
+    register(sub)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

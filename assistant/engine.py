@@ -1,0 +1,58 @@
+"""Builds the engine objects the web faces and the CLI share, from one Settings object."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+
+from assistant.settings import Settings
+from knowledge.loader import KnowledgeBase, load_knowledge
+from nlu.embeddings import EncoderSpec
+from nlu.pipeline import NluConfig, NluPipeline, load_pipeline
+from nlu.training_data import DEFAULT_NLU
+
+
+def encoder_spec(settings: Settings, workers: int = 1) -> EncoderSpec:
+    """Encoder threads: the configured count, else the cores shared among worker processes."""
+    threads = settings.encoder_threads or max(1, (os.cpu_count() or 1) // max(1, workers))
+    path = str(settings.encoder_model_path) if settings.encoder_model_path else None
+    return EncoderSpec(settings.encoder, path, threads)
+
+
+def nlu_config(settings: Settings, workers: int = 1) -> NluConfig:
+    """Pipeline configuration from the settings."""
+    return NluConfig(
+        data_dir=settings.data_dir,
+        encoder=encoder_spec(settings, workers),
+        nlu_paths=(settings.nlu_data or DEFAULT_NLU,),
+        cache_size=settings.query_cache_size,
+        build_workers=max(1, min(2, os.cpu_count() or 1)),
+    )
+
+
+def load_kb(settings: Settings) -> KnowledgeBase:
+    """The knowledge base the settings point at."""
+    return load_knowledge(settings.knowledge_dir)
+
+
+def progress_bar(total: int, label: str) -> Callable[[int], None]:
+    """A tqdm progress bar on stderr, advanced by the returned callback."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc=label, unit="text", file=sys.stderr, leave=False)
+    return bar.update
+
+
+def build_pipeline(settings: Settings, kb: KnowledgeBase | None = None, force: bool = False,
+                   show_progress: bool = False, workers: int = 1) -> NluPipeline:
+    """Load (or build) the NLU pipeline for the settings."""
+    kb = kb or load_kb(settings)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    progress = None
+    if show_progress:
+        from nlu.retrieval import faq_texts
+
+        total = sum(len(faq_texts(i, f)) for i, f in kb.faqs)
+        progress = progress_bar(total, "encoding knowledge")
+    return load_pipeline(kb, nlu_config(settings, workers), progress=progress, force_rebuild=force)

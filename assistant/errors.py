@@ -1,0 +1,80 @@
+"""The web faces' error hierarchy, and the one place where errors become HTTP answers."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from knowledge.errors import KnowledgeError, NotFound
+from nlu.errors import NluError
+
+log = logging.getLogger(__name__)
+
+
+class AppError(Exception):
+    """Base of errors the web app turns into answers; `message` is shown to users (Chinese)."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, detail: str = ""):
+        super().__init__(detail or message)
+        self.message = message  # for users, Simplified Chinese
+        self.detail = detail  # for staff and developers
+
+
+class BadInput(AppError):
+    """The request is well-formed JSON but its content is unusable."""
+
+    status = 422
+    code = "bad_input"
+
+
+class TooLarge(AppError):
+    """The message or body exceeds the size limit."""
+
+    status = 413
+    code = "too_large"
+
+
+class Unavailable(AppError):
+    """A dependency (database, index) is down; try again shortly."""
+
+    status = 503
+    code = "unavailable"
+
+
+def _body(code: str, message: str, detail: str = "") -> dict[str, str]:
+    out = {"error": code, "message": message}
+    if detail:
+        out["detail"] = detail
+    return out
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map every error family to its HTTP answer."""
+
+    @app.exception_handler(AppError)
+    async def _app_error(_: Request, exc: AppError) -> JSONResponse:
+        return JSONResponse(_body(exc.code, exc.message, exc.detail), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        detail = "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
+        return JSONResponse(_body("bad_request", "请求格式不正确，请检查后重试。", detail), status_code=422)
+
+    @app.exception_handler(NotFound)
+    async def _not_found(_: Request, exc: NotFound) -> JSONResponse:
+        return JSONResponse(_body("not_found", "没有找到您要的内容。", str(exc)), status_code=404)
+
+    @app.exception_handler(KnowledgeError)
+    async def _knowledge(_: Request, exc: KnowledgeError) -> JSONResponse:
+        return JSONResponse(_body("knowledge_error", "知识库内容有误，请联系工作人员。", str(exc)), status_code=422)
+
+    @app.exception_handler(NluError)
+    async def _nlu(_: Request, exc: NluError) -> JSONResponse:
+        log.exception("nlu error")
+        return JSONResponse(_body("nlu_unavailable", "服务暂时不可用，请稍后再试。", str(exc)), status_code=503)

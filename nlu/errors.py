@@ -1,0 +1,17 @@
+"""Errors of the NLU package."""
+
+
+class NluError(Exception):
+    """Base of every NLU error."""
+
+
+class EncoderUnavailable(NluError):
+    """The configured encoder backend cannot be loaded (missing package or model folder)."""
+
+
+class IndexMismatch(NluError):
+    """An index on disk was built for other knowledge, encoder or schema."""
+
+
+class TrainingDataError(NluError):
+    """The NLU training YAML is invalid."""

@@ -1,0 +1,227 @@
+"""The NLU pipeline: normalise → encode → classify + retrieve + extract → thresholds → ParseResult."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from threading import RLock
+
+import numpy as np
+
+from knowledge.loader import KnowledgeBase
+from knowledge.models import Faq, ServiceItem
+from nlu.classifier import IntentClassifier, parse_payload
+from nlu.embeddings import CachedEncoder, EncoderSpec, encode_many
+from nlu.entities import EntityExtractor, VocabEntry
+from nlu.errors import IndexMismatch
+from nlu.normalize import fold, normalize
+from nlu.retrieval import FusionWeights, Retriever, faq_texts
+from nlu.training_data import DEFAULT_NLU, load_training_data
+from nlu.types import Entity, IntentScore, ParseResult
+from nlu.vector_cache import VectorCache
+
+log = logging.getLogger(__name__)
+
+FILING_INTENTS = frozenset({"start_lost_notice", "start_medical_validation"})
+CONTRACT_INTENTS = (
+    "greet", "goodbye", "thanks", "affirm", "deny", "bot_identity", "human_handoff", "ask_service",
+    "start_lost_notice", "start_medical_validation", "check_status", "search_notice", "out_of_scope",
+)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Confidence thresholds, chosen on the held-out set (see docs/benchmarks.md)."""
+
+    fallback: float = 0.45  # below this the classifier's answer is not trusted → out_of_scope
+    filing: float = 0.60  # starting a filing needs more certainty than answering a question
+    retrieval_min: float = 0.30  # ask_service needs a knowledge entry at least this good
+    retrieval_rescue: float = 0.62  # out_of_scope/low confidence with a hit this good → ask_service
+
+
+@dataclass(frozen=True)
+class NluConfig:
+    """Where the pipeline's inputs and artefacts live."""
+
+    data_dir: Path | None  # index, classifier and vector cache; None = in memory only
+    encoder: EncoderSpec
+    nlu_paths: tuple[Path, ...] = (DEFAULT_NLU,)
+    cache_size: int = 4096
+    build_workers: int = 2
+    weights: FusionWeights = field(default_factory=FusionWeights)
+    thresholds: Thresholds = field(default_factory=Thresholds)
+
+
+def vocab(kinds: list) -> list[VocabEntry]:  # type: ignore[type-arg]
+    """Entity vocabulary from the knowledge base's named kinds."""
+    return [VocabEntry(k.name, tuple(k.aliases)) for k in kinds]
+
+
+class NluPipeline:
+    """Parses messages; supports FAQ-by-FAQ updates while serving."""
+
+    def __init__(self, kb: KnowledgeBase, cfg: NluConfig, encoder: CachedEncoder, retriever: Retriever,
+                 classifier: IntentClassifier):
+        self.kb = kb
+        self.cfg = cfg
+        self.encoder = encoder
+        self.retriever = retriever
+        self.classifier = classifier
+        self.extractor = EntityExtractor(vocab(kb.license_types()), vocab(kb.validation_items()))
+        self.thresholds = cfg.thresholds
+        self._cache: OrderedDict[tuple[str, dt.date], ParseResult] = OrderedDict()
+        self._lock = RLock()
+
+    # ---- parsing --------------------------------------------------------------------------
+    def parse(self, text: str, today: dt.date | None = None) -> ParseResult:
+        """Understand one message (cached: a repeated message costs a dictionary lookup)."""
+        today = today or dt.date.today()
+        key = (text, today)
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                return hit
+        result = self._parse(text, today)
+        with self._lock:
+            self._cache[key] = result
+            if len(self._cache) > self.cfg.cache_size:
+                self._cache.popitem(last=False)
+        return result
+
+    def _parse(self, text: str, today: dt.date) -> ParseResult:
+        t0 = time.perf_counter()
+        payload = parse_payload(text)
+        norm = normalize(text)
+        if payload is not None:
+            ents = tuple(
+                Entity(k, str(v), payload.entities_span[0], payload.entities_span[1], "payload")
+                for k, v in payload.entities.items()
+            )
+            intent = IntentScore(payload.intent, 1.0)
+            return ParseResult(text, norm.text, intent, (intent,), ents, (), payload.intent)
+        entities = tuple(self.extractor.extract(norm, today))
+        t1 = time.perf_counter()
+        if not norm.text.strip():
+            oos = IntentScore("out_of_scope", 1.0)
+            return ParseResult(text, norm.text, oos, (oos,), entities, (), "out_of_scope")
+        qvec = self.encoder.encode_query(norm.text[:256])
+        t2 = time.perf_counter()
+        ranking = self.classifier.predict(norm.text[:512], qvec)
+        t3 = time.perf_counter()
+        hits = tuple(self.retriever.search(norm.text[:512], qvec, k=10))
+        t4 = time.perf_counter()
+        intent = self.decide(ranking, hits[0].score if hits else 0.0)
+        timings = {"entities": t1 - t0, "encode": t2 - t1, "classify": t3 - t2, "retrieve": t4 - t3}
+        return ParseResult(
+            text, norm.text, intent, tuple(ranking), entities, hits, ranking[0].name,
+            {k: round(v * 1000, 3) for k, v in timings.items()},
+        )
+
+    def decide(self, ranking: list[IntentScore], best_hit: float) -> IntentScore:
+        """Apply the thresholds to the classifier's ranking and the best retrieval score."""
+        th = self.thresholds
+        top = ranking[0]
+        probs = {r.name: r.confidence for r in ranking}
+        if top.name in FILING_INTENTS and top.confidence < th.filing:
+            # Not sure enough to start a filing: answer about the service instead.
+            top = IntentScore("ask_service", top.confidence + probs.get("ask_service", 0.0))
+        if top.name == "ask_service" and best_hit < th.retrieval_min:
+            return IntentScore("out_of_scope", max(probs.get("out_of_scope", 0.0), 1 - top.confidence))
+        if top.name in ("out_of_scope", "ask_service") or top.confidence < th.fallback:
+            if best_hit >= th.retrieval_rescue and probs.get("out_of_scope", 0.0) < 0.9:
+                return IntentScore("ask_service", max(probs.get("ask_service", 0.0), best_hit))
+            if top.confidence < th.fallback:
+                return IntentScore("out_of_scope", 1 - top.confidence)
+        return top
+
+    # ---- incremental knowledge updates ----------------------------------------------------
+    def upsert_faq(self, kb: KnowledgeBase, item: ServiceItem, faq: Faq) -> None:
+        """Index one added or changed FAQ; the next parse sees it."""
+        with self._lock:
+            self.retriever.set_knowledge(kb)
+            self.retriever.upsert_faq(item, faq)
+            self.kb = kb
+            self._cache.clear()
+
+    def remove_faq(self, kb: KnowledgeBase, faq_id: str) -> None:
+        """Drop one FAQ from the index; the next parse no longer finds it."""
+        with self._lock:
+            self.retriever.set_knowledge(kb)
+            self.retriever.remove_faq(faq_id)
+            self.kb = kb
+            self._cache.clear()
+
+
+def _single_threaded_helpers() -> None:
+    """FAISS and BLAS thread pools spin after each call and steal the encoder's second core; one
+    message at a time gains nothing from them (measured: p50 25 ms → 15 ms, docs/benchmarks.md)."""
+    import faiss
+    from threadpoolctl import threadpool_limits
+
+    faiss.omp_set_num_threads(1)
+    threadpool_limits(1, user_api="blas")
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:16]
+
+
+def load_pipeline(
+    kb: KnowledgeBase, cfg: NluConfig, progress: Callable[[int], None] | None = None, force_rebuild: bool = False
+) -> NluPipeline:
+    """Load the index and classifier from disk, rebuilding/retraining whatever is missing or stale."""
+    _single_threaded_helpers()
+    encoder = CachedEncoder(cfg.encoder.create(), cfg.cache_size)
+    cache_dir = cfg.data_dir / "cache" if cfg.data_dir else None
+    vcache = VectorCache(cache_dir, encoder.name, encoder.dim)
+    index_dir = cfg.data_dir / "index" if cfg.data_dir else None
+    retriever = Retriever(kb, encoder, cfg.encoder, cfg.weights)
+    built = False
+    try:
+        if index_dir is None or force_rebuild:
+            raise IndexMismatch("no index folder" if index_dir is None else "rebuild requested")
+        retriever.load(index_dir)
+    except (IndexMismatch, FileNotFoundError) as exc:
+        log.info("building the index: %s", exc)
+        old = retriever
+        retriever = Retriever(kb, encoder, cfg.encoder, cfg.weights)
+        reuse = vcache.as_dict()
+        if old.index.dim == encoder.dim and len(old.index) and old.manifest().encoder == encoder.name:
+            reuse.update(old.vectors_by_text())
+        retriever.build(workers=cfg.build_workers, reuse=reuse, progress=progress)
+        built = True
+        vcache.update(retriever.vectors_by_text())
+        if index_dir is not None:
+            retriever.save(index_dir)
+    data = load_training_data(*cfg.nlu_paths)
+    texts = [fold(e.text) for e in data.examples]
+    labels = [e.intent for e in data.examples]
+    for item, faq in kb.faqs:
+        for t in faq_texts(item, faq)[: 2 + len(faq.variants)]:
+            texts.append(t)
+            labels.append("ask_service")
+    key = _digest(data.digest, kb.content_hash(), encoder.name)
+    model_path = cfg.data_dir / "models" / f"intent-{key}.pkl" if cfg.data_dir else None
+    classifier = IntentClassifier.load(model_path) if model_path and model_path.exists() else None
+    if classifier is None:
+        known = vcache.get_many(texts)
+        if built or not known:
+            known.update(retriever.vectors_by_text())
+        todo = sorted({t for t in texts if t not in known})
+        if todo:
+            known.update(zip(todo, encode_many(encoder.inner, cfg.encoder, todo, workers=cfg.build_workers), strict=True))
+        vcache.update(known)
+        classifier = IntentClassifier.train(texts, labels, np.stack([known[t] for t in texts]))
+        if model_path is not None:
+            for stale in model_path.parent.glob("intent-*.pkl"):
+                stale.unlink(missing_ok=True)
+            classifier.save(model_path)
+    vcache.save()
+    return NluPipeline(kb, cfg, encoder, retriever, classifier)

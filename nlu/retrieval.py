@@ -1,0 +1,205 @@
+"""Knowledge retrieval: dense (encoder + FAISS) and lexical (BM25) channels fused per FAQ.
+
+Indexed texts: every FAQ's question and variants; each service's name, aliases and summary
+(attached to the service's overview FAQ). Dense hits are aggregated per FAQ (best text wins).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from knowledge.loader import KnowledgeBase
+from knowledge.models import Faq, FaqTopic, ServiceItem
+from nlu.embeddings import CachedEncoder, EncoderSpec, encode_many
+from nlu.errors import IndexMismatch
+from nlu.index import INDEX_SCHEMA, FaissIndex, Manifest, read_manifest, write_manifest
+from nlu.lexical import LexicalIndex, Tokenizer
+from nlu.normalize import fold
+from nlu.types import Hit
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FusionWeights:
+    """How the channels combine; chosen on the held-out set (docs/benchmarks.md)."""
+
+    dense: float = 0.65
+    lexical: float = 0.35
+    dense_floor: float = 0.70  # cosine at or below this counts as 0 (e5 cosines sit high)
+
+
+def faq_texts(item: ServiceItem, faq: Faq) -> list[str]:
+    """The texts indexed for one FAQ (service texts go to the overview FAQ)."""
+    texts = [faq.question, *faq.variants]
+    overview = next((f for f in item.faqs if f.topic is FaqTopic.OVERVIEW), item.faqs[0])
+    if faq.id == overview.id:
+        texts += [item.name, *item.aliases, item.summary]
+    return list(dict.fromkeys(fold(t) for t in texts if t.strip()))
+
+
+def domain_terms(kb: KnowledgeBase) -> list[str]:
+    """Whole terms for the lexical channel: service names, aliases, license and item names."""
+    terms: list[str] = []
+    for item in kb.items.values():
+        terms += [item.name, *item.aliases]
+        for kind in (*item.license_types, *item.validation_items):
+            terms += [kind.name, *kind.aliases]
+    return [fold(t) for t in terms]
+
+
+class Retriever:
+    """Owns the vector index, the lexical index and the FAQ table; updates FAQ by FAQ."""
+
+    def __init__(self, kb: KnowledgeBase, encoder: CachedEncoder, spec: EncoderSpec, weights: FusionWeights):
+        self.kb = kb
+        self.encoder = encoder
+        self.spec = spec
+        self.weights = weights
+        self.lexical = LexicalIndex(Tokenizer(domain_terms(kb)))
+        self.index = FaissIndex(encoder.dim)
+        self._doc_faq: dict[int, str] = {}
+        self._doc_text: dict[int, str] = {}
+        self._faq_docs: dict[str, list[int]] = {}
+        self._faq_meta: dict[str, tuple[str, str]] = {}  # faq id -> (service id, question)
+        self._next_id = 0
+
+    # ---- building -------------------------------------------------------------------------
+    def manifest(self) -> Manifest:
+        """The manifest this retriever's index must carry."""
+        return Manifest(self.encoder.name, self.encoder.dim, self.kb.content_hash(), INDEX_SCHEMA, self.index.kind)
+
+    def build(
+        self,
+        workers: int = 1,
+        reuse: dict[str, np.ndarray] | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        """Index the whole knowledge base (vectors already known by text are reused)."""
+        rows: list[tuple[str, str]] = []
+        for item, faq in self.kb.faqs:
+            self._faq_meta[faq.id] = (item.id, faq.question)
+            rows += [(faq.id, t) for t in faq_texts(item, faq)]
+        reuse = reuse or {}
+        todo = sorted({t for _, t in rows if t not in reuse})
+        if progress and reuse:
+            progress(len(rows) - len(todo))
+        vectors = dict(reuse)
+        if todo:
+            enc = encode_many(self.encoder.inner, self.spec, todo, workers=workers, progress=progress)
+            vectors.update(zip(todo, enc, strict=True))
+        ids = np.arange(len(rows), dtype=np.int64)
+        mat = np.stack([vectors[t] for _, t in rows]) if rows else np.zeros((0, self.encoder.dim), np.float32)
+        self.index = FaissIndex.build(ids, mat)
+        for i, (faq_id, text) in enumerate(rows):
+            self._doc_faq[i] = faq_id
+            self._doc_text[i] = text
+            self._faq_docs.setdefault(faq_id, []).append(i)
+        self._next_id = len(rows)
+        self.lexical.set_docs(
+            (faq_id, " ".join(self._doc_text[d] for d in docs)) for faq_id, docs in self._faq_docs.items()
+        )
+
+    def upsert_faq(self, item: ServiceItem, faq: Faq) -> None:
+        """Add or replace one FAQ in both channels; visible to the next query."""
+        self.remove_faq(faq.id)
+        texts = faq_texts(item, faq)
+        vecs = self.encoder.encode_docs(texts)
+        ids = np.arange(self._next_id, self._next_id + len(texts), dtype=np.int64)
+        self._next_id += len(texts)
+        self.index.add(ids, vecs)
+        for i, t in zip(ids.tolist(), texts, strict=True):
+            self._doc_faq[i] = faq.id
+            self._doc_text[i] = t
+        self._faq_docs[faq.id] = ids.tolist()
+        self._faq_meta[faq.id] = (item.id, faq.question)
+        self.lexical.set_doc(faq.id, " ".join(texts))
+
+    def remove_faq(self, faq_id: str) -> None:
+        """Remove one FAQ from both channels."""
+        ids = self._faq_docs.pop(faq_id, [])
+        if ids:
+            self.index.remove(np.asarray(ids, dtype=np.int64))
+        for i in ids:
+            self._doc_faq.pop(i, None)
+            self._doc_text.pop(i, None)
+        self._faq_meta.pop(faq_id, None)
+        self.lexical.remove_doc(faq_id)
+
+    def set_knowledge(self, kb: KnowledgeBase) -> None:
+        """Point at a new knowledge base version (after incremental updates)."""
+        self.kb = kb
+
+    # ---- persistence ----------------------------------------------------------------------
+    def save(self, folder: Path) -> None:
+        """Write index + manifest (+ id table) into `folder`."""
+        folder.mkdir(parents=True, exist_ok=True)
+        self.index.save(folder / "vectors.faiss")
+        docs = [[i, self._doc_faq[i], self._doc_text[i]] for i in sorted(self._doc_faq)]
+        write_manifest(folder / "manifest.json", self.manifest(), {"docs": docs, "next_id": self._next_id})
+
+    def vectors_by_text(self) -> dict[str, np.ndarray]:
+        """Every indexed text's vector (for reuse by a rebuild)."""
+        out = {}
+        for i, t in self._doc_text.items():
+            out[t] = self.index._index.reconstruct(int(i))
+        return out
+
+    def load(self, folder: Path) -> None:
+        """Load index + manifest from `folder`; IndexMismatch if it was built for other data."""
+        manifest, extra = read_manifest(folder / "manifest.json")
+        try:
+            self.index = FaissIndex.load(folder / "vectors.faiss", manifest.index_kind)
+        except Exception as exc:  # corrupted file: FAISS raises RuntimeError
+            raise IndexMismatch(f"unreadable index file: {exc}") from exc
+        docs = extra.get("docs")
+        if not isinstance(docs, list) or len(docs) != len(self.index):
+            raise IndexMismatch("index and id table disagree")
+        for i, faq_id, text in docs:
+            self._doc_faq[int(i)] = str(faq_id)
+            self._doc_text[int(i)] = str(text)
+            self._faq_docs.setdefault(str(faq_id), []).append(int(i))
+        self._next_id = int(extra.get("next_id", len(docs)))  # type: ignore[call-overload]
+        # The manifest is checked after reading so that a mismatched index can still lend its vectors.
+        manifest.check(self.manifest())
+        for item, faq in self.kb.faqs:
+            self._faq_meta[faq.id] = (item.id, faq.question)
+        self.lexical.set_docs(
+            (faq_id, " ".join(self._doc_text[d] for d in docs_)) for faq_id, docs_ in self._faq_docs.items()
+        )
+
+    # ---- search ---------------------------------------------------------------------------
+    def search(self, text: str, qvec: np.ndarray, k: int = 10, dense_k: int = 60) -> list[Hit]:
+        """FAQs best first, with fused and per-channel scores."""
+        if not self._faq_docs:
+            return []
+        dense: dict[str, tuple[float, int]] = {}
+        scores, ids = self.index.search(qvec[None, :], dense_k)
+        for s, i in zip(scores[0].tolist(), ids[0].tolist(), strict=True):
+            faq_id = self._doc_faq.get(i)
+            if faq_id is not None and (faq_id not in dense or s > dense[faq_id][0]):
+                dense[faq_id] = (s, i)
+        lexical = dict(self.lexical.search(text, k=dense_k))
+        w = self.weights
+        fused: list[Hit] = []
+        for faq_id in set(dense) | set(lexical):
+            meta = self._faq_meta.get(faq_id)
+            if meta is None:
+                continue
+            cos, doc = dense.get(faq_id, (0.0, -1))
+            lex = lexical.get(faq_id, 0.0)
+            d = max(0.0, (cos - w.dense_floor) / (1 - w.dense_floor))
+            fused.append(
+                Hit(meta[0], faq_id, meta[1], w.dense * d + w.lexical * lex, cos, lex, self._doc_text.get(doc, ""))
+            )
+        fused.sort(key=lambda h: -h.score)
+        return fused[:k]
+
+    def faq_ids(self) -> Iterable[str]:
+        """FAQ ids currently indexed."""
+        return self._faq_docs.keys()

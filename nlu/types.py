@@ -1,0 +1,92 @@
+"""Typed results of the NLU pipeline; converted to Rasa's wire dicts only by `to_wire`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Entity:
+    """One entity found in the user's text."""
+
+    entity: str  # entity type, one of API.md's names (license_type, uscc, phone, ...)
+    value: str  # canonical value (e.g. the canonical license name, ISO date)
+    start: int  # character offset into the ORIGINAL text
+    end: int  # end offset (exclusive) into the original text
+    extractor: str  # which extractor found it
+    confidence: float = 1.0  # 1.0 for rule-based extractors
+
+    def to_wire(self) -> dict[str, Any]:
+        """Rasa's entity shape."""
+        return {
+            "entity": self.entity,
+            "value": self.value,
+            "start": self.start,
+            "end": self.end,
+            "confidence_entity": round(self.confidence, 4),
+            "extractor": self.extractor,
+        }
+
+
+@dataclass(frozen=True)
+class IntentScore:
+    """An intent with its calibrated confidence."""
+
+    name: str  # one of shared/contract/intents.yml
+    confidence: float  # calibrated probability in [0, 1]
+
+    def to_wire(self) -> dict[str, Any]:
+        """Rasa's intent shape."""
+        return {"name": self.name, "confidence": round(float(self.confidence), 4)}
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One knowledge entry ranked for a message."""
+
+    service_id: str  # the service item's id (services.yml)
+    faq_id: str  # the FAQ's stable id
+    question: str  # the FAQ's canonical question
+    score: float  # fused score in [0, 1], higher is better
+    dense: float = 0.0  # cosine similarity of the best matching indexed text
+    lexical: float = 0.0  # normalised lexical (BM25) score
+    matched: str = ""  # the indexed text that matched best
+
+    def to_wire(self) -> dict[str, Any]:
+        """API.md's ranking entry."""
+        return {
+            "service_id": self.service_id,
+            "faq_id": self.faq_id,
+            "question": self.question,
+            "score": round(float(self.score), 4),
+            "channels": {"dense": round(float(self.dense), 4), "lexical": round(float(self.lexical), 4)},
+        }
+
+
+@dataclass(frozen=True)
+class ParseResult:
+    """Everything the NLU knows about one message."""
+
+    text: str  # the original text
+    normalized: str  # the normalised text the models saw
+    intent: IntentScore  # the chosen intent (after thresholds)
+    intent_ranking: tuple[IntentScore, ...]  # all intents, best first (classifier's view)
+    entities: tuple[Entity, ...]  # entities, offsets into `text`
+    ranking: tuple[Hit, ...]  # knowledge entries, best first
+    raw_intent: str = ""  # the classifier's top intent before thresholds
+    timings_ms: dict[str, float] = field(default_factory=dict, compare=False)  # per stage, for the hit test
+
+    def to_wire(self) -> dict[str, Any]:
+        """The JSON of POST /model/parse."""
+        return {
+            "text": self.text,
+            "intent": self.intent.to_wire(),
+            "intent_ranking": [i.to_wire() for i in self.intent_ranking],
+            "entities": [e.to_wire() for e in self.entities],
+            "retrieval": {"ranking": [h.to_wire() for h in self.ranking]},
+        }
+
+    def entity_values(self, name: str) -> list[str]:
+        """Values of one entity type, in text order."""
+        return [e.value for e in self.entities if e.entity == name]
