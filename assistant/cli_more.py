@@ -1,0 +1,22 @@
+"""Registry of the optional CLI modules: each exposes `register_cli(subparsers)`."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+
+MODULES = (
+    "actions.cli",  # lingling actions, lingling reminders, lingling filings ...
+)
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Import and register every module that exists."""
+    for name in MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue
+            raise
+        module.register_cli(sub)
