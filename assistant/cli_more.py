@@ -6,7 +6,8 @@ import argparse
 import importlib
 
 MODULES = (
-    "actions.cli",  # lingling actions, lingling reminders, lingling filings ...
+    "actions.cli",  # lingling reminders, lingling filings ..., lingling db upgrade
+    "actions.serve",  # lingling actions --port 5055 (standalone rasa-sdk action server)
 )
 
 
