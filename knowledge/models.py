@@ -189,6 +189,11 @@ class ServiceItem(Strict):
     license_types: list[NamedKind] = Field(default_factory=list)
     validation_items: list[NamedKind] = Field(default_factory=list)
     filing: str | None = Field(default=None, description="intent that starts a filing for this item")
+    cues: list[NonEmpty] = Field(
+        default_factory=list,
+        description="words that, in a question, point to this item rather than to a similar one "
+        "(e.g. 丢/遗失/补办 send a question about a food license to the lost-license notice)",
+    )
     faqs: list[Faq] = Field(min_length=1)
     sources: dict[str, Source] = Field(description=f"provenance per fact group: {', '.join(FACT_GROUPS)}")
     updated_at: dt.date

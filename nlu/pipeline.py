@@ -117,7 +117,7 @@ class NluPipeline:
         t3 = time.perf_counter()
         hits = tuple(self.retriever.search(norm.text[:512], qvec, k=10))
         t4 = time.perf_counter()
-        intent = self.decide(ranking, hits[0].score if hits else 0.0)
+        intent = self.decide(ranking, max((h.evidence for h in hits), default=0.0))
         timings = {"entities": t1 - t0, "encode": t2 - t1, "classify": t3 - t2, "retrieve": t4 - t3}
         return ParseResult(
             text, norm.text, intent, tuple(ranking), entities, hits, ranking[0].name,

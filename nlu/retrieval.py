@@ -7,6 +7,7 @@ Indexed texts: every FAQ's question and variants; each service's name, aliases a
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,7 @@ class FusionWeights:
     dense: float = 0.65
     lexical: float = 0.35
     dense_floor: float = 0.70  # cosine at or below this counts as 0 (e5 cosines sit high)
+    cue_boost: float = 0.12  # added to the FAQs of an item whose `cues` occur in the message
 
 
 def faq_texts(item: ServiceItem, faq: Faq) -> list[str]:
@@ -68,6 +70,16 @@ class Retriever:
         self._faq_docs: dict[str, list[int]] = {}
         self._faq_meta: dict[str, tuple[str, str]] = {}  # faq id -> (service id, question)
         self._next_id = 0
+        self._cues = self._compile_cues(kb)
+
+    @staticmethod
+    def _compile_cues(kb: KnowledgeBase) -> list[tuple[str, re.Pattern[str]]]:
+        out = []
+        for item in kb.items.values():
+            words = sorted({fold(c) for c in item.cues if fold(c)}, key=len, reverse=True)
+            if words:
+                out.append((item.id, re.compile("|".join(re.escape(w) for w in words))))
+        return out
 
     # ---- building -------------------------------------------------------------------------
     def manifest(self) -> Manifest:
@@ -134,6 +146,7 @@ class Retriever:
     def set_knowledge(self, kb: KnowledgeBase) -> None:
         """Point at a new knowledge base version (after incremental updates)."""
         self.kb = kb
+        self._cues = self._compile_cues(kb)
 
     # ---- persistence ----------------------------------------------------------------------
     def save(self, folder: Path) -> None:
@@ -186,6 +199,7 @@ class Retriever:
                 dense[faq_id] = (s, i)
         lexical = dict(self.lexical.search(text, k=dense_k))
         w = self.weights
+        cued = {sid for sid, pattern in self._cues if pattern.search(text)}
         fused: list[Hit] = []
         for faq_id in set(dense) | set(lexical):
             meta = self._faq_meta.get(faq_id)
@@ -194,9 +208,9 @@ class Retriever:
             cos, doc = dense.get(faq_id, (0.0, -1))
             lex = lexical.get(faq_id, 0.0)
             d = max(0.0, (cos - w.dense_floor) / (1 - w.dense_floor))
-            fused.append(
-                Hit(meta[0], faq_id, meta[1], w.dense * d + w.lexical * lex, cos, lex, self._doc_text.get(doc, ""))
-            )
+            base = w.dense * d + w.lexical * lex
+            boost = w.cue_boost if meta[0] in cued else 0.0
+            fused.append(Hit(meta[0], faq_id, meta[1], base + boost, cos, lex, self._doc_text.get(doc, ""), boost))
         fused.sort(key=lambda h: -h.score)
         return fused[:k]
 

@@ -52,6 +52,12 @@ class Hit:
     dense: float = 0.0  # cosine similarity of the best matching indexed text
     lexical: float = 0.0  # normalised lexical (BM25) score
     matched: str = ""  # the indexed text that matched best
+    boost: float = 0.0  # part of `score` that came from the item's cue words
+
+    @property
+    def evidence(self) -> float:
+        """The score from the message's similarity alone (without cue boosts)."""
+        return self.score - self.boost
 
     def to_wire(self) -> dict[str, Any]:
         """API.md's ranking entry."""
