@@ -49,10 +49,5 @@ def build_pipeline(settings: Settings, kb: KnowledgeBase | None = None, force: b
     """Load (or build) the NLU pipeline for the settings."""
     kb = kb or load_kb(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    progress = None
-    if show_progress:
-        from nlu.retrieval import faq_texts
-
-        total = sum(len(faq_texts(i, f)) for i, f in kb.faqs)
-        progress = progress_bar(total, "encoding knowledge")
+    progress = (lambda label, total: progress_bar(total, label)) if show_progress else None
     return load_pipeline(kb, nlu_config(settings, workers), progress=progress, force_rebuild=force)

@@ -16,6 +16,8 @@ from pydantic import ValidationError
 from knowledge.errors import KnowledgeError, KnowledgeValidationError, LoadProblem
 from knowledge.models import Faq, NamedKind, ServiceItem
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: ~10x faster
+
 DEFAULT_DATA_DIR = Path(__file__).parent / "data"
 
 _FIXES = {
@@ -91,7 +93,7 @@ class KnowledgeBase:
 def parse_item(path: Path, text: str) -> ServiceItem:
     """Validate one YAML document; raises KnowledgeValidationError with every problem."""
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "(file)"

@@ -208,8 +208,12 @@ def encode_many(
     chunk: int = 64,
     progress: Callable[[int], None] | None = None,
 ) -> np.ndarray:
-    """Encode many documents, in `workers` processes when > 1, reporting progress per chunk."""
-    chunks = [list(texts[i : i + chunk]) for i in range(0, len(texts), chunk)]
+    """Encode many documents, in `workers` processes when > 1, reporting progress per chunk.
+
+    Texts are batched by length (a batch is padded to its longest text), then put back in order.
+    """
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    chunks = [[texts[i] for i in order[k : k + chunk]] for k in range(0, len(order), chunk)]
     if not chunks:
         return np.zeros((0, encoder.dim), dtype=np.float32)
     parts: list[np.ndarray] = []
@@ -227,7 +231,10 @@ def encode_many(
                 parts.append(part)
                 if progress:
                     progress(len(c))
-    return np.vstack(parts).astype(np.float32)
+    stacked = np.vstack(parts).astype(np.float32)
+    out = np.empty_like(stacked)
+    out[np.asarray(order)] = stacked
+    return out
 
 
 def text_key(encoder_name: str, text: str) -> str:

@@ -114,13 +114,17 @@ class NluPipeline:
         qvec = self.encoder.encode_query(norm.text[:256])
         t2 = time.perf_counter()
         ranking = self.classifier.predict(norm.text[:512], qvec)
+        raw = ranking[0].name
         t3 = time.perf_counter()
         hits = tuple(self.retriever.search(norm.text[:512], qvec, k=10))
         t4 = time.perf_counter()
         intent = self.decide(ranking, max((h.evidence for h in hits), default=0.0))
+        if intent.name != ranking[0].name or intent.confidence != ranking[0].confidence:
+            # The thresholds overrode the classifier: report the decision first, as Rasa does.
+            ranking = [intent, *(r for r in ranking if r.name != intent.name)]
         timings = {"entities": t1 - t0, "encode": t2 - t1, "classify": t3 - t2, "retrieve": t4 - t3}
         return ParseResult(
-            text, norm.text, intent, tuple(ranking), entities, hits, ranking[0].name,
+            text, norm.text, intent, tuple(ranking), entities, hits, raw,
             {k: round(v * 1000, 3) for k, v in timings.items()},
         )
 
@@ -173,8 +177,11 @@ def _digest(*parts: str) -> str:
     return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:16]
 
 
+ProgressFactory = Callable[[str, int], Callable[[int], None]]  # (label, total) -> advance(n)
+
+
 def load_pipeline(
-    kb: KnowledgeBase, cfg: NluConfig, progress: Callable[[int], None] | None = None, force_rebuild: bool = False
+    kb: KnowledgeBase, cfg: NluConfig, progress: ProgressFactory | None = None, force_rebuild: bool = False
 ) -> NluPipeline:
     """Load the index and classifier from disk, rebuilding/retraining whatever is missing or stale."""
     _single_threaded_helpers()
@@ -195,7 +202,8 @@ def load_pipeline(
         reuse = vcache.as_dict()
         if old.index.dim == encoder.dim and len(old.index) and old.manifest().encoder == encoder.name:
             reuse.update(old.vectors_by_text())
-        retriever.build(workers=cfg.build_workers, reuse=reuse, progress=progress)
+        total = sum(len(faq_texts(i, f)) for i, f in kb.faqs)
+        retriever.build(workers=cfg.build_workers, reuse=reuse, progress=progress("encoding knowledge", total) if progress else None)
         built = True
         vcache.update(retriever.vectors_by_text())
         if index_dir is not None:
@@ -216,7 +224,9 @@ def load_pipeline(
             known.update(retriever.vectors_by_text())
         todo = sorted({t for t in texts if t not in known})
         if todo:
-            known.update(zip(todo, encode_many(encoder.inner, cfg.encoder, todo, workers=cfg.build_workers), strict=True))
+            bar = progress("encoding training examples", len(todo)) if progress else None
+            vecs = encode_many(encoder.inner, cfg.encoder, todo, workers=cfg.build_workers, progress=bar)
+            known.update(zip(todo, vecs, strict=True))
         vcache.update(known)
         classifier = IntentClassifier.train(texts, labels, np.stack([known[t] for t in texts]))
         if model_path is not None:

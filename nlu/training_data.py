@@ -11,6 +11,8 @@ import yaml
 
 from nlu.errors import TrainingDataError
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: ~10x faster
+
 DEFAULT_NLU = Path(__file__).parent / "data" / "nlu.yml"
 # Rasa's inline annotation: [text](entity), [text]{"entity": ...}, [text](entity:value)
 _ANNOTATION = re.compile(r"\[(?P<text>[^\]]+)\](?:\((?P<ent>[^)]+)\)|\{(?P<json>[^}]+)\})")
@@ -82,7 +84,7 @@ def load_training_data(*paths: Path) -> TrainingData:
         raw_text = path.read_text(encoding="utf-8")
         h.update(raw_text.encode())
         try:
-            doc = yaml.safe_load(raw_text) or {}
+            doc = yaml.load(raw_text, Loader=_LOADER) or {}
         except yaml.YAMLError as exc:
             raise TrainingDataError(f"{path}: not valid YAML: {exc}") from exc
         for n, entry in enumerate(doc.get("nlu") or []):
