@@ -95,8 +95,10 @@ class SentenceTransformerEncoder:
             raise EncoderUnavailable(f"model folder {model_path} does not exist")
         torch.set_num_threads(threads)
         self._model = SentenceTransformer(str(model_path), device="cpu")
-        self.dim = int(self._model.get_sentence_embedding_dimension() or 0)
-        self.name = f"st-{Path(model_path).name}"
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(get_dim() or 0)
+        path = Path(model_path).resolve()
+        self.name = f"st-{path.parent.name}-{path.name}"
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         return _unit(self._model.encode(list(texts), normalize_embeddings=True, show_progress_bar=False))
