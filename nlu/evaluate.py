@@ -52,6 +52,7 @@ class Report:
     n: int = 0
     intent_accuracy: float = 0.0
     intent_macro_f1: float = 0.0
+    intent_ece: float = 0.0  # expected calibration error of intent confidence (10 bins)
     oos_precision: float = 0.0
     oos_recall: float = 0.0
     service_top1: float = 0.0
@@ -68,6 +69,21 @@ class Report:
         return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in self.__dict__.items() if k != "errors"}
 
 
+def expected_calibration_error(pairs: list[tuple[float, bool]], bins: int = 10) -> float:
+    """Weighted mean |accuracy - confidence| over equal-width confidence bins."""
+    if not pairs:
+        return 0.0
+    conf = np.array([c for c, _ in pairs])
+    ok = np.array([o for _, o in pairs], dtype=float)
+    idx = np.minimum((conf * bins).astype(int), bins - 1)
+    err = 0.0
+    for b in range(bins):
+        mask = idx == b
+        if mask.any():
+            err += mask.mean() * abs(ok[mask].mean() - conf[mask].mean())
+    return float(err)
+
+
 def _f1(tp: int, fp: int, fn: int) -> float:
     return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
 
@@ -81,6 +97,7 @@ def evaluate(cases: list[Case], parse: Callable[[str], ParseResult], today: dt.d
     fp: Counter[str] = Counter()
     fn: Counter[str] = Counter()
     correct = 0
+    conf_ok: list[tuple[float, bool]] = []
     rr: list[float] = []
     top1 = top3 = 0
     e_tp = e_fp = e_fn = 0
@@ -91,6 +108,7 @@ def evaluate(cases: list[Case], parse: Callable[[str], ParseResult], today: dt.d
         wrong: dict[str, object] = {}
         if case.intent:
             got = res.intent.name
+            conf_ok.append((res.intent.confidence, got == case.intent))
             if got == case.intent:
                 correct += 1
                 tp[got] += 1
@@ -123,6 +141,7 @@ def evaluate(cases: list[Case], parse: Callable[[str], ParseResult], today: dt.d
     rep.intent_accuracy = correct / labelled if labelled else 0.0
     labels = {c.intent for c in cases if c.intent}
     rep.intent_macro_f1 = float(np.mean([_f1(tp[x], fp[x], fn[x]) for x in labels])) if labels else 0.0
+    rep.intent_ece = expected_calibration_error(conf_ok)
     o = "out_of_scope"
     rep.oos_precision = tp[o] / (tp[o] + fp[o]) if tp[o] + fp[o] else 0.0
     rep.oos_recall = tp[o] / (tp[o] + fn[o]) if tp[o] + fn[o] else 0.0
