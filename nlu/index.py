@@ -104,6 +104,10 @@ class FaissIndex:
     def __len__(self) -> int:
         return int(self._index.ntotal)
 
+    def vector(self, vid: int) -> np.ndarray:
+        """The stored vector of one id."""
+        return np.asarray(self._index.reconstruct(int(vid)), dtype=np.float32)
+
     def save(self, path: Path) -> None:
         """Write the index atomically."""
         tmp = path.with_suffix(".tmp")

@@ -158,10 +158,7 @@ class Retriever:
 
     def vectors_by_text(self) -> dict[str, np.ndarray]:
         """Every indexed text's vector (for reuse by a rebuild)."""
-        out = {}
-        for i, t in self._doc_text.items():
-            out[t] = self.index._index.reconstruct(int(i))
-        return out
+        return {t: self.index.vector(i) for i, t in self._doc_text.items()}
 
     def load(self, folder: Path) -> None:
         """Load index + manifest from `folder`; IndexMismatch if it was built for other data."""

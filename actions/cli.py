@@ -1,0 +1,173 @@
+"""`lingling filings ...`, `lingling reminders` and `lingling db upgrade`: staff tools until a console exists."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from actions.filings import FilingError, FilingStore, FilingView
+from actions.filings.states import ITEM_DECISIONS, ITEM_LABELS, KIND_LABELS, KINDS
+
+
+def _store(args: argparse.Namespace) -> FilingStore:
+    from assistant.settings import Settings
+
+    overrides: dict[str, Any] = {}
+    if getattr(args, "data_dir", None):
+        overrides["data_dir"] = Path(args.data_dir)
+    store = FilingStore(Settings(**overrides).db_url)
+    store.migrate()
+    return store
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _view_dict(v: FilingView) -> dict[str, Any]:
+    return {
+        "filing_id": v.filing_id, "kind": v.kind, "status": v.status, "status_label": v.status_label,
+        "submitted_at": v.submitted_at.isoformat(), "applicant": v.applicant, "contact_phone": v.contact_phone,
+        "data": v.data, "notice_number": v.notice_number,
+        "published_on": v.published_on.isoformat() if v.published_on else None,
+        "items": v.items, "due_date": v.due_date.isoformat() if v.due_date else None, "reason": v.reason,
+        "history": [{"from": f, "to": t, "actor": a, "at": at.isoformat()} for f, t, a, at in v.history],
+    }
+
+
+def _print_view(v: FilingView, as_json: bool) -> None:
+    if as_json:
+        print(_json(_view_dict(v)))
+        return
+    print(f"{v.filing_id}  {KIND_LABELS.get(v.kind, v.kind)}  {v.status_label}")
+    print(f"  申请人：{v.applicant}  联系电话：{v.contact_phone}  提交时间：{v.submitted_at:%Y-%m-%d %H:%M}")
+    if v.due_date:
+        print(f"  承诺办结日期：{v.due_date}")
+    if v.notice_number:
+        print(f"  公告编号：{v.notice_number}  公告日期：{v.published_on}")
+    for key, value in v.data.items():
+        if key != "items":
+            print(f"  {key}: {value}")
+    for item, state in v.items.items():
+        print(f"  事项 {item}: {ITEM_LABELS.get(state, state)} ({state})")
+    for f, t, actor, at in v.history:
+        print(f"  {at:%Y-%m-%d %H:%M:%S}  {f or '-'} -> {t}  by {actor}")
+
+
+def _run(action: Callable[[FilingStore, argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        try:
+            store = _store(args)
+        except FilingError as exc:
+            print(f"错误：{exc.message} ({exc.detail})", file=sys.stderr)
+            return 1
+        try:
+            return action(store, args)
+        except FilingError as exc:
+            print(f"错误：{exc.message} ({exc.code}: {exc.detail})", file=sys.stderr)
+            return 1
+        finally:
+            store.close()
+
+    return run
+
+
+def _list(store: FilingStore, args: argparse.Namespace) -> int:
+    views = store.list_filings(kind=args.kind, status=args.status, limit=args.limit, offset=args.offset)
+    for v in views:
+        if args.json:
+            print(_json(_view_dict(v)))
+        else:
+            print(f"{v.filing_id}\t{v.status}\t{v.status_label}\t{v.applicant}\t{v.submitted_at:%Y-%m-%d %H:%M}")
+    return 0
+
+
+def _show(store: FilingStore, args: argparse.Namespace) -> int:
+    view = store.get(args.id)
+    if view is None:
+        print(f"错误：没有找到办件 {args.id}", file=sys.stderr)
+        return 1
+    _print_view(view, args.json)
+    return 0
+
+
+def _transition(name: str) -> Callable[[FilingStore, argparse.Namespace], int]:
+    def act(store: FilingStore, args: argparse.Namespace) -> int:
+        if name == "reject":
+            view = store.reject(args.id, args.actor, args.reason)
+        elif name == "item":
+            view = store.decide_item(args.id, args.item, args.decision, args.actor, args.note)
+        else:
+            view = getattr(store, {"finish": "finish_validation"}.get(name, name))(args.id, args.actor)
+        _print_view(view, args.json)
+        return 0
+
+    return act
+
+
+def _reminders(store: FilingStore, args: argparse.Namespace) -> int:
+    today = date.fromisoformat(args.today) if args.today else date.today()
+    due = store.due_reminders(today, args.months)
+    recorded = {(r.registration_number, r.due_date) for r in (store.record_reminders(today, months=args.months)
+                                                              if not args.dry_run else [])}
+    for r in due:
+        mark = "new" if (r.registration_number, r.due_date) in recorded else "already recorded"
+        if args.dry_run:
+            mark = "dry run"
+        print(f"{r.due_date}\t{r.registration_number}\t{r.institution_name}\t{r.contact_phone}\t{mark}")
+    print(f"{len(due)} due within {args.months} months of {today}; {len(recorded)} new reminder(s) recorded",
+          file=sys.stderr)
+    return 0
+
+
+def _db_upgrade(store: FilingStore, args: argparse.Namespace) -> int:
+    print(f"filings schema up to date ({store.engine.url.render_as_string(hide_password=True)})", file=sys.stderr)
+    return 0
+
+
+def register_cli(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add `filings`, `reminders` and `db` to the `lingling` command."""
+    filings = sub.add_parser("filings", help="staff tools for filings (list, show, approve, publish ...)")
+    fsub = filings.add_subparsers(dest="filings_cmd", required=True)
+
+    def add(name: str, help_text: str, func: Callable[[FilingStore, argparse.Namespace], int],
+            with_id: bool = True, actor: bool = True) -> argparse.ArgumentParser:
+        p = fsub.add_parser(name, help=help_text)
+        if with_id:
+            p.add_argument("id", help="filing id, e.g. LN20261122001")
+        if actor:
+            p.add_argument("--actor", default="cli", help="who does it (recorded in the history)")
+        p.add_argument("--json", action="store_true", help="print JSON")
+        p.set_defaults(func=_run(func))
+        return p
+
+    p = add("list", "list filings, newest first", _list, with_id=False, actor=False)
+    p.add_argument("--kind", choices=KINDS)
+    p.add_argument("--status")
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--offset", type=int, default=0)
+    add("show", "show one filing with its history", _show, actor=False)
+    add("approve", "lost notice: submitted -> approved", _transition("approve"))
+    add("reject", "lost notice: -> rejected", _transition("reject")).add_argument("--reason", required=True)
+    add("publish", "lost notice: approved -> published (assigns the notice number)", _transition("publish"))
+    add("reissue", "lost notice: published -> reissued", _transition("reissue"))
+    p = add("item", "validation: decide one item", _transition("item"))
+    p.add_argument("item", help="validation item name")
+    p.add_argument("--decision", required=True, choices=ITEM_DECISIONS)
+    p.add_argument("--note", default="")
+    add("finish", "validation: passed / not passed from the item decisions", _transition("finish"))
+
+    p = sub.add_parser("reminders", help="record validation expiry reminders (once per institution and due date)")
+    p.add_argument("--today", help="YYYY-MM-DD (default: today)")
+    p.add_argument("--months", type=int, default=3)
+    p.add_argument("--dry-run", action="store_true", help="list only, record nothing")
+    p.set_defaults(func=_run(_reminders))
+
+    db = sub.add_parser("db", help="database tools").add_subparsers(dest="db_cmd", required=True)
+    db.add_parser("upgrade", help="create or upgrade the filing tables (alembic upgrade head)").set_defaults(
+        func=_run(_db_upgrade))

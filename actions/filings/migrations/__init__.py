@@ -1,0 +1,1 @@
+"""Alembic migrations of the filing records (a package so that installs ship them)."""

@@ -1,0 +1,84 @@
+"""Lost-license notices: numbering, publication and the public search."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from actions.filings.tables import Filing, Notice
+
+NUMBER_PREFIX = "XHA-YS"  # 西海岸 遗失
+MAX_PER_PAGE = 100
+
+
+def format_number(year: int, seq: int) -> str:
+    """The public notice number, e.g. XHA-YS-2026-0001 (yearly sequence)."""
+    return f"{NUMBER_PREFIX}-{year}-{seq:04d}"
+
+
+def normalize_number(number: str) -> str:
+    """Notice numbers as typed by people: any case, stray spaces, full-width hyphens."""
+    return number.strip().upper().replace("－", "-").replace("—", "-").replace(" ", "")
+
+
+def publish_notice(session: Session, filing: Filing, day: date) -> Notice:
+    """Create the notice of an approved filing; a concurrent publish makes the flush fail (and the caller retry)."""
+    last = session.scalar(select(func.max(Notice.seq)).where(Notice.year == day.year)) or 0
+    data = filing.data
+    row = Notice(
+        number=format_number(day.year, last + 1),
+        filing_id=filing.id,
+        year=day.year,
+        seq=last + 1,
+        company_name=data["company_name"],
+        uscc=data["uscc"],
+        license_type=data["license_type"],
+        license_number=data["license_number"],
+        lost_date=date.fromisoformat(data["lost_date"]),
+        published_on=day,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def search(
+    session: Session, q: str = "", license_type: str = "", number: str = "", page: int = 1, per_page: int = 20
+) -> tuple[list[Notice], int]:
+    """One page of notices, newest first, and the total matching.
+
+    `q` matches part of the company name or of the notice number, or the whole USCC;
+    `license_type` is matched exactly; `number` matches part of the notice number.
+    """
+    page = max(1, page)
+    per_page = min(max(1, per_page), MAX_PER_PAGE)
+    stmt = select(Notice)
+    q = q.strip()
+    if q:
+        stmt = stmt.where(
+            or_(
+                Notice.company_name.ilike(_like(q), escape="\\"),
+                Notice.number.ilike(_like(normalize_number(q)), escape="\\"),
+                Notice.uscc == q.upper(),
+            )
+        )
+    if license_type.strip():
+        stmt = stmt.where(Notice.license_type == license_type.strip())
+    if number.strip():
+        stmt = stmt.where(Notice.number.ilike(_like(normalize_number(number)), escape="\\"))
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    ordered = stmt.order_by(Notice.published_on.desc(), Notice.year.desc(), Notice.seq.desc())
+    rows = list(session.scalars(ordered.offset((page - 1) * per_page).limit(per_page)))
+    return rows, int(total)
+
+
+def find(session: Session, number: str) -> Notice | None:
+    """The notice with this number (case and hyphen style forgiven)."""
+    return session.get(Notice, normalize_number(number))

@@ -1,0 +1,105 @@
+"""The two state machines (lost notices, medical validations, validation items) and their Chinese labels."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+LOST_NOTICE = "lost_notice"
+MEDICAL_VALIDATION = "medical_validation"
+KINDS = (LOST_NOTICE, MEDICAL_VALIDATION)
+ID_PREFIX = {LOST_NOTICE: "LN", MEDICAL_VALIDATION: "MV"}
+
+SUBMITTED = "submitted"
+# lost notice
+APPROVED = "approved"
+PUBLISHED = "published"
+REISSUED = "reissued"
+REJECTED = "rejected"
+# medical validation (whole filing)
+IN_REVIEW = "in_review"
+ONSITE = "onsite"
+RECTIFICATION = "rectification"
+PASSED = "passed"
+NOT_PASSED = "not_passed"
+# validation items
+PENDING = "pending"
+REVIEW = "review"
+
+TRANSITIONS: dict[str, dict[str, frozenset[str]]] = {
+    LOST_NOTICE: {
+        SUBMITTED: frozenset({APPROVED, REJECTED}),
+        APPROVED: frozenset({PUBLISHED, REJECTED}),
+        PUBLISHED: frozenset({REISSUED}),
+    },
+    MEDICAL_VALIDATION: {
+        SUBMITTED: frozenset({IN_REVIEW}),
+        IN_REVIEW: frozenset({ONSITE, RECTIFICATION, PASSED, NOT_PASSED}),
+        ONSITE: frozenset({IN_REVIEW, RECTIFICATION, PASSED, NOT_PASSED}),
+        RECTIFICATION: frozenset({IN_REVIEW, ONSITE, PASSED, NOT_PASSED}),
+    },
+}
+
+ITEM_DECISIONS = (REVIEW, ONSITE, RECTIFICATION, PASSED, NOT_PASSED)
+ITEM_TRANSITIONS: dict[str, frozenset[str]] = {
+    PENDING: frozenset({REVIEW}),
+    REVIEW: frozenset({ONSITE, RECTIFICATION, PASSED, NOT_PASSED}),
+    ONSITE: frozenset({RECTIFICATION, PASSED, NOT_PASSED}),
+    RECTIFICATION: frozenset({REVIEW, ONSITE, PASSED, NOT_PASSED}),
+}
+ITEM_FINAL = frozenset({PASSED, NOT_PASSED})
+FINAL = frozenset({REISSUED, REJECTED, PASSED, NOT_PASSED})
+
+STATUS_LABELS: dict[str, str] = {
+    SUBMITTED: "已提交，待审核",
+    APPROVED: "审核通过，待刊登遗失公告",
+    PUBLISHED: "遗失公告已刊登，可申请补发",
+    REISSUED: "证照已补发，已办结",
+    REJECTED: "审核未通过",
+    IN_REVIEW: "材料审查中",
+    ONSITE: "现场核查中",
+    RECTIFICATION: "整改中",
+    PASSED: "校验通过，已办结",
+    NOT_PASSED: "校验未通过",
+}
+ITEM_LABELS: dict[str, str] = {
+    PENDING: "待审查",
+    REVIEW: "审查中",
+    ONSITE: "现场核查",
+    RECTIFICATION: "整改中",
+    PASSED: "通过",
+    NOT_PASSED: "不通过",
+}
+KIND_LABELS = {LOST_NOTICE: "证照遗失公告", MEDICAL_VALIDATION: "医疗机构校验"}
+
+
+def can_move(kind: str, current: str, target: str) -> bool:
+    """Whether a filing of `kind` may go from `current` to `target`."""
+    return target in TRANSITIONS.get(kind, {}).get(current, frozenset())
+
+
+def can_move_item(current: str, target: str) -> bool:
+    """Whether a validation item may go from `current` to `target`."""
+    return target in ITEM_TRANSITIONS.get(current, frozenset())
+
+
+def overall_from_items(states: Iterable[str]) -> str:
+    """The validation's status while it runs: the stage of the item needing most work."""
+    states = list(states)
+    if RECTIFICATION in states:
+        return RECTIFICATION
+    if ONSITE in states:
+        return ONSITE
+    if all(s == PENDING for s in states):
+        return SUBMITTED
+    return IN_REVIEW
+
+
+def finish_target(states: Iterable[str]) -> str:
+    """The final status a validation gets from its item decisions."""
+    return PASSED if all(s == PASSED for s in states) else NOT_PASSED
+
+
+def status_label(status: str, reason: str | None = None) -> str:
+    """The Chinese label of a status (with the rejection reason when there is one)."""
+    label = STATUS_LABELS.get(status, status)
+    return f"{label}：{reason}" if reason and status == REJECTED else label

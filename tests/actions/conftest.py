@@ -1,0 +1,116 @@
+"""Fixtures of the filing-store tests (names start with `filing_` / `make_`).
+
+`filing_db_url` is parametrized: SQLite in tmp_path always, PostgreSQL when LINGLING_TEST_PG_URL is set
+(e.g. postgresql+psycopg://lingling:lingling@127.0.0.1:5432/lingling_test); every PostgreSQL test gets
+a fresh schema (search_path), dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from actions.filings import FilingStore, LostNoticeData, ValidationData
+
+PG_ENV = "LINGLING_TEST_PG_URL"
+# Friday 2026-11-20, 09:00 in Qingdao (UTC+8).
+START = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
+PUBLIC_BASE = "https://zwfw.example.gov.cn"
+
+
+class FakeClock:
+    """A settable clock: `clock()` is now; `clock.advance(days=1)` moves it."""
+
+    def __init__(self, now: datetime = START):
+        self.now = now
+        self._lock = threading.Lock()
+
+    def __call__(self) -> datetime:
+        with self._lock:
+            self.now += timedelta(microseconds=1)  # strictly increasing, like a real clock
+            return self.now
+
+    def advance(self, **delta: float) -> None:
+        with self._lock:
+            self.now += timedelta(**delta)
+
+
+def pg_url_with_schema(base: str, schema: str) -> str:
+    return make_url(base).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def filing_db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
+    """An empty database: SQLite file, or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'filings.db'}"
+        return
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.skip(f"PostgreSQL tests need {PG_ENV}=postgresql+psycopg://user:password@host:5432/db")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield pg_url_with_schema(base, schema)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def filing_clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def filing_store(filing_db_url: str, filing_clock: FakeClock) -> Iterator[FilingStore]:
+    """A migrated store on an empty database, with a fake clock and a public base URL."""
+    store = FilingStore(filing_db_url, PUBLIC_BASE, clock=filing_clock)
+    store.migrate()
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def make_notice() -> Callable[..., LostNoticeData]:
+    def make(**overrides: Any) -> LostNoticeData:
+        fields: dict[str, Any] = {
+            "company_name": "青岛西海岸新区海味餐饮有限公司",
+            "uscc": "91370211MA3C4X5Y6Z",
+            "license_type": "食品经营许可证",
+            "license_number": "JY13702110012345",
+            "lost_date": date(2026, 11, 2),
+            "circumstances": "搬迁办公场所时遗失正本",
+            "contact_name": "张海",
+            "contact_phone": "13812345678",
+        }
+        return LostNoticeData(**{**fields, **overrides})
+
+    return make
+
+
+@pytest.fixture
+def make_validation() -> Callable[..., ValidationData]:
+    def make(**overrides: Any) -> ValidationData:
+        fields: dict[str, Any] = {
+            "institution_name": "黄岛区康宁诊所",
+            "registration_number": "PDY12345637021117D2152",
+            "items": ["医疗机构执业许可证校验", "放射诊疗许可证校验"],
+            "license_valid_until": date(2027, 1, 31),
+            "contact_name": "李康",
+            "contact_phone": "0532-8688 7766",
+        }
+        return ValidationData(**{**fields, **overrides})
+
+    return make

@@ -1,0 +1,90 @@
+"""Migrations: an empty database is brought to head; the tables match the models; re-running is a no-op."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect
+
+from actions.filings import FilingStore
+from actions.filings.db import alembic_config, current_revision
+from actions.filings.tables import VERSION_TABLE, Base
+
+TABLES = {"filings", "filing_transitions", "filing_items", "filing_notices", "institutions", "reminder_outbox"}
+
+
+def test_migrations_on_an_empty_database(filing_db_url: str) -> None:
+    store = FilingStore(filing_db_url)
+    try:
+        assert current_revision(store.engine) is None
+        assert not TABLES & set(inspect(store.engine).get_table_names())
+        store.migrate()
+        head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+        assert current_revision(store.engine) == head
+        names = set(inspect(store.engine).get_table_names())
+        assert TABLES <= names and VERSION_TABLE in names and "alembic_version" not in names
+        store.migrate()  # idempotent
+        assert current_revision(store.engine) == head
+    finally:
+        store.close()
+
+
+def test_models_match_the_migrations(filing_db_url: str) -> None:
+    store = FilingStore(filing_db_url)
+    try:
+        store.migrate()
+        with store.engine.connect() as conn:
+            ctx = MigrationContext.configure(conn, opts={"compare_type": True, "version_table": VERSION_TABLE})
+            diff = [d for d in compare_metadata(ctx, Base.metadata) if not _foreign(d)]
+        assert diff == []
+    finally:
+        store.close()
+
+
+def _foreign(diff: object) -> bool:
+    """Tables of other parts of the application are not ours to compare."""
+    return isinstance(diff, tuple) and diff[0] == "remove_table" and diff[1].name not in TABLES
+
+
+def test_downgrade_and_upgrade_again(filing_db_url: str) -> None:
+    store = FilingStore(filing_db_url)
+    try:
+        store.migrate()
+        cfg = alembic_config()
+        with store.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "base")
+        assert not TABLES & set(inspect(store.engine).get_table_names())
+        store.migrate()
+        assert TABLES <= set(inspect(store.engine).get_table_names())
+    finally:
+        store.close()
+
+
+def test_concurrent_migrations(filing_db_url: str) -> None:
+    import threading
+
+    stores = [FilingStore(filing_db_url) for _ in range(3)]
+    barrier = threading.Barrier(len(stores))
+    errors: list[BaseException] = []
+
+    def migrate(store: FilingStore) -> None:
+        barrier.wait()
+        try:
+            store.migrate()
+        except BaseException as exc:  # collected for the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=migrate, args=(s,)) for s in stores]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    try:
+        assert errors == []
+        assert TABLES <= set(inspect(stores[0].engine).get_table_names())
+    finally:
+        for s in stores:
+            s.close()

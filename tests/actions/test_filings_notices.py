@@ -1,0 +1,127 @@
+"""Published notices: numbering, search, pagination, permanence and the PDF."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from actions.filings import FilingStore, FontMissing, LostNoticeData, NoticeView
+from actions.filings.pdf import FONT_ENV, find_font, render_notice_pdf
+from tests.actions.conftest import PUBLIC_BASE, FakeClock
+
+Notice = Callable[..., LostNoticeData]
+
+
+def _publish(store: FilingStore, data: LostNoticeData, key: str) -> str:
+    fid = store.submit_lost_notice(data, key).filing_id
+    store.approve(fid, "a")
+    number = store.publish(fid, "a").notice_number
+    assert number is not None
+    return number
+
+
+@pytest.fixture
+def board(filing_store: FilingStore, filing_clock: FakeClock, make_notice: Notice) -> FilingStore:
+    """Five notices of two license types over five days, plus one unpublished filing."""
+    companies = ["海味餐饮有限公司", "书香文化传媒有限公司", "海风餐饮管理有限公司", "百分_之%百商贸有限公司", "海岸体育发展有限公司"]
+    types = ["食品经营许可证", "出版物经营许可证", "食品经营许可证", "食品经营许可证", "高危险性体育项目经营许可证"]
+    for i, (name, kind) in enumerate(zip(companies, types, strict=True)):
+        _publish(filing_store, make_notice(company_name=name, license_type=kind, uscc=f"9137021100000000{i}X"), f"k{i}")
+        filing_clock.advance(days=1)
+    filing_store.submit_lost_notice(make_notice(company_name="海未刊登有限公司"), "unpublished")
+    return filing_store
+
+
+def test_numbers_are_yearly_and_readable(board: FilingStore, filing_clock: FakeClock, make_notice: Notice) -> None:
+    filing_clock.advance(days=50)  # into 2027
+    assert _publish(board, make_notice(), "next-year") == "XHA-YS-2027-0001"
+    n = board.notice("XHA-YS-2026-0005")
+    assert n is not None and n.published_on == date(2026, 11, 24)
+
+
+def test_search_by_company_type_and_number(board: FilingStore) -> None:
+    found, total = board.search_notices(q="餐饮")
+    assert total == 2 and [n.company_name for n in found] == ["海风餐饮管理有限公司", "海味餐饮有限公司"]
+    found, total = board.search_notices(q="海")
+    assert total == 3  # the unpublished filing is not on the board
+    found, total = board.search_notices(license_type="食品经营许可证")
+    assert total == 3
+    found, total = board.search_notices(q="海", license_type="食品经营许可证")
+    assert total == 2
+    found, total = board.search_notices(number="XHA-YS-2026-0002")
+    assert [n.company_name for n in found] == ["书香文化传媒有限公司"]
+    found, total = board.search_notices(number="xha－ys-2026-0002")  # any case, full-width hyphen
+    assert total == 1
+    found, total = board.search_notices(q="2026-0004")
+    assert [n.company_name for n in found] == ["百分_之%百商贸有限公司"]
+    found, total = board.search_notices(q="91370211000000001x")
+    assert total == 1 and found[0].number == "XHA-YS-2026-0002"
+
+
+def test_search_treats_wildcards_literally(board: FilingStore) -> None:
+    assert board.search_notices(q="%")[1] == 1
+    assert board.search_notices(q="_")[1] == 1
+    assert board.search_notices(q="不存在的公司")[1] == 0
+
+
+def test_pagination(board: FilingStore) -> None:
+    pages = [board.search_notices(page=p, per_page=2) for p in (1, 2, 3, 4)]
+    assert [t for _, t in pages] == [5, 5, 5, 5]
+    numbers = [n.number for found, _ in pages for n in found]
+    assert numbers == [f"XHA-YS-2026-{i:04d}" for i in range(5, 0, -1)]  # newest first, no overlap
+    assert pages[3][0] == []
+    assert len(board.search_notices(per_page=1000)[0]) == 5  # capped, not refused
+
+
+def test_notice_view_and_permanence(board: FilingStore) -> None:
+    n = board.notice("xha-ys-2026-0001")
+    assert isinstance(n, NoticeView)
+    assert n.url == f"{PUBLIC_BASE}/notices/XHA-YS-2026-0001" and n.pdf_url == n.url + ".pdf"
+    assert (n.company_name, n.license_type, n.lost_date) == ("海味餐饮有限公司", "食品经营许可证", date(2026, 11, 2))
+    board.reissue(n.filing_id, "窗口")
+    assert board.notice(n.number) == n  # reissuing keeps the notice on the board
+    assert board.notice("XHA-YS-2026-9999") is None
+    assert not [name for name in dir(board) if name.startswith(("delete", "remove", "unpublish"))]
+
+
+def test_relative_urls_without_base(filing_db_url: str, make_notice: Notice) -> None:
+    store = FilingStore(filing_db_url)
+    store.migrate()
+    try:
+        number = _publish(store, make_notice(), "k")
+        n = store.notice(number)
+        assert n is not None and n.url == f"/notices/{number}" and n.pdf_url == f"/notices/{number}.pdf"
+    finally:
+        store.close()
+
+
+def _sample() -> NoticeView:
+    return NoticeView("XHA-YS-2026-0001", "LN20261120001", "青岛西海岸新区海味餐饮有限公司", "91370211MA3C4X5Y6Z",
+                      "食品经营许可证", "JY13702110012345", date(2026, 11, 2), date(2026, 11, 20),
+                      "https://zwfw.example.gov.cn/notices/XHA-YS-2026-0001", "")
+
+
+def test_pdf_contains_the_chinese_text() -> None:
+    data = render_notice_pdf(_sample())
+    assert data.startswith(b"%PDF")
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages).replace("\n", "")
+    assert "青岛西海岸新区海味餐饮有限公司" in text
+    assert "遗失公告" in text and "XHA-YS-2026-0001" in text and "食品经营许可证" in text
+
+
+def test_font_is_configurable_with_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv(FONT_ENV, str(tmp_path / "missing.ttf"))
+    with pytest.raises(FontMissing) as info:
+        render_notice_pdf(_sample())
+    assert FONT_ENV in info.value.detail and info.value.status == 503
+    bogus = tmp_path / "bogus.ttf"
+    bogus.write_bytes(b"not a font")
+    with pytest.raises(FontMissing):
+        render_notice_pdf(_sample(), bogus)
+    monkeypatch.delenv(FONT_ENV)
+    assert find_font().is_file()
