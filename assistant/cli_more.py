@@ -8,6 +8,7 @@ import importlib
 MODULES = (
     "actions.cli",  # lingling reminders, lingling filings ..., lingling db upgrade
     "actions.serve",  # lingling actions --port 5055 (standalone rasa-sdk action server)
+    "assistant.staff.cli",  # lingling admin create
 )
 
 

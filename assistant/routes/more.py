@@ -17,6 +17,8 @@ MODULES = (
     "assistant.routes.notices",  # GET /notices, /notices/{number}, PDF
     "assistant.routes.chat",  # portal chat API (/api/chat, feedback)
     "assistant.routes.pages",  # /, /widget.js, /kiosk
+    "assistant.channels.socketio",  # /socket.io (Rasa's socket.io channel, rasa-webchat)
+    "assistant.staff.routes",  # /admin (staff console)
 )
 
 
