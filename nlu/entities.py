@@ -23,7 +23,7 @@ _LICENSE_NO = re.compile(r"(?<![0-9a-z])([a-z]{1,4}\d{8,20}|\d{12,20}[a-z]?)(?![
 _NUMBER_CUE = re.compile(r"(编号|证号|号码|许可证号|字号|no\.?|第)\s*[:：]?\s*$")
 
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_NUM = r"(?:\d{1,2}|[一二三四五六七八九十]{1,3})"
+_NUM = r"(?:\d{1,2}|[一二两三四五六七八九十]{1,3})"
 _WEEKDAY = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "1": 0, "2": 1, "3": 2, "4": 3,
             "5": 4, "6": 5, "7": 6}
 _DATE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -44,12 +44,14 @@ _ORG_SUFFIX = (
     "健身房|游泳馆|俱乐部|体育馆|工作室|合作社|事务所|幼儿园|培训学校|学校|商行|经营部|门市部|加工厂|厂|"
     "食品店|烧烤店|面馆|小吃店|火锅店|奶茶店|咖啡馆|中心"
 )
-_ORG = re.compile(r"([\u4e00-\u9fffa-z0-9()]{2,30}?(?:" + _ORG_SUFFIX + r"))")
+# Greedy: the name runs to the LAST suffix of a run of name characters ("海韵书店有限公司", not "海韵书店").
+_ORG = re.compile(r"([\u4e00-\u9fffa-z0-9()]{2,30}(?:" + _ORG_SUFFIX + r"))")
 _ORG_LEAD = re.compile(
-    r"^(?:我们的|我们|咱们|我是|我叫|我在|本单位|单位是|单位|名称是|名称|名字叫|名字是|叫做|叫|是|在|去|到|给|帮我查|帮我|"
-    r"查一下|查询|查|请问|你好|您好|公司名称|机构名称|医院名称|开|办|注册|成立|申请|这家|那家|一家|某|的)+"
+    r"^(?:我们的|我们|咱们|你们|我是|我叫|我在|我想|我要|我|想|要|本单位|单位是|单位|名称是|名称|名字叫|名字是|叫做|叫|是|在|去|到|给|"
+    r"帮我查一下|帮我查|查一下|帮我|查询|查|请问|你好|您好|公司名称|机构名称|医院名称|开了|开|办|注册|成立|申请|这家|那家|一家|一个|个|某|的)+"
 )
-_ORG_GENERIC = {"公司", "医院", "诊所", "中心", "集团", "超市", "药店", "饭店", "餐厅", "学校", "厂", "书店"}
+_ORG_GENERIC = {"公司", "医院", "诊所", "中心", "集团", "超市", "药店", "饭店", "餐厅", "学校", "厂", "书店", "有限公司",
+                "有限责任公司", "股份有限公司", "分公司", "烧烤店", "服务中心", "卫生服务中心"}
 _ORG_BAD_START = re.compile(r"^(?:什么|哪|怎么|如何|这个|那个|个体|小微|中小微|企业|大型|新|开|服务|政务|办事|医疗机构)")
 
 
@@ -208,10 +210,12 @@ def extract_org_name(norm: Normalized, blocked: Sequence[str] = ()) -> list[Enti
         if lead:
             name, start = name[lead.end() :], start + lead.end()
         # Cut at the last particle such as 的/是/在 so '我们的食品店' style lead-ins are dropped.
-        cut = max(name.rfind(p) for p in ("的", "是", "在", "给", "把", "了"))
+        cut = max(name.rfind(p) for p in ("的", "是", "在", "给", "把", "了", "叫", "即"))
         if cut >= 0 and len(name) - cut - 1 >= 3:
             name, start = name[cut + 1 :], start + cut + 1
-        if len(name) < 4 or name in _ORG_GENERIC or _ORG_BAD_START.match(name):
+        if len(name) < 4 or name in _ORG_GENERIC or _ORG_BAD_START.match(name) or any(
+            name == g or (name.endswith(g) and len(name) - len(g) < 2) for g in _ORG_GENERIC
+        ):
             continue
         if any(b and b in name for b in blocked):
             continue
@@ -240,7 +244,8 @@ class EntityExtractor:
         dates = [e for e in extract_date(norm, today) if not any(e.start < te and ts < e.end for ts, te in taken)]
         lic = self.licenses.extract(norm)
         val = self.validation.extract(norm)
-        if _VALIDATION_CUE.search(norm.text) or (val and not lic):
+        val_only = [v for v in val if not any(v.start < e.end and e.start < v.end for e in lic)]
+        if _VALIDATION_CUE.search(norm.text) or val_only:
             names = val + [e for e in lic if not any(e.start < v.end and v.start < e.end for v in val)]
         else:
             names = lic + [e for e in val if not any(e.start < v.end and v.start < e.end for v in lic)]

@@ -101,7 +101,7 @@ class NluPipeline:
         norm = normalize(text)
         if payload is not None:
             ents = tuple(
-                Entity(k, str(v), payload.entities_span[0], payload.entities_span[1], "payload")
+                Entity(k, v, payload.entities_span[0], payload.entities_span[1], "payload")
                 for k, v in payload.entities.items()
             )
             intent = IntentScore(payload.intent, 1.0)

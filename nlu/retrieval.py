@@ -206,8 +206,9 @@ class Retriever:
             lex = lexical.get(faq_id, 0.0)
             d = max(0.0, (cos - w.dense_floor) / (1 - w.dense_floor))
             base = w.dense * d + w.lexical * lex
-            boost = w.cue_boost if meta[0] in cued else 0.0
-            fused.append(Hit(meta[0], faq_id, meta[1], base + boost, cos, lex, self._doc_text.get(doc, ""), boost))
+            base = min(1.0, base)
+            score = min(1.0, base + (w.cue_boost if meta[0] in cued else 0.0))
+            fused.append(Hit(meta[0], faq_id, meta[1], score, cos, lex, self._doc_text.get(doc, ""), score - base))
         fused.sort(key=lambda h: -h.score)
         return fused[:k]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +52,13 @@ def strip_annotations(text: str) -> tuple[str, list[tuple[str, str]]]:
         if m.group("ent"):
             name, _, value = m.group("ent").partition(":")
             ents.append((name.strip(), value.strip() or m.group("text")))
+        elif m.group("json"):
+            try:
+                spec = json.loads("{" + m.group("json") + "}")
+            except ValueError:
+                spec = {}
+            if isinstance(spec, dict) and spec.get("entity"):
+                ents.append((str(spec["entity"]), str(spec.get("value", m.group("text")))))
         return m.group("text")
 
     return _ANNOTATION.sub(repl, text), ents
@@ -87,6 +95,8 @@ def load_training_data(*paths: Path) -> TrainingData:
             doc = yaml.load(raw_text, Loader=_LOADER) or {}
         except yaml.YAMLError as exc:
             raise TrainingDataError(f"{path}: not valid YAML: {exc}") from exc
+        if not isinstance(doc, dict):
+            raise TrainingDataError(f"{path}: the top level must be a mapping with an `nlu:` list")
         for n, entry in enumerate(doc.get("nlu") or []):
             where = f"{path}: nlu[{n}]"
             if not isinstance(entry, dict):

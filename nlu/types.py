@@ -11,7 +11,7 @@ class Entity:
     """One entity found in the user's text."""
 
     entity: str  # entity type, one of API.md's names (license_type, uscc, phone, ...)
-    value: str  # canonical value (e.g. the canonical license name, ISO date)
+    value: Any  # canonical value: a string (license name, ISO date ...); payload JSON values as given
     start: int  # character offset into the ORIGINAL text
     end: int  # end offset (exclusive) into the original text
     extractor: str  # which extractor found it
@@ -48,11 +48,11 @@ class Hit:
     service_id: str  # the service item's id (services.yml)
     faq_id: str  # the FAQ's stable id
     question: str  # the FAQ's canonical question
-    score: float  # fused score in [0, 1], higher is better
+    score: float  # fused score in [0, 1] (cue boost included, capped at 1), higher is better
     dense: float = 0.0  # cosine similarity of the best matching indexed text
     lexical: float = 0.0  # normalised lexical (BM25) score
     matched: str = ""  # the indexed text that matched best
-    boost: float = 0.0  # part of `score` that came from the item's cue words
+    boost: float = 0.0  # part of `score` that came from the item's cue words (after the cap)
 
     @property
     def evidence(self) -> float:

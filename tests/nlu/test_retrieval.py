@@ -1,0 +1,144 @@
+"""Retrieval fusion on a small knowledge base with a controlled encoder."""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Sequence
+
+import numpy as np
+import pytest
+
+from nlu.embeddings import CachedEncoder, EncoderSpec
+from nlu.normalize import fold
+from nlu.retrieval import FusionWeights, Retriever, domain_terms, faq_texts
+from tests.factories import faq_dict, make_kb, service_dict
+
+
+class ExactTextEncoder:
+    """Every distinct text gets its own pseudo-random unit vector: only identical texts are close.
+
+    The dense channel therefore finds a FAQ only from a verbatim indexed text; anything else must
+    come from the lexical channel.
+    """
+
+    name, dim = "exact-text", 256
+
+    def _one(self, text: str) -> np.ndarray:
+        v = np.random.default_rng(zlib.crc32(text.encode())).standard_normal(self.dim).astype(np.float32)
+        return v / np.linalg.norm(v)
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return np.stack([self._one(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
+
+    def encode_docs(self, texts: Sequence[str]) -> np.ndarray:
+        return self.encode_queries(texts)
+
+
+def _kb():  # type: ignore[no-untyped-def]
+    parking = service_dict(
+        "parking-item", name="停车场服务", aliases=["停车"], summary="大厅停车场的位置和收费。",
+        cues=["车位"],
+        faqs=[
+            faq_dict("parking-item", "overview", question="停车场在哪里", topic="overview",
+                     variants=["哪里可以停车", "停车位置", "有停车场吗", "车停哪", "停车方便吗"]),
+            faq_dict("parking-item", "fees", question="停车收费吗", topic="fees",
+                     variants=["停车要钱吗", "停车费多少", "停车免费吗", "停车怎么收费", "停车多少钱一小时"]),
+        ],
+    )
+    seal = service_dict(
+        "seal-item", name="刻章备案", summary="企业公章刻制备案。",
+        faqs=[
+            faq_dict("seal-item", "overview", question="公章怎么刻", topic="overview",
+                     variants=["刻公章流程", "刻章去哪里", "公章刻制备案", "新公司刻章", "刻章要多久"]),
+        ],
+    )
+    return make_kb(parking, seal)
+
+
+def _retriever(weights: FusionWeights | None = None) -> tuple[Retriever, CachedEncoder]:
+    enc = CachedEncoder(ExactTextEncoder())  # type: ignore[arg-type]
+    r = Retriever(_kb(), enc, EncoderSpec("ngram"), weights or FusionWeights())
+    r.build()
+    return r, enc
+
+
+def _search(r: Retriever, enc: CachedEncoder, text: str):  # type: ignore[no-untyped-def]
+    t = fold(text)
+    return r.search(t, enc.encode_query(t), k=10)
+
+
+def test_indexed_texts() -> None:
+    kb = _kb()
+    item = kb.items["parking-item"]
+    overview, fees = item.faqs
+    assert faq_texts(item, overview) == [fold(t) for t in [overview.question, *overview.variants, item.name, "停车", item.summary]]
+    assert faq_texts(item, fees) == [fold(t) for t in [fees.question, *fees.variants]]
+    assert "停车场服务" in domain_terms(kb)
+
+
+def test_verbatim_text_hits_both_channels() -> None:
+    r, enc = _retriever()
+    top = _search(r, enc, "停车费多少")[0]
+    assert top.faq_id == "parking-item/fees"
+    assert top.dense == pytest.approx(1.0, abs=1e-5)
+    assert top.lexical > 0 and top.matched == "停车费多少"
+
+
+def test_lexical_only_match_still_ranks() -> None:
+    r, enc = _retriever()
+    hits = _search(r, enc, "公章刻制需要带什么")  # not an indexed text: dense finds nothing
+    assert hits[0].faq_id == "seal-item/overview"
+    assert hits[0].dense < FusionWeights().dense_floor
+    assert hits[0].lexical > 0 and hits[0].score > 0
+
+
+@pytest.mark.parametrize(
+    "weights",
+    [FusionWeights(), FusionWeights(dense=1.0, lexical=0.0), FusionWeights(dense=0.0, lexical=1.0, cue_boost=0.0),
+     FusionWeights(dense=0.5, lexical=0.5, dense_floor=0.0, cue_boost=0.3)],
+)
+def test_fused_score_follows_the_weights(weights: FusionWeights) -> None:
+    r, enc = _retriever(weights)
+    for q in ("停车费多少", "公章刻制需要带什么", "车位收费吗", "停车"):
+        hits = _search(r, enc, q)
+        assert hits
+        for h in hits:
+            d = max(0.0, (h.dense - weights.dense_floor) / (1 - weights.dense_floor))
+            base = min(1.0, weights.dense * d + weights.lexical * h.lexical)
+            assert h.score == pytest.approx(min(1.0, base + h.boost), abs=1e-6)
+            assert 0.0 <= h.score <= 1.0
+            assert h.boost == pytest.approx(0.0) or h.boost == pytest.approx(min(weights.cue_boost, 1.0 - base))
+            assert h.evidence == pytest.approx(h.score - h.boost)
+        assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_lexical_weight_zero_drops_lexical_only_hits_to_zero() -> None:
+    r, enc = _retriever(FusionWeights(dense=1.0, lexical=0.0, cue_boost=0.0))
+    hits = _search(r, enc, "公章刻制需要带什么")
+    assert all(h.score == 0.0 for h in hits)
+
+
+def test_cue_words_boost_their_item() -> None:
+    r, enc = _retriever(FusionWeights(cue_boost=0.5))
+    hits = _search(r, enc, "公章刻制 车位")  # lexically about the seal, but the cue names parking
+    by_service = {h.service_id: h for h in hits}
+    assert by_service["parking-item"].boost == 0.5
+    assert by_service["seal-item"].boost == 0.0
+    assert hits[0].service_id == "parking-item"
+    plain, enc2 = _retriever(FusionWeights(cue_boost=0.0))
+    assert _search(plain, enc2, "公章刻制 车位")[0].service_id == "seal-item"
+
+
+def test_empty_retriever() -> None:
+    enc = CachedEncoder(ExactTextEncoder())  # type: ignore[arg-type]
+    r = Retriever(make_kb(), enc, EncoderSpec("ngram"), FusionWeights())
+    r.build()
+    assert len(r.index) == 0
+    assert r.search("任何", enc.encode_query("任何")) == []
+
+
+def test_wire_shape_of_a_hit() -> None:
+    r, enc = _retriever()
+    wire = _search(r, enc, "停车费多少")[0].to_wire()
+    assert set(wire) == {"service_id", "faq_id", "question", "score", "channels"}
+    assert set(wire["channels"]) == {"dense", "lexical"}
