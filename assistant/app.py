@@ -19,11 +19,16 @@ EngineFactory = Callable[[Settings], Engine]
 
 
 def default_engine(settings: Settings) -> Engine:
-    """Load the knowledge base and the NLU pipeline from disk (building what is missing)."""
-    from assistant.engine import build_pipeline, load_kb
+    """Load the live knowledge base (the knowledge store's published versions, seeded from the YAML folder
+    when empty) and the NLU pipeline from disk (building what is missing)."""
+    from assistant.engine import build_pipeline
+    from assistant.staff.live import GENERATION_KEY
+    from assistant.staff.services import load_live_kb
 
-    kb = load_kb(settings)
-    return Engine(settings=settings, kb=kb, nlu=build_pipeline(settings, kb))
+    kb, generation = load_live_kb(settings)
+    engine = Engine(settings=settings, kb=kb, nlu=build_pipeline(settings, kb))
+    engine.extras[GENERATION_KEY] = generation
+    return engine
 
 
 def create_app(settings: Settings | None = None, engine_factory: EngineFactory | None = None) -> FastAPI:

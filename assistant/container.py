@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,3 +19,5 @@ class Engine:
     kb: KnowledgeBase  # the knowledge base in force
     nlu: NluPipeline  # the parser
     extras: dict[str, Any] = field(default_factory=dict)  # later parts (dialogue, filings, actions)
+    # Called as listener(kb, item_id) after a staff publish changed `kb` (updated in place) and the index.
+    publish_listeners: list[Callable[[KnowledgeBase, str], None]] = field(default_factory=list)

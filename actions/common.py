@@ -1,0 +1,93 @@
+"""What every action shares: its dependencies, payload buttons and reading the tracker."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.texts import text
+from actions.validators import Check
+from knowledge.loader import KnowledgeBase
+from knowledge.models import ServiceItem
+
+if TYPE_CHECKING:
+    from actions.filings import FilingStore
+
+HALL_ID = "service-hall"  # the knowledge item describing the service center itself
+VIDEO_ID = "video-service"  # the knowledge item of the video channel (视频办)
+FORM_SESSION_SLOT = "form_session_id"  # set by the dialogue when a form starts; keys idempotent submits
+
+
+@dataclass(frozen=True)
+class ActionDeps:
+    """The objects actions are constructed with."""
+
+    kb: KnowledgeBase
+    filings: FilingStore | None = None
+    today: Callable[[], dt.date] = field(default=dt.date.today)
+
+    def hall(self) -> ServiceItem | None:
+        """The service center's own knowledge item."""
+        return self.kb.items.get(HALL_ID)
+
+
+def payload(intent: str, **entities: Any) -> str:
+    """A button payload in Rasa's syntax: /intent or /intent{"slot": value}."""
+    if not entities:
+        return f"/{intent}"
+    return f"/{intent}{json.dumps(entities, ensure_ascii=False)}"
+
+
+def button(title: str, intent: str, **entities: Any) -> dict[str, str]:
+    """A Rasa button dict."""
+    return {"title": title, "payload": payload(intent, **entities)}
+
+
+def entity_values(tracker: Tracker, name: str) -> list[Any]:
+    """Values of one entity type in the latest user message."""
+    ents = (tracker.latest_message or {}).get("entities") or []
+    return [e.get("value") for e in ents if isinstance(e, dict) and e.get("entity") == name]
+
+
+def latest_text(tracker: Tracker) -> str:
+    """The latest user message's text."""
+    return str((tracker.latest_message or {}).get("text") or "")
+
+
+def ranking(tracker: Tracker) -> list[dict[str, Any]]:
+    """The latest message's retrieval ranking (our parse data carries it; Rasa's does not)."""
+    retrieval = (tracker.latest_message or {}).get("retrieval") or {}
+    return [h for h in retrieval.get("ranking") or [] if isinstance(h, dict) and h.get("faq_id")]
+
+
+def idempotency_key(tracker: Tracker, slots: Mapping[str, Any]) -> str:
+    """Sender + form session: a retried confirm of the same form gives the same key."""
+    session = tracker.get_slot(FORM_SESSION_SLOT) if FORM_SESSION_SLOT in tracker.slots else None
+    if not session:
+        session = hashlib.sha256(json.dumps(dict(slots), sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return f"{tracker.sender_id}:{session}"
+
+
+def answer(
+    slot: str,
+    check: Check,
+    dispatcher: CollectingDispatcher,
+    domain: Mapping[str, Any],
+    buttons: list[dict[str, str]] | None = None,
+    custom: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The validate_<slot> return value; a rejected answer utters its specific re-ask."""
+    if check.ok:
+        return {slot: check.value}
+    if custom:
+        dispatcher.utter_message(text=text(domain, check.error or ""), buttons=buttons, json_message=custom)
+    else:
+        dispatcher.utter_message(text=text(domain, check.error or ""), buttons=buttons)
+    return {slot: None}

@@ -1,0 +1,131 @@
+"""Answers from the knowledge base: FAQ answer cards, the hall's hours, the handoff to staff."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import VIDEO_ID, ActionDeps, button, entity_values, latest_text, ranking
+from actions.texts import text
+from knowledge.models import Faq, FaqTopic, ServiceItem
+
+MAX_RELATED = 3
+_WHOLE = re.compile(r"怎么办|如何办|怎样办|怎么弄|怎么申请|如何申请|办理流程|办事指南|全流程|介绍|怎么处理|怎么补办|需要怎么做")
+_SPECIFIC = re.compile(r"材料|资料|多久|时限|几天|多长时间|费用|收费|多少钱|地址|在哪|哪里|网上|线上|网址|条件|电话|时间|几点")
+
+
+def asks_whole_service(user_text: str) -> bool:
+    """True when the question is about the service as a whole, not one aspect of it."""
+    return bool(_WHOLE.search(user_text)) and not _SPECIFIC.search(user_text)
+
+
+def answer_card(item: ServiceItem, faq: Faq, whole: bool) -> dict[str, Any]:
+    """The custom `answer_card`; the full guide (materials, steps, ...) when `whole`."""
+    card: dict[str, Any] = {
+        "type": "answer_card", "service_id": item.id, "service_name": item.name, "faq_id": faq.id,
+        "question": faq.question, "answer": faq.answer, "source": faq.source.model_dump(mode="json"),
+    }
+    if whole:
+        card.update(
+            materials=[m.model_dump(mode="json") for m in item.materials],
+            steps=[s.model_dump(mode="json") for s in item.steps],
+            time_limit=item.time_limit.model_dump(mode="json"),
+            where=item.where.model_dump(mode="json"),
+            online_entry=item.online_entry.model_dump(mode="json") if item.online_entry else None,
+            hours=item.hours,
+            phone=item.phone,
+        )
+    return card
+
+
+def related(item: ServiceItem, faq: Faq, hits: list[dict[str, Any]]) -> list[Faq]:
+    """2-3 other questions of the same service: the retrieval's next hits first, then the item's order."""
+    ids = [h["faq_id"] for h in hits if h.get("service_id") == item.id and h["faq_id"] != faq.id]
+    ids += [f.id for f in item.faqs if f.id != faq.id]
+    by_id = {f.id: f for f in item.faqs}
+    out: list[Faq] = []
+    for fid in ids:
+        if fid in by_id and by_id[fid] not in out:
+            out.append(by_id[fid])
+        if len(out) == MAX_RELATED:
+            break
+    return out
+
+
+class AnswerFaq(Action):
+    """Answers with the top retrieval hit's knowledge entry (or the FAQ a button named)."""
+
+    def __init__(self, deps: ActionDeps):
+        self.deps = deps
+
+    def name(self) -> str:
+        return "action_answer_faq"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        hits = ranking(tracker)
+        named = [str(x) for x in entity_values(tracker, "faq_id") if x]
+        faq_id = named[0] if named else (hits[0]["faq_id"] if hits else "")
+        found = self.deps.kb.faq(faq_id) if faq_id else None
+        if found is None:
+            dispatcher.utter_message(text=text(domain, "utter_default"))
+            return []
+        item, faq = found
+        whole = faq.topic is FaqTopic.OVERVIEW or (not named and asks_whole_service(latest_text(tracker)))
+        buttons = [button(f.question, "ask_faq", faq_id=f.id) for f in related(item, faq, hits)]
+        if item.filing and not (tracker.active_loop or {}).get("name"):
+            ents: dict[str, Any] = {}
+            types = [x for x in entity_values(tracker, "license_type") if x]
+            if item.filing == "start_lost_notice" and types:
+                ents["license_type"] = types[0]
+            buttons.append(button("开始办理", item.filing, **ents))
+        dispatcher.utter_message(text=faq.answer, buttons=buttons, json_message=answer_card(item, faq, whole))
+        return []
+
+
+class QueryOfficeHours(Action):
+    """The hall's opening hours and address (knowledge item service-hall)."""
+
+    def __init__(self, deps: ActionDeps):
+        self.deps = deps
+
+    def name(self) -> str:
+        return "action_query_office_hours"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        hall = self.deps.hall()
+        if hall is None:
+            dispatcher.utter_message(text=text(domain, "utter_default"))
+            return []
+        address = hall.where.address or hall.where.zone
+        msg = text(domain, "utter_office_hours", hours=hall.hours, address=address)
+        dispatcher.utter_message(
+            text=msg, json_message={"type": "office_hours", "hours": hall.hours, "address": address, "phone": hall.phone}
+        )
+        return []
+
+
+class HumanHandoff(Action):
+    """Hands the user to staff: the hall's phone and the video channel (视频办)."""
+
+    def __init__(self, deps: ActionDeps):
+        self.deps = deps
+
+    def name(self) -> str:
+        return "action_human_handoff"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        hall = self.deps.hall()
+        video_item = self.deps.kb.items.get(VIDEO_ID)
+        phone = hall.phone if hall else ""
+        hours = hall.hours if hall else ""
+        video = video_item.online_entry.name if video_item and video_item.online_entry else "视频办"
+        video_url = video_item.online_entry.url if video_item and video_item.online_entry else ""
+        msg = text(domain, "utter_human_handoff", phone=phone, video=video, hours=hours)
+        card = {"type": "handoff", "phone": phone, "video": video, "video_url": video_url, "hours": hours}
+        dispatcher.utter_message(text=msg, json_message=card)
+        return []

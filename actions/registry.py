@@ -1,0 +1,66 @@
+"""The explicit list of actions, constructed with their dependencies; a duplicate name is an error."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+from rasa_sdk import Action
+from rasa_sdk.executor import ActionExecutor
+
+from actions.common import ActionDeps
+from actions.faq import AnswerFaq, HumanHandoff, QueryOfficeHours
+from actions.lost_notice import AskLicenseType, SubmitLostNotice, ValidateLostNoticeForm
+from actions.medical_validation import AskValidationItems, SubmitMedicalValidation, ValidateMedicalValidationForm
+from actions.status import CheckStatus, SearchNotice, ValidateNoticeSearchForm, ValidateStatusForm
+from knowledge.loader import KnowledgeBase
+
+if TYPE_CHECKING:
+    from actions.filings import FilingStore
+
+
+class DuplicateAction(ValueError):
+    """Two actions share a name."""
+
+
+class ActionRegistry:
+    """Named actions; `executor()` is the rasa-sdk ActionExecutor that runs them."""
+
+    def __init__(self, actions: Iterable[Action] = ()):
+        self._actions: dict[str, Action] = {}
+        for action in actions:
+            self.add(action)
+
+    def add(self, action: Action) -> None:
+        """Register one action; raises DuplicateAction when its name is taken."""
+        name = action.name()
+        if name in self._actions:
+            raise DuplicateAction(f"action {name!r} is registered twice")
+        self._actions[name] = action
+
+    def names(self) -> list[str]:
+        """Every registered name, in registration order."""
+        return list(self._actions)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._actions
+
+    def executor(self) -> ActionExecutor:
+        """A fresh ActionExecutor with every action registered."""
+        ex = ActionExecutor()
+        for action in self._actions.values():
+            ex.register_action(action)
+        return ex
+
+
+def build_registry(kb: KnowledgeBase, filings: FilingStore | None,
+                   today: Callable[[], dt.date] = dt.date.today) -> ActionRegistry:
+    """Every action of 灵灵."""
+    deps = ActionDeps(kb=kb, filings=filings, today=today)
+    return ActionRegistry([
+        ValidateLostNoticeForm(deps), AskLicenseType(deps), SubmitLostNotice(deps),
+        ValidateMedicalValidationForm(deps), AskValidationItems(deps), SubmitMedicalValidation(deps),
+        ValidateStatusForm(deps), CheckStatus(deps), ValidateNoticeSearchForm(deps), SearchNotice(deps),
+        AnswerFaq(deps), QueryOfficeHours(deps), HumanHandoff(deps),
+    ])

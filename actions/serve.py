@@ -1,0 +1,67 @@
+"""`lingling actions`: the action server alone (no web app, no NLU), for a real Rasa server to call."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI
+
+from actions.registry import build_registry
+from actions.server import EXECUTOR_KEY, router
+
+if TYPE_CHECKING:
+    from actions.filings import FilingStore
+    from assistant.settings import Settings
+    from knowledge.loader import KnowledgeBase
+
+
+def create_action_app(settings: Settings, kb: KnowledgeBase | None = None, filings: FilingStore | None = None) -> FastAPI:
+    """A FastAPI app with POST /webhook, GET /actions and GET /health; loads what it needs at start-up."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from actions.filings import FilingStore
+        from knowledge.loader import load_knowledge
+
+        base = kb or load_knowledge(settings.knowledge_dir)
+        store = filings
+        if store is None:
+            store = FilingStore(settings.db_url)
+            store.migrate()
+        setattr(app.state, EXECUTOR_KEY, build_registry(base, store).executor())
+        yield
+        if filings is None:
+            store.close()
+
+    app = FastAPI(title="灵灵 action server", version="0.1.0", lifespan=lifespan)
+    app.include_router(router)
+
+    @app.get("/health", tags=["ops"])
+    def health() -> dict[str, Any]:
+        """200 with {"status": "ok"} once the actions are registered."""
+        ready = getattr(app.state, EXECUTOR_KEY, None) is not None
+        return {"status": "ok" if ready else "starting"}
+
+    return app
+
+
+def cmd_actions(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from assistant.cli import _settings
+
+    settings = _settings(args)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    uvicorn.run(create_action_app(settings), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def register_cli(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add `lingling actions --host 127.0.0.1 --port 5055`."""
+    s = sub.add_parser("actions", help="serve only the rasa-sdk action server (POST /webhook)")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=5055)
+    s.set_defaults(func=cmd_actions)

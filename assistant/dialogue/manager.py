@@ -1,0 +1,177 @@
+"""The DialogueManager: one message in, bot messages out; state per sender, one message at a time each."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from actions.client import ActionClient
+from assistant.dialogue.form_loop import FormLoop
+from assistant.dialogue.forms import FORMS
+from assistant.dialogue.messages import BotMessage, TurnResult
+from assistant.dialogue.policy import Policy, PolicyConfig
+from assistant.dialogue.responses import Responses
+from assistant.dialogue.runner import ActionRunner, Turn
+from assistant.dialogue.state import DialogueState
+from assistant.dialogue.store import StateStore
+from assistant.dialogue.turns import TurnLog, TurnRecord
+from assistant.dialogue.understanding import UserMessage
+from nlu.pipeline import NluPipeline
+from nlu.types import IntentScore, ParseResult
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], dt.datetime]
+LOCAL_TZ = dt.timezone(dt.timedelta(hours=8), "CST")  # 青岛 (China Standard Time, no DST)
+
+
+def utcnow() -> dt.datetime:
+    """The current time, timezone-aware UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+def local_date(moment: dt.datetime) -> dt.date:
+    """The calendar day in Qingdao at `moment`."""
+    return moment.astimezone(LOCAL_TZ).date()
+
+
+class DialogueManager:
+    """Understands each message (NLU), decides (Policy), acts (actions via ActionClient) and remembers."""
+
+    def __init__(
+        self,
+        nlu: NluPipeline,
+        store: StateStore,
+        turns: TurnLog,
+        actions: ActionClient,
+        domain: dict[str, Any],
+        responses: Responses,
+        idle_minutes: int = 60,
+        max_chars: int = 2000,
+        clock: Clock = utcnow,
+        policy: PolicyConfig | None = None,
+        on_close: Callable[[], None] | None = None,
+    ):
+        self.nlu = nlu
+        self.store = store
+        self.turns = turns
+        self.responses = responses
+        self.idle = dt.timedelta(minutes=idle_minutes)
+        self.max_chars = max_chars
+        self.clock = clock
+        self.runner = ActionRunner(actions, domain, responses)
+        self.policy = Policy(self.runner, FormLoop(self.runner, responses), responses, nlu.thresholds, policy)
+        self._on_close = on_close
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._users: dict[str, int] = {}
+
+    # ---- handling -----------------------------------------------------------------------------
+    async def handle(self, sender_id: str, text: str, channel: str = "rest",
+                     metadata: dict[str, Any] | None = None) -> TurnResult:
+        """Handle one user message; messages of one sender are handled strictly one after another."""
+        lock = self._locks.setdefault(sender_id, asyncio.Lock())
+        self._users[sender_id] = self._users.get(sender_id, 0) + 1
+        try:
+            async with lock:
+                return await self._handle(sender_id, text or "", channel, metadata)
+        finally:
+            self._users[sender_id] -= 1
+            if not self._users[sender_id]:
+                self._users.pop(sender_id, None)
+                self._locks.pop(sender_id, None)
+
+    async def _handle(self, sender_id: str, text: str, channel: str, metadata: dict[str, Any] | None) -> TurnResult:
+        now = self.clock()
+        state = self.store.load(sender_id)
+        notes: list[BotMessage] = []
+        if state is not None and now - state.last_active > self.idle:
+            dropped = state.active_form or state.confirming
+            if dropped:
+                notes.append(self.responses.render("utter_session_expired", {"form_label": FORMS[dropped].label}))
+            state = None
+        if state is None:
+            state = DialogueState.new(sender_id, now)
+            state.slots = dict.fromkeys(self.runner.domain.get("slots", {}))
+        state.last_active = now
+        stripped = text.strip()
+        if not stripped or len(text) > self.max_chars:
+            name = "utter_empty_message" if not stripped else "utter_message_too_long"
+            parse = _blank(text[: self.max_chars])
+            turn = Turn(state, UserMessage.of(parse.text, parse), now)
+            turn.say(*notes, self.responses.render(name, {"max_chars": self.max_chars}))
+            return self._finish(turn, channel, understood=False)
+        parse = await asyncio.to_thread(self.nlu.parse, stripped, local_date(now))
+        msg = UserMessage.of(stripped, parse)
+        if msg.payload is not None and msg.payload.intent == "restart":  # Rasa's /restart: a fresh conversation
+            state = DialogueState.new(sender_id, now)
+            state.slots = dict.fromkeys(self.runner.domain.get("slots", {}))
+            notes = [self.responses.render("utter_restarted")]
+        state.user(stripped, _parse_data(msg), channel, now, metadata)
+        turn = Turn(state, msg, now)
+        turn.say(*notes)
+        if msg.payload is None or msg.payload.intent != "restart":
+            await self.policy.respond(turn)
+        return self._finish(turn, channel, understood=True)
+
+    def _finish(self, turn: Turn, channel: str, understood: bool) -> TurnResult:
+        state, msg = turn.state, turn.msg
+        state.action("action_listen", turn.now)
+        self.store.save(state)
+        top = msg.top_hit
+        intent = msg.parse.intent.name if understood else None
+        confidence = float(msg.parse.intent.confidence) if understood else None
+        turn_id = uuid.uuid4().hex
+        wire = [m.to_wire(state.sender_id) for m in turn.out]
+        self.turns.record(TurnRecord(
+            turn_id=turn_id, sender_id=state.sender_id, channel=channel, user_text=msg.text,
+            normalized=msg.parse.normalized, intent=intent, confidence=confidence,
+            faq_id=top.faq_id if top else None, faq_score=float(top.score) if top else None,
+            fallback=turn.fallback or not understood, handoff=turn.handoff,
+            messages=json.loads(json.dumps(wire, ensure_ascii=False, default=str)), feedback=None, created_at=turn.now,
+        ))
+        return TurnResult(turn_id, state.sender_id, tuple(turn.out), intent, confidence)
+
+    def close(self) -> None:
+        """Release database connections."""
+        if self._on_close is not None:
+            self._on_close()
+
+    # ---- privacy, feedback, export ------------------------------------------------------------
+    def reset(self, sender_id: str) -> None:
+        """Forget everything of the sender: conversation state and every stored turn (kiosk privacy)."""
+        self.store.delete(sender_id)
+        self.turns.delete_sender(sender_id)
+
+    def record_feedback(self, sender_id: str, turn_id: str, rating: int) -> bool:
+        """Store +1/-1 with the sender's turn; False for an unknown turn or another rating."""
+        if rating not in (1, -1):
+            return False
+        return self.turns.set_feedback(sender_id, turn_id, rating)
+
+    def export(self, sender_id: str) -> dict[str, Any]:
+        """The sender's current state and turns, JSON-safe."""
+        state = self.store.load(sender_id)
+        return {
+            "sender_id": sender_id,
+            "state": state.model_dump(mode="json") if state else None,
+            "turns": [t.to_json() for t in self.turns.for_sender(sender_id)],
+        }
+
+
+def _blank(text: str) -> ParseResult:
+    oos = IntentScore("out_of_scope", 0.0)
+    return ParseResult(text, text.strip(), oos, (oos,), (), (), "out_of_scope")
+
+
+def _parse_data(msg: UserMessage) -> dict[str, Any]:
+    """Rasa's parse_data, plus our retrieval ranking (action_answer_faq reads it); payload values keep JSON types."""
+    data = msg.parse.to_wire()
+    if msg.payload is not None:
+        for ent in data["entities"]:
+            ent["value"] = msg.payload.entities.get(ent["entity"], ent["value"])
+    data["message_id"] = uuid.uuid4().hex
+    return data

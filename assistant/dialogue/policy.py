@@ -1,0 +1,210 @@
+"""What to do with a message, given the conversation: answer, fill a form, fall back or hand off."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from assistant.dialogue.form_loop import READBACK_BUTTONS, FormLoop
+from assistant.dialogue.forms import FILING_FORMS, FORMS, NOTICE_SEARCH, STATUS, FormSpec
+from assistant.dialogue.messages import Button
+from assistant.dialogue.responses import Responses
+from assistant.dialogue.runner import ActionRunner, Turn
+from nlu.pipeline import Thresholds
+
+CHITCHAT = {"greet": "utter_greet", "goodbye": "utter_goodbye", "thanks": "utter_thanks",
+            "bot_identity": "utter_bot_identity"}
+SMALL_TALK = ("greet", "thanks", "goodbye", "bot_identity", "affirm", "deny")  # never a form answer when sure
+START_LABELS = {"start_lost_notice": "办理遗失公告登记", "start_medical_validation": "申请医疗机构校验"}
+
+
+@dataclass(frozen=True)
+class PolicyConfig:
+    """Bars of the dialogue's own decisions (the NLU's thresholds decide the intent itself)."""
+
+    digress_confidence: float = 0.6  # ask_service probability for a mid-form question to be answered
+    handoff_confidence: float = 0.7  # human_handoff probability to leave a form for staff
+    out_of_scope_confidence: float = 0.5  # classifier's out_of_scope probability for "can't help" (no good hit)
+    out_of_scope_sure: float = 0.8  # ... and for "can't help" whatever the retrieval found
+    start_button_min: float = 0.25  # a filing intent this likely gets its start button in "您是想问"
+    small_talk_confidence: float = 0.9  # 你好 / 好的 / 不是 this sure is not taken as a form answer
+    did_you_mean: int = 3  # questions offered
+
+
+class Policy:
+    """Routes one message: confirmation, active form, or free conversation."""
+
+    def __init__(self, runner: ActionRunner, forms: FormLoop, responses: Responses, thresholds: Thresholds,
+                 cfg: PolicyConfig | None = None):
+        self.runner = runner
+        self.forms = forms
+        self.responses = responses
+        self.th = thresholds
+        self.cfg = cfg or PolicyConfig()
+
+    async def respond(self, turn: Turn) -> None:
+        """Produce the turn's messages and state changes."""
+        if turn.state.confirming:
+            await self._confirming(FORMS[turn.state.confirming], turn)
+        elif turn.state.active_form:
+            await self._in_form(FORMS[turn.state.active_form], turn)
+        else:
+            await self._free(turn)
+        if not turn.fallback:
+            turn.state.fallback_count = 0
+
+    # ---- free conversation ------------------------------------------------------------------
+    async def _free(self, turn: Turn) -> None:
+        msg, st = turn.msg, turn.state
+        intent = msg.payload.intent if msg.payload else msg.intent
+        if intent in CHITCHAT:
+            turn.say(self.responses.render(CHITCHAT[intent]))
+        elif intent == "human_handoff":
+            await self.handoff(turn)
+        elif intent in ("ask_service", "ask_faq"):
+            await self.runner.run("action_answer_faq", turn)
+        elif intent in FILING_FORMS:
+            await self.forms.start(FILING_FORMS[intent], turn)
+        elif intent == "check_status":
+            await self.forms.start(STATUS, turn)
+        elif intent == "search_notice":
+            await self.forms.start(NOTICE_SEARCH, turn)
+        elif intent == "affirm" and st.last_submit and msg.is_explicit_confirm():
+            await self.forms.submit(FORMS[st.last_submit], turn)  # a retried confirm: same filing again
+        elif intent == "affirm":
+            turn.say(self.responses.render("utter_ack"))
+        elif intent == "deny":
+            turn.say(self.responses.render("utter_deny_ack"))
+        elif intent in ("inform", "correct"):
+            turn.say(self.responses.render("utter_no_active_form"))
+        else:
+            self._not_understood(turn)
+
+    def _not_understood(self, turn: Turn) -> None:
+        """Out of scope, or the two-stage fallback: 您是想问 → rephrase → offer a human."""
+        msg, st = turn.msg, turn.state
+        hit = msg.hit_score
+        oos = msg.prob("out_of_scope") if msg.parse.raw_intent == "out_of_scope" else 0.0
+        clear_oos = oos >= self.cfg.out_of_scope_sure or (oos >= self.cfg.out_of_scope_confidence and hit < self.th.retrieval_min)
+        if msg.payload is None and clear_oos:
+            turn.say(self.responses.render("utter_out_of_scope"))
+            turn.fallback = True  # unanswered (staff see it), but not a fallback stage
+            st.fallback_count = 0
+            return
+        turn.fallback = True
+        st.fallback_count += 1
+        if st.fallback_count == 1:
+            if hit >= self.th.retrieval_min:
+                self._did_you_mean(turn)
+            else:
+                turn.say(self.responses.render("utter_default"))
+        elif st.fallback_count == 2:
+            turn.say(self.responses.render("utter_ask_rephrase"))
+        else:
+            st.fallback_count = 0
+            buttons = (Button("转人工", "/human_handoff"),)
+            turn.say(self.responses.render("utter_offer_human", buttons=buttons))
+
+    def _did_you_mean(self, turn: Turn) -> None:
+        msg = turn.msg
+        buttons = [Button(h.question, _payload("ask_faq", faq_id=h.faq_id)) for h in msg.parse.ranking[: self.cfg.did_you_mean]]
+        for intent, label in START_LABELS.items():
+            if msg.prob(intent) >= self.cfg.start_button_min:
+                types = msg.entities("license_type") if intent == "start_lost_notice" else []
+                ents = {"license_type": types[0]} if types else {}
+                buttons.append(Button(label, _payload(intent, **ents)))
+        turn.say(self.responses.render("utter_did_you_mean", buttons=tuple(buttons)))
+
+    async def handoff(self, turn: Turn) -> None:
+        """The hall's phone and video channel; the conversation is marked for staff."""
+        turn.handoff = True
+        turn.state.handoff = True
+        await self.runner.run("action_human_handoff", turn)
+
+    # ---- inside a form ----------------------------------------------------------------------
+    async def _in_form(self, form: FormSpec, turn: Turn) -> None:
+        msg, st = turn.msg, turn.state
+        if msg.is_cancel():
+            self.forms.cancel(form, turn)
+            return
+        slot = msg.correction_slot(form)
+        if slot:
+            await self.forms.correct(form, slot, turn)
+            return
+        p = msg.payload
+        if p is None:
+            if msg.intent == "human_handoff" and msg.prob("human_handoff") >= self.cfg.handoff_confidence:
+                await self.handoff(turn)
+            elif self._is_question(form, turn):
+                await self.runner.run("action_answer_faq", turn)
+            elif self._is_small_talk(form, turn):
+                name = CHITCHAT.get(msg.intent, "utter_continue_form")
+                turn.say(self.responses.render(name, {"form_label": form.label}))
+            else:
+                await self.forms.answer(turn)
+                return
+            await self.forms.ask(form, st.requested_slot, turn)
+            return
+        if p.intent == "inform":
+            await self.forms.answer(turn)
+            return
+        if p.intent == "correct":
+            self.forms.correction_menu(form, turn)
+            return
+        if p.intent in FILING_FORMS and FILING_FORMS[p.intent] is not form:
+            self.forms.cancel(form, turn, quiet=True)
+            await self.forms.start(FILING_FORMS[p.intent], turn)
+            return
+        if p.intent == "ask_faq":
+            await self.runner.run("action_answer_faq", turn)
+        elif p.intent == "human_handoff":
+            await self.handoff(turn)
+        elif p.intent in CHITCHAT:
+            turn.say(self.responses.render(CHITCHAT[p.intent]))
+        else:
+            turn.say(self.responses.render("utter_continue_form", {"form_label": form.label}))
+        await self.forms.ask(form, st.requested_slot, turn)
+
+    def _is_small_talk(self, form: FormSpec, turn: Turn) -> bool:
+        """你好 / 谢谢 / 好的 / 不是 said with certainty, and no value for the asked slot in it."""
+        msg = turn.msg
+        if msg.intent not in SMALL_TALK or msg.prob(msg.intent) < self.cfg.small_talk_confidence:
+            return False
+        spec = form.slot(turn.state.requested_slot or "")
+        return not (spec and spec.entity and msg.entities(spec.entity))
+
+    def _is_question(self, form: FormSpec, turn: Turn) -> bool:
+        """Clearly a question about a service (not an answer that happens to look like one)."""
+        msg = turn.msg
+        if not msg.is_question() or msg.intent != "ask_service":
+            return False
+        if msg.prob("ask_service") < self.cfg.digress_confidence or msg.hit_score < self.th.retrieval_min:
+            return False
+        spec = form.slot(turn.state.requested_slot or "")
+        return not (spec and spec.entity and msg.entities(spec.entity))
+
+    # ---- waiting for 确认提交 -----------------------------------------------------------------
+    async def _confirming(self, form: FormSpec, turn: Turn) -> None:
+        msg = turn.msg
+        if msg.is_cancel():
+            self.forms.cancel(form, turn)
+            return
+        slot = msg.correction_slot(form)
+        if slot:
+            await self.forms.correct(form, slot, turn)
+        elif msg.wants_correction() or (msg.payload is None and msg.intent == "deny"):
+            self.forms.correction_menu(form, turn)
+        elif msg.is_explicit_confirm() or (msg.payload is None and msg.intent == "affirm"):
+            await self.forms.submit(form, turn)
+        elif (msg.payload.intent if msg.payload else msg.intent) == "human_handoff":
+            await self.handoff(turn)
+            turn.say(self.responses.render("utter_confirm_pending", buttons=READBACK_BUTTONS))
+        elif (msg.payload is not None and msg.payload.intent == "ask_faq") or self._is_question(form, turn):
+            await self.runner.run("action_answer_faq", turn)
+            turn.say(self.responses.render("utter_confirm_pending", buttons=READBACK_BUTTONS))
+        else:
+            turn.say(self.responses.render("utter_confirm_pending", buttons=READBACK_BUTTONS))
+
+
+def _payload(intent: str, **entities: object) -> str:
+    return f"/{intent}{json.dumps(entities, ensure_ascii=False)}" if entities else f"/{intent}"

@@ -1,0 +1,108 @@
+"""Runs actions through Rasa SDK's protocol and applies what they return to the conversation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from actions.client import ActionCallError, ActionClient
+from assistant.dialogue.domain import RASA_VERSION
+from assistant.dialogue.messages import BotMessage
+from assistant.dialogue.responses import Responses
+from assistant.dialogue.state import DialogueState
+from assistant.dialogue.understanding import UserMessage
+
+log = logging.getLogger(__name__)
+MAX_FOLLOWUPS = 3
+
+
+@dataclass
+class Turn:
+    """One message being handled: the state it changes and the messages it produces."""
+
+    state: DialogueState
+    msg: UserMessage
+    now: dt.datetime
+    out: list[BotMessage] = field(default_factory=list)
+    fallback: bool = False  # not understood
+    handoff: bool = False  # the user was handed to staff
+
+    def say(self, *messages: BotMessage) -> None:
+        """Queue bot messages (and record them as Rasa `bot` events)."""
+        for m in messages:
+            if m.is_empty():
+                continue
+            self.out.append(m)
+            data = {"buttons": [b.to_wire() for b in m.buttons] or None, "image": m.image, "custom": m.custom}
+            self.state.bot(m.text, data, self.now)
+
+
+class ActionRunner:
+    """Builds action calls (tracker + domain), runs them via an ActionClient and applies the result."""
+
+    def __init__(self, client: ActionClient, domain: dict[str, Any], responses: Responses):
+        self.client = client
+        self.domain = domain
+        self.responses = responses
+
+    def call(self, name: str, state: DialogueState) -> dict[str, Any]:
+        """The action-call dict Rasa sends to an action server."""
+        return {
+            "next_action": name,
+            "sender_id": state.sender_id,
+            "tracker": state.to_tracker(),
+            "domain": self.domain,
+            "version": RASA_VERSION,
+        }
+
+    async def run(self, name: str, turn: Turn) -> list[BotMessage]:
+        """Run one action (and its follow-ups); its messages are said and returned."""
+        said: list[BotMessage] = []
+        pending = [name]
+        for _ in range(MAX_FOLLOWUPS + 1):
+            if not pending:
+                break
+            current = pending.pop(0)
+            try:
+                result = await self.client.run(self.call(current, turn.state))
+            except ActionCallError:
+                log.exception("action %s failed", current)
+                msg = self.responses.render("utter_action_failed")
+                turn.say(msg)
+                said.append(msg)
+                return said
+            turn.state.action(current, turn.now)
+            for event in result.events:
+                follow = self._apply(event, turn)
+                if follow:
+                    pending.append(follow)
+            for response in result.responses:
+                msg = self._message(response, turn.state)
+                turn.say(msg)
+                said.append(msg)
+        return said
+
+    def _apply(self, event: dict[str, Any], turn: Turn) -> str | None:
+        kind = event.get("event")
+        state = turn.state
+        if kind == "slot" and event.get("name"):
+            state.set_slot(str(event["name"]), event.get("value"), turn.now)
+        elif kind == "active_loop":
+            state.set_form(event.get("name"), turn.now)
+        elif kind == "reset_slots":
+            state.slots = {}
+            state.add(event)
+        elif kind == "followup" and event.get("name"):
+            return str(event["name"])
+        else:
+            state.add(event)
+        return None
+
+    def _message(self, response: dict[str, Any], state: DialogueState) -> BotMessage:
+        name = response.get("response") or response.get("template")
+        if name and not response.get("text") and name in self.responses:
+            extra = BotMessage.from_rasa(response)
+            return self.responses.render(str(name), state.slots, buttons=extra.buttons, custom=extra.custom)
+        return BotMessage.from_rasa(response)

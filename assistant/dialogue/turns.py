@@ -1,0 +1,92 @@
+"""The `turns` log: every handled message with what was understood and answered (read by staff)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlalchemy import Engine, delete, insert, or_, select, update
+
+from assistant.dialogue.db import turns
+
+
+@dataclass(frozen=True)
+class TurnRecord:
+    """One handled user message."""
+
+    turn_id: str
+    sender_id: str
+    channel: str
+    user_text: str
+    normalized: str
+    intent: str | None
+    confidence: float | None
+    faq_id: str | None
+    faq_score: float | None
+    fallback: bool
+    handoff: bool
+    messages: list[dict[str, Any]]
+    feedback: int | None
+    created_at: dt.datetime
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-safe form (export)."""
+        out = asdict(self)
+        out["created_at"] = self.created_at.isoformat()
+        return out
+
+
+class TurnLog:
+    """Writes and reads the turns table."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def record(self, rec: TurnRecord) -> None:
+        """Store one turn."""
+        row = asdict(rec)
+        row["messages"] = json.dumps(rec.messages, ensure_ascii=False)
+        with self.engine.begin() as conn:
+            conn.execute(insert(turns).values(**row))
+
+    def set_feedback(self, sender_id: str, turn_id: str, rating: int) -> bool:
+        """Store +1/-1 on the sender's turn; False when no such turn."""
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                update(turns).where(turns.c.turn_id == turn_id, turns.c.sender_id == sender_id).values(feedback=rating)
+            )
+        return bool(done.rowcount)
+
+    def for_sender(self, sender_id: str) -> list[TurnRecord]:
+        """The sender's turns, oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(turns).where(turns.c.sender_id == sender_id).order_by(turns.c.created_at, turns.c.turn_id)
+            ).mappings().all()
+        return [_record(r) for r in rows]
+
+    def needing_review(self, limit: int = 100) -> list[TurnRecord]:
+        """Unanswered, handed-off or down-voted turns, newest first (for staff)."""
+        cond = or_(turns.c.fallback.is_(True), turns.c.handoff.is_(True), turns.c.feedback < 0)
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(turns).where(cond).order_by(turns.c.created_at.desc()).limit(limit)).mappings().all()
+        return [_record(r) for r in rows]
+
+    def delete_sender(self, sender_id: str) -> int:
+        """Wipe every turn of the sender (kiosk privacy); returns how many went."""
+        with self.engine.begin() as conn:
+            return int(conn.execute(delete(turns).where(turns.c.sender_id == sender_id)).rowcount or 0)
+
+
+def _record(row: Any) -> TurnRecord:
+    created = row["created_at"]
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=dt.UTC)
+    return TurnRecord(
+        turn_id=row["turn_id"], sender_id=row["sender_id"], channel=row["channel"], user_text=row["user_text"],
+        normalized=row["normalized"] or "", intent=row["intent"], confidence=row["confidence"], faq_id=row["faq_id"],
+        faq_score=row["faq_score"], fallback=bool(row["fallback"]), handoff=bool(row["handoff"]),
+        messages=json.loads(row["messages"] or "[]"), feedback=row["feedback"], created_at=created,
+    )

@@ -1,0 +1,300 @@
+"""The chat API of our own pages (portal chat, widget, hall kiosk).
+
+POST /api/chat, /api/feedback, /api/reset; GET /api/history, /api/suggestions, /api/qr.
+The dialogue itself is the dialogue manager's (`engine.extras["dialogue"]`), the same one the Rasa REST
+channel talks to. This module adds what the web faces need around it: the conversation so far (from the
+dialogue's turn log, so a reloaded page or a phone that scanned the kiosk's QR code can show it),
+suggested questions from the knowledge base and the QR code itself.
+"""
+
+from __future__ import annotations
+
+import inspect
+import io
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from assistant.container import Engine
+from assistant.errors import AppError, BadInput, TooLarge, Unavailable
+from assistant.settings import Settings
+from knowledge.loader import KnowledgeBase
+from knowledge.models import Faq, FaqTopic, ServiceItem
+
+# A sender id of our pages is a random, unguessable token made by the browser (128 bits, hex or base64url).
+SENDER_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
+# Control characters (NUL, escapes ...) are dropped from messages; line breaks and tabs stay.
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# The dialogue's channel name per page; the kiosk's own name lets /api/reset see a hand-over to a phone.
+CHANNELS = {"portal": "web", "kiosk": "kiosk"}
+# How a bare payload reads in the history when no button of the previous turn names it.
+PAYLOAD_TITLES = {
+    "/affirm": "确认提交",
+    "/deny": "取消",
+    "/correct": "修改",
+    "/start_lost_notice": "开始办理遗失公告登记",
+    "/start_medical_validation": "开始办理医疗机构校验",
+    "/human_handoff": "转人工",
+    "/check_status": "查进度",
+    "/search_notice": "查遗失公告",
+}
+
+
+class NotFoundHere(AppError):
+    """The thing asked about does not exist (for this sender)."""
+
+    status = 404
+    code = "not_found"
+
+
+class DialogueLike(Protocol):
+    """What this module uses of `assistant.dialogue.manager.DialogueManager`."""
+
+    async def handle(self, sender_id: str, text: str, channel: str = "rest",
+                     metadata: dict[str, Any] | None = None) -> Any: ...
+
+    def reset(self, sender_id: str) -> Any: ...
+
+    def record_feedback(self, sender_id: str, turn_id: str, rating: int) -> Any: ...
+
+    def export(self, sender_id: str) -> dict[str, Any]: ...
+
+
+# --------------------------------------------------------------------------- knowledge helpers
+
+
+@dataclass(frozen=True)
+class PopularService:
+    """A service shown as a tile or suggestion, with the question that opens it."""
+
+    service_id: str
+    name: str
+    summary: str
+    faq_id: str
+    question: str
+
+
+def overview_faq(item: ServiceItem) -> Faq:
+    """The FAQ answering about the service as a whole (its first overview FAQ, else its first FAQ)."""
+    return next((f for f in item.faqs if f.topic is FaqTopic.OVERVIEW), item.faqs[0])
+
+
+def popular_services(kb: KnowledgeBase, limit: int = 8) -> list[PopularService]:
+    """The most asked services: those applicants can file here first, then by how many ways people ask."""
+
+    def weight(item: ServiceItem) -> tuple[int, int, str]:
+        return (0 if item.filing else 1, -sum(len(f.variants) for f in item.faqs), item.id)
+
+    out = []
+    for item in sorted(kb.items.values(), key=weight)[:limit]:
+        faq = overview_faq(item)
+        short = item.summary.strip().split("。", 1)[0]
+        out.append(PopularService(item.id, item.name, short[:60], faq.id, faq.question))
+    return out
+
+
+# --------------------------------------------------------------------------- history
+
+
+def _payload_title(text: str, previous: list[dict[str, Any]], kb: KnowledgeBase) -> str:
+    """What the page showed for a payload the user sent by a button or a multi-select."""
+    for msg in previous:
+        for button in msg.get("buttons") or []:
+            if isinstance(button, dict) and button.get("payload") == text and button.get("title"):
+                return str(button["title"])
+    name, _, raw = text.partition("{")
+    try:
+        values = json.loads("{" + raw) if raw else {}
+    except ValueError:
+        values = {}
+    if isinstance(values, dict):
+        if name == "/ask_faq" and isinstance(values.get("faq_id"), str):
+            found = kb.faq(values["faq_id"])
+            if found is not None:
+                return found[1].question
+        for msg in previous:
+            custom = msg.get("custom") or {}
+            if isinstance(custom, dict) and custom.get("type") == "multi_select" and custom.get("slot") in values:
+                titles = {str(o.get("value")): str(o.get("title")) for o in custom.get("options") or [] if isinstance(o, dict)}
+                chosen = values[custom["slot"]]
+                chosen = chosen if isinstance(chosen, list) else [chosen]
+                return "、".join(titles.get(str(v), str(v)) for v in chosen)
+        shown = [str(v) if not isinstance(v, list) else "、".join(map(str, v)) for v in values.values()]
+        if shown:
+            return "、".join(shown)
+    return PAYLOAD_TITLES.get(name, text)
+
+
+def history_entries(export: dict[str, Any], kb: KnowledgeBase) -> list[dict[str, Any]]:
+    """The dialogue's turn log as the entries the page renders: user text, then the bot's turn."""
+    entries: list[dict[str, Any]] = []
+    previous: list[dict[str, Any]] = []
+    for turn in export.get("turns") or []:
+        text = str(turn.get("user_text") or "")
+        messages = [m for m in turn.get("messages") or [] if isinstance(m, dict)]
+        shown = _payload_title(text, previous, kb) if text.startswith("/") else text
+        entries.append({"role": "user", "text": shown})
+        entry: dict[str, Any] = {"role": "bot", "turn_id": str(turn.get("turn_id") or ""), "messages": messages}
+        if turn.get("feedback") in (1, -1):
+            entry["rating"] = turn["feedback"]
+        entries.append(entry)
+        previous = messages
+    return entries
+
+
+# --------------------------------------------------------------------------- request models
+
+
+class ChatRequest(BaseModel):
+    """One user message from our pages."""
+
+    sender: str = Field(pattern=SENDER_PATTERN, description="the page's random conversation token")
+    message: str = Field(min_length=1, description="the text typed, or a button payload")
+    face: Literal["portal", "kiosk"] = Field(default="portal", description="which page sends it")
+
+
+class FeedbackRequest(BaseModel):
+    """👍 (1) or 👎 (-1) on one bot turn."""
+
+    sender: str = Field(pattern=SENDER_PATTERN)
+    turn_id: str = Field(min_length=1, max_length=128)
+    rating: Literal[1, -1]
+
+
+class ResetRequest(BaseModel):
+    """Wipe one conversation."""
+
+    sender: str = Field(pattern=SENDER_PATTERN)
+    face: Literal["portal", "kiosk"] = Field(default="portal", description="which page asks")
+
+
+# --------------------------------------------------------------------------- routes
+
+router = APIRouter(prefix="/api", tags=["web chat"])
+
+
+def _engine(request: Request) -> Engine:
+    engine: Engine | None = getattr(request.app.state, "engine", None)
+    if engine is None:
+        raise Unavailable("灵灵正在启动，请稍后再试。", "engine not loaded yet")
+    return engine
+
+
+def _dialogue(request: Request) -> DialogueLike:
+    dm = _engine(request).extras.get("dialogue")
+    if dm is None:
+        raise Unavailable("对话服务暂时不可用，请稍后再试，或拨打大厅咨询电话。", "no dialogue manager in engine.extras")
+    return dm  # type: ignore[no-any-return]
+
+
+async def _maybe_await(value: Any) -> Any:
+    return await value if inspect.isawaitable(value) else value
+
+
+def _export(dm: DialogueLike, sender: str) -> dict[str, Any]:
+    export = getattr(dm, "export", None)
+    return export(sender) if callable(export) else {}
+
+
+def _too_long(settings: Settings) -> str:
+    return f"消息太长了，灵灵一次最多能读 {settings.max_message_chars} 个字。请精简后再发送，或分几次发送。"
+
+
+def _check_size(request: Request, settings: Settings) -> None:
+    """Refuse bodies far beyond any allowed message before parsing them."""
+    length = request.headers.get("content-length", "")
+    # Up to 6 bytes per character (a JSON \\u escape), plus room for the other fields.
+    if length.isdigit() and int(length) > settings.max_message_chars * 6 + 4096:
+        raise TooLarge(_too_long(settings), f"body has {length} bytes")
+
+
+@router.post("/chat")
+async def chat(body: ChatRequest, request: Request) -> dict[str, Any]:
+    """Send one message; answer {"turn_id", "messages": [Rasa REST wire dicts]}."""
+    settings = _engine(request).settings
+    _check_size(request, settings)
+    text = CONTROL_CHARS.sub("", body.message).strip()
+    if not text:
+        raise BadInput("请输入您想咨询的内容。", "message is blank")
+    if len(text) > settings.max_message_chars:
+        raise TooLarge(_too_long(settings), f"message has {len(text)} characters, limit {settings.max_message_chars}")
+    dm = _dialogue(request)
+    result = await dm.handle(body.sender, text, channel=CHANNELS[body.face], metadata={"face": body.face})
+    return {"turn_id": str(result.turn_id), "messages": [m.to_wire(body.sender) for m in result.messages]}
+
+
+@router.post("/feedback")
+async def feedback(body: FeedbackRequest, request: Request) -> dict[str, Any]:
+    """Record 👍/👎 on a bot turn of this sender."""
+    ok = await _maybe_await(_dialogue(request).record_feedback(body.sender, body.turn_id, body.rating))
+    if not ok:
+        raise NotFoundHere("没有找到这条回答，可能对话已被清空。", f"turn {body.turn_id} unknown for this sender")
+    return {"ok": True, "turn_id": body.turn_id, "rating": body.rating}
+
+
+@router.post("/reset")
+async def reset(body: ResetRequest, request: Request) -> dict[str, Any]:
+    """Wipe the sender's conversation on the server (dialogue state and every stored turn).
+
+    One exception: a kiosk wiping its screen leaves alone a conversation the applicant has since continued
+    on their phone (scanned the QR code; the latest turn came from the portal page) — it is theirs now.
+    """
+    dm = _dialogue(request)
+    if body.face == "kiosk":
+        turns = _export(dm, body.sender).get("turns") or []
+        if turns and turns[-1].get("channel") == CHANNELS["portal"]:
+            return {"ok": True, "kept": "continued_on_phone"}
+    await _maybe_await(dm.reset(body.sender))
+    return {"ok": True}
+
+
+@router.get("/history")
+def history(request: Request, sender: str = Query(pattern=SENDER_PATTERN)) -> dict[str, Any]:
+    """The conversation so far, as the page shows it (empty once reset or unknown)."""
+    entries = history_entries(_export(_dialogue(request), sender), _engine(request).kb)
+    return {"sender": sender, "entries": entries}
+
+
+@router.get("/suggestions")
+def suggestions(request: Request, limit: int = Query(default=6, ge=1, le=20)) -> dict[str, Any]:
+    """Suggested questions (overview FAQs of the most asked services) and the services themselves."""
+    services = popular_services(_engine(request).kb, limit)
+    return {
+        "suggestions": [{"text": s.question, "faq_id": s.faq_id, "service_id": s.service_id} for s in services],
+        "services": [
+            {"service_id": s.service_id, "name": s.name, "summary": s.summary, "faq_id": s.faq_id, "question": s.question}
+            for s in services
+        ],
+    }
+
+
+def continue_url(request: Request, sender: str) -> str:
+    """The URL that continues this conversation on another device."""
+    return f"{str(request.base_url).rstrip('/')}/?sender={sender}"
+
+
+def qr_svg(data: str) -> bytes:
+    """An SVG QR code of `data` (medium error correction)."""
+    import segno
+
+    buf = io.BytesIO()
+    segno.make(data, error="m").save(buf, kind="svg", scale=8, border=2, dark="#111111", light="#ffffff",
+                                     xmldecl=False, title="手机扫码继续对话")
+    return buf.getvalue()
+
+
+@router.get("/qr", response_class=Response, responses={200: {"content": {"image/svg+xml": {}}}})
+def qr(request: Request, sender: str = Query(pattern=SENDER_PATTERN)) -> Response:
+    """SVG QR code with the URL that continues this conversation on a phone."""
+    return Response(qr_svg(continue_url(request, sender)), media_type="image/svg+xml",
+                    headers={"Cache-Control": "no-store"})
+
+
+def register(app: FastAPI, settings: Settings) -> None:
+    """Add the chat API."""
+    app.include_router(router)

@@ -1,0 +1,115 @@
+"""Fixtures of the dialogue tests: a database URL (SQLite; PostgreSQL too when LINGLING_TEST_PG_URL is
+set, each test in a fresh schema), a settable clock, a FilingStore and `make_dm` building a
+DialogueManager on the session's ngram pipeline (tests/conftest.py) with the first response variant."""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+PG_ENV = "LINGLING_TEST_PG_URL"
+START = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)  # Friday 09:00 in Qingdao
+
+
+class Clock:
+    """A settable clock: `clock()` is now; `clock.advance(minutes=5)` moves it."""
+
+    def __init__(self, now: datetime = START):
+        self.now = now
+        self._lock = threading.Lock()
+
+    def __call__(self) -> datetime:
+        with self._lock:
+            self.now += timedelta(microseconds=1)
+            return self.now
+
+    def advance(self, **delta: float) -> None:
+        with self._lock:
+            self.now += timedelta(**delta)
+
+
+def pg_url_with_schema(base: str, schema: str) -> str:
+    """The URL with search_path set to one schema."""
+    return make_url(base).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database: a SQLite file, or a fresh PostgreSQL schema (dropped afterwards)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'lingling.db'}"
+        return
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.skip(f"PostgreSQL tests need {PG_ENV}=postgresql+psycopg://user:password@host:5432/db")
+    schema = f"d_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield pg_url_with_schema(base, schema)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def filings(db_url: str, clock: Clock) -> Iterator[Any]:
+    """A migrated FilingStore on the test database, on the test clock."""
+    from actions.filings import FilingStore
+
+    store = FilingStore(db_url, "https://zwfw.example.gov.cn", clock=clock)
+    store.migrate()
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def make_settings(db_url: str, tmp_path: Path) -> Callable[..., Any]:
+    """`make_settings(**overrides)` → Settings on the test database."""
+    from assistant.settings import Settings
+
+    def make(**overrides: Any) -> Any:
+        return Settings(data_dir=tmp_path / "state", env="test", database_url=db_url, **overrides)
+
+    return make
+
+
+@pytest.fixture
+def make_dm(make_settings: Callable[..., Any], ngram_pipeline: Any, demo_kb: Any, filings: Any,
+            clock: Clock) -> Iterator[Callable[..., Any]]:
+    """`make_dm(actions=None, **settings)` → a DialogueManager (first response variants, the test clock)."""
+    from assistant.dialogue.factory import build_manager
+    from assistant.dialogue.responses import first
+
+    made: list[Any] = []
+
+    def make(actions: Any = None, **overrides: Any) -> Any:
+        dm = build_manager(make_settings(**overrides), ngram_pipeline, demo_kb, filings, clock=clock, choose=first,
+                           actions=actions)
+        made.append(dm)
+        return dm
+
+    yield make
+    for dm in made:
+        dm.close()
+
+
+@pytest.fixture
+def dm(make_dm: Callable[..., Any]) -> Any:
+    return make_dm()

@@ -1,0 +1,175 @@
+"""Fixtures of the web-face tests: a live app (uvicorn on 127.0.0.1, a free port, a background thread) and a
+real headless Chromium driven by Playwright.
+
+- `live`: the app of the session (demo knowledge base, ngram NLU built once, real dialogue manager).
+- `serve(kb=None, **settings)`: another app instance for a test (e.g. a short kiosk idle time, or a
+  knowledge base with hostile content); stopped at the end of the test.
+- `browser`: Chromium from /usr/bin/chromium (skipped, with the reason, when it is absent).
+- `new_page(base_url, width=1280, height=800)`: a page in a fresh context (empty storage) that records
+  console errors and CSP violations in `page.problems()`.
+
+Browser tests are marked `browser`; never run `playwright install` — the system Chromium is used.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--no-first-run", "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "screenshots"
+
+# Recorded in every page before its own scripts run (init scripts are not subject to the page's CSP).
+WATCH_SCRIPT = """
+window.__problems = [];
+document.addEventListener('securitypolicyviolation', (e) => {
+  window.__problems.push('csp ' + e.violatedDirective + ' ' + (e.blockedURI || '') + ' ' + (e.sourceFile || ''));
+});
+"""
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class LiveApp:
+    """One running app."""
+
+    url: str
+    app: Any
+    server: uvicorn.Server
+    thread: threading.Thread
+
+    @property
+    def engine(self) -> Any:
+        return self.app.state.engine
+
+    @property
+    def dialogue(self) -> Any:
+        return self.engine.extras["dialogue"]
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=15)
+
+
+def start_app(data_dir: Path, kb: Any, pipeline: Any, **settings: Any) -> LiveApp:
+    """Create and start an app on a free port; wait until /health says ok."""
+    from assistant.app import create_app
+    from assistant.container import Engine
+    from assistant.settings import Settings
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    s = Settings(data_dir=data_dir, env="test", **settings)
+    app = create_app(s, engine_factory=lambda st: Engine(settings=st, kb=kb, nlu=pipeline))
+    port = _free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if not thread.is_alive():
+            raise RuntimeError("the app did not start (see the log above)")
+        try:
+            if httpx.get(f"{url}/health", timeout=2).json().get("status") == "ok":
+                return LiveApp(url, app, server, thread)
+        except (httpx.HTTPError, ValueError):
+            pass
+        time.sleep(0.05)
+    server.should_exit = True
+    raise RuntimeError(f"the app did not answer /health within 60 s at {url}")
+
+
+@pytest.fixture(scope="session")
+def live(tmp_path_factory: pytest.TempPathFactory, demo_kb: Any, ngram_pipeline: Any) -> Iterator[LiveApp]:
+    """The app of the session: demo knowledge base, ngram NLU, default settings."""
+    app = start_app(tmp_path_factory.mktemp("web-live"), demo_kb, ngram_pipeline)
+    yield app
+    app.stop()
+
+
+@pytest.fixture
+def serve(tmp_path: Path, demo_kb: Any, ngram_pipeline: Any) -> Iterator[Callable[..., LiveApp]]:
+    """Start another app for this test: serve(kb=None, pipeline=None, **settings)."""
+    started: list[LiveApp] = []
+
+    def make(kb: Any = None, pipeline: Any = None, **settings: Any) -> LiveApp:
+        app = start_app(tmp_path / f"app{len(started)}", kb or demo_kb, pipeline or ngram_pipeline, **settings)
+        started.append(app)
+        return app
+
+    yield make
+    for app in started:
+        app.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Headless Chromium (the system one); skip when it is not installed."""
+    if not CHROMIUM.exists():
+        pytest.skip("browser tests need /usr/bin/chromium (apt-get install -y chromium fonts-noto-cjk)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright package")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def new_page(browser: Any) -> Iterator[Callable[..., Any]]:
+    """new_page(url=None, width=1280, height=800, **context_options) → a page in a fresh context."""
+    contexts: list[Any] = []
+
+    def make(url: str | None = None, width: int = 1280, height: int = 800, **options: Any) -> Any:
+        context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN",
+                                      timezone_id="Asia/Shanghai", **options)
+        context.set_default_timeout(15_000)
+        context.add_init_script(WATCH_SCRIPT)
+        contexts.append(context)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(f"pageerror {exc}"))
+        page.on("console", lambda msg: errors.append(f"console {msg.text}") if msg.type == "error" else None)
+
+        def problems() -> list[str]:
+            seen = list(errors)
+            for frame in page.frames:
+                try:
+                    seen += frame.evaluate("window.__problems || []")
+                except Exception:  # noqa: BLE001 - a detached or cross-origin frame
+                    pass
+            return seen
+
+        page.problems = problems
+        if url:
+            page.goto(url)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    """tests/screenshots (PNG files the browser tests save)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
