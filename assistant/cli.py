@@ -22,7 +22,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_kb_validate(args: argparse.Namespace) -> int:
-    from knowledge.errors import KnowledgeValidationError
+    from knowledge.errors import KnowledgeError, KnowledgeValidationError
     from knowledge.loader import load_knowledge
 
     try:
@@ -32,15 +32,26 @@ def cmd_kb_validate(args: argparse.Namespace) -> int:
             print(str(p), file=sys.stderr)
         print(f"{len(exc.problems)} problem(s) found", file=sys.stderr)
         return 1
+    except KnowledgeError as exc:
+        print(f"lingling kb validate: {exc}", file=sys.stderr)
+        return 1
     print(f"ok: {len(kb.items)} services, {len(kb.faqs)} faqs" + (f", skipped {list(kb.skipped)}" if kb.skipped else ""))
     return 0
 
 
 def cmd_kb_stats(args: argparse.Namespace) -> int:
+    from knowledge.errors import KnowledgeError
     from knowledge.loader import load_knowledge
     from knowledge.stats import kb_stats
 
-    stats = kb_stats(load_knowledge(_settings(args).knowledge_dir))
+    try:
+        stats = kb_stats(load_knowledge(_settings(args).knowledge_dir))
+    except KnowledgeError as exc:
+        problems = getattr(exc, "problems", None)
+        print(f"lingling kb stats: {exc}", file=sys.stderr)
+        if problems:
+            print(f"{len(problems)} problem(s) found; run `lingling kb validate`", file=sys.stderr)
+        return 1
     print("\n".join(stats.lines()))
     return 0
 

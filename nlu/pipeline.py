@@ -23,7 +23,7 @@ from nlu.errors import IndexMismatch
 from nlu.normalize import fold, normalize
 from nlu.retrieval import FusionWeights, Retriever, faq_texts
 from nlu.training_data import DEFAULT_NLU, load_training_data
-from nlu.types import Entity, IntentScore, ParseResult
+from nlu.types import Entity, Hit, IntentScore, ParseResult
 from nlu.vector_cache import VectorCache
 
 log = logging.getLogger(__name__)
@@ -109,8 +109,9 @@ class NluPipeline:
         entities = tuple(self.extractor.extract(norm, today))
         t1 = time.perf_counter()
         if not norm.text.strip():
+            # Nothing to understand (empty, emoji only ...): still name the main entries, as the API promises.
             oos = IntentScore("out_of_scope", 1.0)
-            return ParseResult(text, norm.text, oos, (oos,), entities, (), "out_of_scope")
+            return ParseResult(text, norm.text, oos, (oos,), entities, self._default_ranking(), "out_of_scope")
         qvec = self.encoder.encode_query(norm.text[:256])
         t2 = time.perf_counter()
         ranking = self.classifier.predict(norm.text[:512], qvec)
@@ -127,6 +128,15 @@ class NluPipeline:
             text, norm.text, intent, tuple(ranking), entities, hits, raw,
             {k: round(v * 1000, 3) for k, v in timings.items()},
         )
+
+    def _default_ranking(self, k: int = 3) -> tuple[Hit, ...]:
+        """The overview FAQs of the items with filings first, then the others, with score 0."""
+        items = sorted(self.kb.items.values(), key=lambda i: (i.filing is None, i.id))
+        hits = []
+        for item in items[:k]:
+            faq = next((f for f in item.faqs if f.topic.value == "overview"), item.faqs[0])
+            hits.append(Hit(item.id, faq.id, faq.question, 0.0))
+        return tuple(hits)
 
     def decide(self, ranking: list[IntentScore], best_hit: float) -> IntentScore:
         """Apply the thresholds to the classifier's ranking and the best retrieval score."""

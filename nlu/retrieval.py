@@ -32,7 +32,7 @@ class FusionWeights:
 
     dense: float = 0.65
     lexical: float = 0.35
-    dense_floor: float = 0.70  # cosine at or below this counts as 0 (e5 cosines sit high)
+    dense_floor: float | None = None  # cosine at or below this counts as 0; None = the encoder's own floor
     cue_boost: float = 0.12  # added to the FAQs of an item whose `cues` occur in the message
 
 
@@ -46,12 +46,15 @@ def faq_texts(item: ServiceItem, faq: Faq) -> list[str]:
 
 
 def domain_terms(kb: KnowledgeBase) -> list[str]:
-    """Whole terms for the lexical channel: service names, aliases, license and item names."""
+    """Whole terms for the lexical channel: service names and aliases.
+
+    License and validation-item names are left out: they say which license a question is about, not
+    which question it is, and as double-weight terms they pulled "X丢了怎么补办" towards any FAQ that
+    happens to name X (measured on the held-out set, docs/benchmarks.md).
+    """
     terms: list[str] = []
     for item in kb.items.values():
         terms += [item.name, *item.aliases]
-        for kind in (*item.license_types, *item.validation_items):
-            terms += [kind.name, *kind.aliases]
     return [fold(t) for t in terms]
 
 
@@ -63,6 +66,8 @@ class Retriever:
         self.encoder = encoder
         self.spec = spec
         self.weights = weights
+        floor = weights.dense_floor if weights.dense_floor is not None else getattr(encoder, "similarity_floor", 0.0)
+        self.floor = float(floor)
         self.lexical = LexicalIndex(Tokenizer(domain_terms(kb)))
         self.index = FaissIndex(encoder.dim)
         self._doc_faq: dict[int, str] = {}
@@ -204,11 +209,12 @@ class Retriever:
                 continue
             cos, doc = dense.get(faq_id, (0.0, -1))
             lex = lexical.get(faq_id, 0.0)
-            d = max(0.0, (cos - w.dense_floor) / (1 - w.dense_floor))
-            base = w.dense * d + w.lexical * lex
-            base = min(1.0, base)
-            score = min(1.0, base + (w.cue_boost if meta[0] in cued else 0.0))
-            fused.append(Hit(meta[0], faq_id, meta[1], score, cos, lex, self._doc_text.get(doc, ""), score - base))
+            d = max(0.0, (cos - self.floor) / (1 - self.floor))
+            base = min(1.0, w.dense * d + w.lexical * lex)
+            boost = w.cue_boost if meta[0] in cued else 0.0
+            # Rescale instead of capping: a cap would tie every cued hit at 1.0 and lose their order.
+            score = (base + boost) / (1.0 + w.cue_boost)
+            fused.append(Hit(meta[0], faq_id, meta[1], score, cos, lex, self._doc_text.get(doc, ""), boost, base))
         fused.sort(key=lambda h: -h.score)
         return fused[:k]
 

@@ -48,16 +48,12 @@ class Hit:
     service_id: str  # the service item's id (services.yml)
     faq_id: str  # the FAQ's stable id
     question: str  # the FAQ's canonical question
-    score: float  # fused score in [0, 1] (cue boost included, capped at 1), higher is better
+    score: float  # ranking score in [0, 1]: (evidence + boost) / (1 + the configured cue boost)
     dense: float = 0.0  # cosine similarity of the best matching indexed text
     lexical: float = 0.0  # normalised lexical (BM25) score
     matched: str = ""  # the indexed text that matched best
-    boost: float = 0.0  # part of `score` that came from the item's cue words (after the cap)
-
-    @property
-    def evidence(self) -> float:
-        """The score from the message's similarity alone (without cue boosts)."""
-        return self.score - self.boost
+    boost: float = 0.0  # cue-word boost added for ranking (0 when the item's cues are absent)
+    evidence: float = 0.0  # fused similarity alone, in [0, 1], without cue boosts: what thresholds use
 
     def to_wire(self) -> dict[str, Any]:
         """API.md's ranking entry."""

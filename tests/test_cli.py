@@ -126,13 +126,6 @@ def test_missing_optional_cli_module_is_skipped(monkeypatch: pytest.MonkeyPatch)
     assert build_parser().parse_args(["kb", "stats"]).func
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ModuleNotFoundError,
-    reason="BUG assistant/cli_more.py register: a listed module whose *package* is missing (e.g. "
-    "'assistant.staff.cli' without assistant/staff) raises ModuleNotFoundError (exc.name is the package), so every "
-    "`lingling` command crashes; skip when name == exc.name or name.startswith(exc.name + '.')",
-)
 def test_optional_cli_module_in_a_missing_package_is_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
     from assistant import cli_more
 

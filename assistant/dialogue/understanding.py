@@ -52,8 +52,12 @@ class UserMessage:
 
     @property
     def hit_score(self) -> float:
-        """The best knowledge entry's score (0 when none)."""
-        return float(self.parse.ranking[0].score) if self.parse.ranking else 0.0
+        """The best knowledge entry's similarity plus its cue boost, at most 1 (0 when none).
+
+        Cue words legitimately point to an item when offering "您是想问"; the NLU's own rescue of an
+        out-of-scope message uses the cue-free `Hit.evidence` instead.
+        """
+        return max((min(1.0, float(h.evidence + h.boost)) for h in self.parse.ranking), default=0.0)
 
     def prob(self, intent: str) -> float:
         """The classifier's probability of one intent."""

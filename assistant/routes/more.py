@@ -28,7 +28,7 @@ def register(app: FastAPI, settings: Settings) -> None:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
+            if exc.name and (name == exc.name or name.startswith(exc.name + ".")):
+                continue  # the module (or its package) is not part of this installation
             raise
         module.register(app, settings)

@@ -5,12 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from assistant.container import Engine
 from assistant.errors import TooLarge
+from nlu.pipeline import CONTRACT_INTENTS
 
 router = APIRouter()
+# Internal payload intents of the dialogue, as the contract names them.
+PAYLOAD_INTENTS = {"ask_faq": "ask_service", "inform": "affirm", "correct": "deny", "restart": "greet",
+                   "human_handoff": "human_handoff"}
 
 
 class ParseRequest(BaseModel):
@@ -18,6 +22,12 @@ class ParseRequest(BaseModel):
 
     text: str = Field(description="the user's message")
     message_id: str | None = Field(default=None, description="ignored; accepted for Rasa compatibility")
+
+    @field_validator("text")
+    @classmethod
+    def _no_lone_surrogates(cls, v: str) -> str:
+        # JSON may carry "\ud800"; such text cannot be encoded back to UTF-8, so replace it.
+        return v.encode("utf-8", "replace").decode("utf-8") if any("\ud800" <= c <= "\udfff" for c in v) else v
 
 
 @router.post("/model/parse", tags=["nlu"])
@@ -27,4 +37,11 @@ def model_parse(body: ParseRequest, request: Request) -> dict[str, Any]:
     limit = engine.settings.max_message_chars * 50
     if len(body.text) > limit:
         raise TooLarge("消息太长了，请精简后再发送。", f"text has {len(body.text)} characters, limit {limit}")
-    return engine.nlu.parse(body.text).to_wire()
+    wire = engine.nlu.parse(body.text).to_wire()
+    name = wire["intent"]["name"]
+    if name not in CONTRACT_INTENTS:
+        # A payload with an intent of our own (/ask_faq, /inform ...): report a contract intent, keep the original.
+        wire["intent"] = {"name": PAYLOAD_INTENTS.get(name, "out_of_scope"), "confidence": wire["intent"]["confidence"]}
+        wire["intent_ranking"] = [wire["intent"]]
+        wire["payload_intent"] = name
+    return wire

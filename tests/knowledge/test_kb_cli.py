@@ -74,12 +74,6 @@ def test_validate_reports_skipped_items(capsys: pytest.CaptureFixture[str], tmp_
     assert capsys.readouterr().out.strip() == "ok: 1 services, 1 faqs, skipped ['old-item']"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG assistant/cli.py cmd_kb_validate catches only KnowledgeValidationError; a missing folder "
-    "raises KnowledgeError with a traceback instead of a message and exit code 1",
-)
 def test_validate_missing_folder_exits_nonzero(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     try:
         code = main(["kb", "validate", "--dir", str(tmp_path / "missing")])
@@ -106,12 +100,6 @@ def test_stats_of_another_folder(capsys: pytest.CaptureFixture[str]) -> None:
     assert out[:3] == ["services: 1", "faqs: 1", "variants: 5"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG assistant/cli.py cmd_kb_stats does not catch KnowledgeValidationError: an invalid folder "
-    "ends in a traceback instead of the problem list and exit code 1",
-)
 def test_stats_of_broken_folder_exits_nonzero(capsys: pytest.CaptureFixture[str], broken_dir: Path) -> None:
     try:
         code = main(["--knowledge-dir", str(broken_dir), "kb", "stats"])

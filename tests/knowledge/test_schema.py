@@ -29,8 +29,7 @@ CASES: dict[str, tuple[str, str, str, str]] = {
     "duplicate_faq": ("duplicate-faq.yml", "faqs", "duplicate faq ids ['duplicate-faq/overview']", "own id"),
     "faq_prefix": ("faq-prefix.yml", "faqs", "'other-item/fees' must look like 'faq-prefix/<slug>'", ""),
 }
-# Problems whose message and fix are right but whose `field` is '(file)': the model validator that finds
-# them runs on the whole item, so pydantic reports no location.
+# FAQ-level problems: found by the `faqs` field validator, so their field is `faqs` (checked separately).
 FIELD_NOT_NAMED = {"duplicate_faq", "faq_prefix"}
 
 
@@ -72,12 +71,6 @@ def test_faq_level_problems_carry_message_and_fix(case: str) -> None:
     assert fix in str(p)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG knowledge/models.py ServiceItem._faq_ids_and_dates is a model validator, so FAQ-id problems "
-    "(duplicate id, id not prefixed by the service id) are reported with field '(file)' instead of 'faqs[i].id'",
-)
 @pytest.mark.parametrize("case", sorted(FIELD_NOT_NAMED))
 def test_faq_level_problems_name_the_faq_field(case: str) -> None:
     (p,) = _problems(FIXTURES / case)
@@ -89,12 +82,6 @@ def test_duplicate_id_names_both_files() -> None:
     assert "dup-item.yaml" in p.message and Path(p.file).name == "dup-item.yml"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="BUG knowledge/loader.py parse_item catches only yaml.YAMLError; an unquoted impossible date "
-    "(updated_at: 2025-02-30) makes yaml.safe_load raise ValueError, which escapes load_knowledge unreported",
-)
 def test_impossible_unquoted_date_is_reported_not_raised() -> None:
     problems = _problems(FIXTURES / "impossible_date")
     (p,) = problems

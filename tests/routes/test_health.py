@@ -80,13 +80,6 @@ def test_missing_optional_route_module_is_skipped(monkeypatch, tmp_path: Path) -
     assert not [r for r in app.routes if getattr(r, "path", "").startswith("/lingling")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ModuleNotFoundError,
-    reason="BUG assistant/routes/more.py register: a listed module whose *package* is missing (e.g. "
-    "'assistant.staff.routes' without assistant/staff) raises ModuleNotFoundError with exc.name='assistant.staff' "
-    "!= name, so create_app crashes; skip when name == exc.name or name.startswith(exc.name + '.')",
-)
 def test_optional_route_module_in_a_missing_package_is_skipped(monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from fastapi import FastAPI
 

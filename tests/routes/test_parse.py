@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 import yaml
-from pydantic_core import PydanticSerializationError
 
 from nlu.normalize import fold
 
@@ -93,12 +92,6 @@ def test_awkward_inputs(client, case: dict[str, Any], intent_names: set[str], ca
         assert body["intent"]["name"] == "out_of_scope"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="CONTRACT API.md says retrieval.ranking 'may be empty only when the knowledge base is empty', but "
-    "nlu/pipeline.py _parse returns an empty ranking for messages that normalise to nothing ('', spaces, emoji)",
-)
 @pytest.mark.parametrize("text", ["", "   ", "👍"])
 def test_blank_message_still_has_a_ranking(client, text: str) -> None:  # type: ignore[no-untyped-def]
     r = client.post("/model/parse", json={"text": text})
@@ -162,12 +155,6 @@ def test_not_json_is_rejected(client, raw: bytes) -> None:  # type: ignore[no-un
     assert r.status_code in (400, 422), r.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG assistant/errors.py install_error_handlers has no handler for starlette's HTTPException, so a body "
-    "that is not UTF-8 answers FastAPI's 400 {'detail': ...} instead of the app's {'error', 'message'} envelope",
-)
 def test_not_utf8_uses_the_error_envelope(client) -> None:  # type: ignore[no-untyped-def]
     r = client.post("/model/parse", content=b"\xff\xfe not json", headers={"content-type": "application/json"})
     assert r.status_code in (400, 422), r.text
@@ -181,13 +168,6 @@ def test_escaped_astral_character(client) -> None:  # type: ignore[no-untyped-de
     assert r.json()["text"] == "😀食经证"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=PydanticSerializationError,
-    reason="BUG assistant/routes/nlu.py: a JSON body with a lone surrogate escape ('\\ud800') is accepted, then the "
-    "answer echoing `text` cannot be encoded as UTF-8 and the request fails with a 500 (PydanticSerializationError); "
-    "reject it with 422 or replace lone surrogates in ParseRequest.text",
-)
 def test_lone_surrogate_is_not_a_server_error(client) -> None:  # type: ignore[no-untyped-def]
     r = client.post("/model/parse", content=b'{"text": "\\ud800abc"}', headers={"content-type": "application/json"})
     assert r.status_code in (200, 422), r.text
