@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -41,12 +42,16 @@ def create_app(settings: Settings | None = None, engine_factory: EngineFactory |
         engine = factory(settings)
         app.state.engine = engine
         for hook in app.state.startup_hooks:
-            hook(app, engine)
+            done = hook(app, engine)
+            if inspect.isawaitable(done):  # async hooks (assistant.ops.web) run in the app's event loop
+                await done
         if settings.announce:
             print(f"灵灵 ready: http://{settings.host}:{settings.port}", file=sys.stderr, flush=True)
         yield
         for hook in app.state.shutdown_hooks:
-            hook(app, engine)
+            done = hook(app, engine)
+            if inspect.isawaitable(done):
+                await done
 
     app = FastAPI(title="灵灵 Lingling", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
@@ -58,7 +63,20 @@ def create_app(settings: Settings | None = None, engine_factory: EngineFactory |
     app.include_router(health.router)
     app.include_router(nlu.router)
     _extend(app, settings)
+    from assistant.ops.web import register as register_ops  # last: its start-up hook needs the dialogue
+
+    register_ops(app, settings)
+    _harden(app, settings)
     return app
+
+
+def _harden(app: FastAPI, settings: Settings) -> None:
+    """Middlewares around every door: rate limits, body size, CORS, request logs/metrics, security headers."""
+    from assistant import observability, security
+
+    security.install(app, settings)
+    observability.install(app, settings)
+    security.install_headers(app, settings)
 
 
 def _extend(app: FastAPI, settings: Settings) -> None:

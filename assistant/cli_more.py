@@ -9,6 +9,8 @@ MODULES = (
     "actions.cli",  # lingling reminders, lingling filings ..., lingling db upgrade
     "actions.serve",  # lingling actions --port 5055 (standalone rasa-sdk action server)
     "assistant.staff.cli",  # lingling admin create
+    "assistant.ops.cli",  # lingling backup, lingling restore
+    "assistant.privacy.cli",  # lingling purge, lingling privacy find|export|delete
 )
 
 

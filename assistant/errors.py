@@ -64,7 +64,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        detail = "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
+        errors = exc.errors()
+        detail = "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in errors[:5])
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return JSONResponse(_body("bad_json", "请求内容不是有效的 JSON，请检查后重试。", detail), status_code=422)
         return JSONResponse(_body("bad_request", "请求格式不正确，请检查后重试。", detail), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
@@ -81,6 +84,13 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(KnowledgeError)
     async def _knowledge(_: Request, exc: KnowledgeError) -> JSONResponse:
         return JSONResponse(_body("knowledge_error", "知识库内容有误，请联系工作人员。", str(exc)), status_code=422)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Normally answered by assistant.observability's request middleware (with the request id); this is the
+        # last resort of Starlette's ServerErrorMiddleware. Nothing of the exception reaches the client.
+        log.error("unhandled %s on %s", exc.__class__.__name__, request.url.path)
+        return JSONResponse(_body("internal_error", "服务出了点问题，请稍后再试；也可以拨打大厅咨询电话。"), status_code=500)
 
     @app.exception_handler(NluError)
     async def _nlu(_: Request, exc: NluError) -> JSONResponse:

@@ -28,8 +28,18 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
     if settings.knowledge_dir:
         os.environ["LINGLING_KNOWLEDGE_DIR"] = str(settings.knowledge_dir)
     os.environ.setdefault("LINGLING_ANNOUNCE", "1")
+    os.environ["LINGLING_WORKERS"] = str(max(1, workers))  # assistant.ops: cross-worker sender locks
     if settings.encoder_threads is None:
         os.environ["LINGLING_ENCODER_THREADS"] = str(max(1, (os.cpu_count() or 1) // max(1, workers)))
+    if workers > 1:  # the workers would race to create the tables of a fresh database
+        from assistant.ops.migrate import prepare_database
+
+        prepare_database(settings)
+        import subprocess
+        import sys
+
+        # Build a missing or stale index once, in a child process (its memory goes away with it).
+        subprocess.run([sys.executable, "-m", "assistant.ops.warm"], check=True, timeout=3600)
     uvicorn.run("assistant.server:app_factory", factory=True, host=host, port=port, workers=workers,
                 log_level="warning")
     return 0

@@ -42,6 +42,26 @@ class Settings(BaseSettings):
     action_endpoint_url: str | None = Field(default=None, description="remote rasa-sdk action server")
     max_message_chars: int = Field(default=2000, ge=10)
     announce: bool = Field(default=False, description="print the URL once ready (set by lingling serve)")
+    # -- security (assistant/security) --
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024, description="largest request body outside /admin")
+    max_upload_bytes: int = Field(default=21 * 1024 * 1024, ge=1024, description="largest request body under /admin")
+    rate_limit: bool = Field(default=True, description="token buckets on the chat doors (per process)")
+    rate_ip_per_minute: float = Field(default=120, ge=0, description="chat messages per client IP; 0 = no limit")
+    rate_ip_burst: int = Field(default=60, ge=1)
+    rate_sender_per_minute: float = Field(default=30, ge=0, description="chat messages per sender id; 0 = no limit")
+    rate_sender_burst: int = Field(default=15, ge=1)
+    rate_exempt: str = Field(default="", description="comma-separated IPs or CIDRs never limited (e.g. the hall's NAT)")
+    cors_origins: str = Field(default="", description="comma-separated portal origins that may call the chat doors")
+    hsts: bool = Field(default=False, description="send Strict-Transport-Security (TLS deployments)")
+    action_server_allow: str = Field(default="", description="networks (besides loopback/private) that may call /webhook")
+    # -- personal data (assistant/privacy) --
+    retention_days: int = Field(default=180, ge=1, description="conversations (state and turns) older than this are purged")
+    purge_on_start: bool = Field(default=False, description="run the retention purge when the app starts")
+    # -- observability (assistant/observability) --
+    log_format: Literal["json", "text"] = Field(default="json", description="log lines under lingling serve")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    metrics: bool = Field(default=True, description="serve Prometheus metrics at /metrics")
+    metrics_token: str | None = Field(default=None, description="when set, /metrics needs 'Authorization: Bearer <token>'")
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

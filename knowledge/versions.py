@@ -78,6 +78,12 @@ def dump_model(item: ServiceItem, header: str = "") -> str:
     return dump_item(raw, header)
 
 
+def canonical(text: str) -> str:
+    """The item's content in canonical YAML (comments and formatting aside), for diffs of what changed."""
+    raw = load_raw(text)
+    return dump_item(raw) if raw else text
+
+
 def normalise_text(text: str) -> str:
     """Stored form of an item's text: Unix line ends, exactly one final newline."""
     return text.replace("\r\n", "\n").replace("\r", "\n").rstrip("\n") + "\n"

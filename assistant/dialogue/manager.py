@@ -8,6 +8,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from actions.client import ActionClient
@@ -68,6 +69,9 @@ class DialogueManager:
         self._on_close = on_close
         self._locks: dict[str, asyncio.Lock] = {}
         self._users: dict[str, int] = {}
+        # Set by assistant.ops.web at start-up when several processes share the database: a lock per sender
+        # across processes (PostgreSQL advisory lock or lock file), taken inside the in-process lock.
+        self.sender_lock: Callable[[str], AbstractAsyncContextManager[None]] | None = None
 
     # ---- handling -----------------------------------------------------------------------------
     async def handle(self, sender_id: str, text: str, channel: str = "rest",
@@ -77,7 +81,10 @@ class DialogueManager:
         self._users[sender_id] = self._users.get(sender_id, 0) + 1
         try:
             async with lock:
-                return await self._handle(sender_id, text or "", channel, metadata)
+                if self.sender_lock is None:
+                    return await self._handle(sender_id, text or "", channel, metadata)
+                async with self.sender_lock(sender_id):
+                    return await self._handle(sender_id, text or "", channel, metadata)
         finally:
             self._users[sender_id] -= 1
             if not self._users[sender_id]:

@@ -1,15 +1,26 @@
-"""The `turns` log: every handled message with what was understood and answered (read by staff)."""
+"""The `turns` log: every handled message with what was understood and answered (read by staff).
+
+Personal data is masked at the source (个人信息保护法, data minimisation): mobile numbers, ID card numbers and
+统一社会信用代码 in the user's text and in the bot's answers are stored masked (138****5678). The values the
+applicant typed live on, unmasked, only in the conversation state (until the retention purge) and in the
+filings, which need them.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import asdict, dataclass
+import logging
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from sqlalchemy import Engine, delete, insert, or_, select, update
 
 from assistant.dialogue.db import turns
+from assistant.privacy.masking import mask_text, mask_value
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -43,13 +54,22 @@ class TurnLog:
 
     def __init__(self, engine: Engine):
         self.engine = engine
+        # Called with every recorded (masked) turn, e.g. by the metrics; a failing listener is logged, not raised.
+        self.listeners: list[Callable[[TurnRecord], None]] = []
 
     def record(self, rec: TurnRecord) -> None:
-        """Store one turn."""
+        """Store one turn, its personal data masked."""
+        rec = replace(rec, user_text=mask_text(rec.user_text), normalized=mask_text(rec.normalized),
+                      messages=mask_value(rec.messages))
         row = asdict(rec)
         row["messages"] = json.dumps(rec.messages, ensure_ascii=False)
         with self.engine.begin() as conn:
             conn.execute(insert(turns).values(**row))
+        for listener in self.listeners:
+            try:
+                listener(rec)
+            except Exception:  # noqa: BLE001 - observers never break a conversation
+                log.exception("turn listener failed")
 
     def set_feedback(self, sender_id: str, turn_id: str, rating: int) -> bool:
         """Store +1/-1 on the sender's turn; False when no such turn."""

@@ -19,6 +19,7 @@ MODULES = (
     "assistant.routes.pages",  # /, /widget.js, /kiosk
     "assistant.channels.socketio",  # /socket.io (Rasa's socket.io channel, rasa-webchat)
     "assistant.staff.routes",  # /admin (staff console)
+    "assistant.privacy.routes",  # /admin/privacy (a person's conversation: export, delete), start-up purge
 )
 
 

@@ -1,0 +1,73 @@
+"""Masking of personal data in free text: mobile numbers, 统一社会信用代码 and 18-digit 身份证号.
+
+Used wherever text leaves the conversation it was typed in: the turn log (at the source), log lines, the
+staff inbox and exports. Masking is deliberately generous: anything shaped like one of these numbers is masked,
+whether or not its check digit is right (a mistyped ID card number is still personal data).
+
+    138****5678            mobile (keeps the first 3 and last 4 digits; +86 and separators are dropped)
+    9137**********4XN9     18-character code (USCC or ID card number: keeps the first 4 and last 4)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+_EDGE_L = r"(?<![0-9A-Za-z])"
+_EDGE_R = r"(?![0-9A-Za-z])"
+
+# Mainland mobile numbers: 1[3-9]x xxxx xxxx, optionally +86 / 86 first and single spaces or dashes between groups.
+# \d matches full-width digits too (Python's str patterns are Unicode-aware).
+MOBILE = re.compile(_EDGE_L + r"(?:\+?86[ -]?)?(1[3-9]\d)[ -]?(\d{4})[ -]?(\d{4})" + _EDGE_R)
+# 18-digit resident ID numbers (6-digit region, birth date, sequence, check digit 0-9/X).
+ID_CARD = re.compile(_EDGE_L + r"([1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[0-9Xx])" + _EDGE_R)
+# 统一社会信用代码 (GB 32100): registration authority, type, 6-digit region, 9-character org code, check character.
+USCC = re.compile(_EDGE_L + r"([0-9A-HJ-NP-RTUW-Y]{2}\d{6}[0-9A-HJ-NP-RTUW-Y]{10})" + _EDGE_R, re.IGNORECASE)
+
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK = "10X98765432"
+
+
+def id_check_ok(number: str) -> bool:
+    """True when the 18-digit ID card number's last character is its GB 11643 check digit."""
+    if len(number) != 18 or not number[:17].isdigit():
+        return False
+    total = sum(int(c) * w for c, w in zip(number[:17], ID_WEIGHTS, strict=True))
+    return ID_CHECK[total % 11] == number[17].upper()
+
+
+def mask_mobile(number: str) -> str:
+    """138****5678 (separators and country code dropped)."""
+    digits = re.sub(r"\D", "", number)[-11:]
+    return f"{digits[:3]}****{digits[-4:]}"
+
+
+def mask_code(code: str) -> str:
+    """First 4 and last 4 characters of an 18-character code, the rest as '*'."""
+    return f"{code[:4]}{'*' * (len(code) - 8)}{code[-4:]}"
+
+
+def mask_text(text: str) -> str:
+    """`text` with every mobile number, ID card number and USCC masked; other text unchanged."""
+    if not text or not any(c.isdigit() for c in text):
+        return text
+    text = ID_CARD.sub(lambda m: mask_code(m.group(1)), text)
+    text = USCC.sub(lambda m: mask_code(m.group(1)), text)
+    return MOBILE.sub(lambda m: mask_mobile(m.group(0)), text)
+
+
+def mask_value(value: Any) -> Any:
+    """Strings masked inside nested dicts, lists and tuples (keys are kept as they are)."""
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, Mapping):
+        return {k: mask_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(mask_value(v) for v in value)
+    return value
+
+
+def has_personal_data(text: str) -> bool:
+    """True when `text` holds something `mask_text` would mask."""
+    return mask_text(text) != text

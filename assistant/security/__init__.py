@@ -1,0 +1,68 @@
+"""Request hardening of the web app: body-size limit, rate limits, CORS and security headers.
+
+`install(app, settings)` and, after the observability middleware, `install_headers(app, settings)` are called by
+`assistant.app.create_app` once every route module registered. From the outside in: security headers → request
+observer (assistant.observability) → CORS → body-size limit → JSON surrogate repair → action-door checks →
+rate limits → the app.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI
+
+from assistant.security.actioncall import ActionDoor
+from assistant.security.body import BodySizeLimit
+from assistant.security.cors import DEV_ORIGINS, CorsMiddleware, Origins, split_origins
+from assistant.security.headers import SecurityHeaders
+from assistant.security.hygiene import JsonSurrogates
+from assistant.security.ratelimit import Rate, RateLimiter, RateLimitMiddleware, limit_socketio
+from assistant.settings import Environment, Settings
+
+log = logging.getLogger(__name__)
+LIMITER_KEY = "rate_limiter"  # app.state attribute
+
+
+def portal_origins(settings: Settings) -> list[str]:
+    """LINGLING_CORS_ORIGINS, plus loopback pages outside production."""
+    origins = split_origins(settings.cors_origins)
+    if settings.env is not Environment.PRODUCTION:
+        origins += DEV_ORIGINS
+    return origins
+
+
+def parse_body_limit(settings: Settings) -> int:
+    """/model/parse reads texts of up to 50 x max_message_chars characters (its own 413 beyond); in JSON each
+    character may take 6 bytes (a \\uXXXX escape)."""
+    return max(settings.max_body_bytes, settings.max_message_chars * 50 * 6 + 4096)
+
+
+def install(app: FastAPI, settings: Settings) -> None:
+    """Add the middlewares (and the socket.io rate limit and origins) to `app`."""
+    origins = Origins(portal_origins(settings))
+    limiter = RateLimiter(Rate(settings.rate_ip_per_minute, settings.rate_ip_burst),
+                          Rate(settings.rate_sender_per_minute, settings.rate_sender_burst), settings.rate_exempt)
+    setattr(app.state, LIMITER_KEY, limiter)
+    if settings.rate_limit:
+        app.add_middleware(RateLimitMiddleware, limiter=limiter)  # type: ignore[arg-type]
+    app.add_middleware(ActionDoor, allow=settings.action_server_allow)  # type: ignore[arg-type]
+    app.add_middleware(JsonSurrogates)  # type: ignore[arg-type]
+    app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes, admin_limit=settings.max_upload_bytes,  # type: ignore[arg-type]
+                       overrides={"/model/parse": parse_body_limit(settings)})
+    app.add_middleware(CorsMiddleware, origins=origins)  # type: ignore[arg-type]
+    channel = getattr(app.state, "socketio", None)
+    if channel is not None:
+        policy = getattr(channel, "origins", None)
+        if policy is not None and hasattr(policy, "exact"):  # the socket.io channel's OriginPolicy: same portals
+            policy.exact |= origins.exact
+            policy.any_port |= origins.any_port
+            policy.everyone = policy.everyone or origins.everyone
+        if settings.rate_limit and not limit_socketio(channel, limiter):
+            log.warning("socket.io channel found but its message handler could not be rate limited")
+
+
+def install_headers(app: FastAPI, settings: Settings) -> None:
+    """Add the security-headers middleware (call last: it must wrap every other answer, 429/413/500 included)."""
+    portals = Origins(split_origins(settings.cors_origins)).listed
+    app.add_middleware(SecurityHeaders, hsts=settings.hsts, portals=portals)  # type: ignore[arg-type]

@@ -1,0 +1,96 @@
+"""The action server door (POST /webhook, GET /actions) on the public web app.
+
+- Only the internal network may call it: the web app runs its actions in process, so /webhook serves an external
+  Rasa server only. Peers outside loopback and private ranges (and LINGLING_ACTION_SERVER_ALLOW) get 403.
+  (Behind a reverse proxy, let uvicorn take the client address from X-Forwarded-For: FORWARDED_ALLOW_IPS.)
+- The action call must have rasa-sdk's shape (next_action a string, tracker an object with the documented field
+  types, domain an object); anything else is answered as rasa-sdk answers an unreadable body: 400
+  {"error": "Invalid body request"}, instead of failing inside an action with a 500.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from typing import Any
+
+from assistant.security.asgi import ASGIApp, Message, Receive, Scope, Send, client_ip, envelope, send_json
+from assistant.security.ratelimit import parse_networks
+
+DOORS = ("/webhook", "/actions")
+INTERNAL = "10.0.0.0/8 172.16.0.0/12 192.168.0.0/16 127.0.0.0/8 ::1/128 fc00::/7 100.64.0.0/10"
+FORBIDDEN = "动作服务只接受内部网络的调用。"
+# rasa-sdk tracker fields and the JSON types they must have when present.
+TRACKER_FIELDS: dict[str, tuple[type, ...]] = {
+    "sender_id": (str,), "slots": (dict,), "latest_message": (dict, type(None)), "events": (list,),
+    "paused": (bool,), "followup_action": (str, type(None)), "active_loop": (dict, type(None)),
+    "latest_action_name": (str, type(None)), "latest_event_time": (int, float, type(None)), "latest_input_channel": (str, type(None)),
+    "latest_action": (dict, type(None)),
+}
+
+
+def call_shape_ok(call: Any) -> bool:
+    """True when `call` looks like a rasa-sdk action call."""
+    if not isinstance(call, dict) or not isinstance(call.get("next_action"), str) or not call["next_action"]:
+        return False
+    tracker = call.get("tracker")
+    if not isinstance(tracker, dict) or not isinstance(tracker.get("sender_id"), str):
+        return False
+    for name, types in TRACKER_FIELDS.items():
+        if name in tracker and (not isinstance(tracker[name], types) or (bool not in types and isinstance(tracker[name], bool))):
+            return False
+    if not all(isinstance(e, dict) for e in tracker.get("events") or []):
+        return False
+    latest = tracker.get("latest_message") or {}
+    if not isinstance(latest.get("intent", {}) or {}, dict) or not isinstance(latest.get("entities", []) or [], list):
+        return False
+    if not all(isinstance(e, dict) for e in latest.get("entities") or []):
+        return False
+    if not isinstance(call.get("domain", {}), dict) or not isinstance(call.get("version", ""), str):
+        return False
+    return True
+
+
+class ActionDoor:
+    """Pure ASGI middleware in front of /webhook and /actions."""
+
+    def __init__(self, app: ASGIApp, allow: str = ""):
+        self.app = app
+        self.networks = parse_networks(f"{INTERNAL} {allow}")
+
+    def internal(self, ip: str) -> bool:
+        try:
+            addr = ipaddress.ip_address(ip)
+        except ValueError:
+            return True  # not an IP peer (a unix socket, an in-process test client): not from the internet
+        return any(addr in net for net in self.networks)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path") not in DOORS:
+            await self.app(scope, receive, send)
+            return
+        if not self.internal(client_ip(scope)):
+            await send_json(send, 403, envelope("forbidden", FORBIDDEN, "action server door called from outside"))
+            return
+        if scope.get("method") != "POST":
+            await self.app(scope, receive, send)
+            return
+        messages: list[Message] = []
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                break
+        body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request")
+        try:
+            call = json.loads(body)
+        except (ValueError, RecursionError):
+            call = None
+        if not call_shape_ok(call):
+            await send_json(send, 400, {"error": "Invalid body request"})
+            return
+
+        async def replay() -> Message:
+            return messages.pop(0) if messages else await receive()
+
+        await self.app(scope, replay, send)

@@ -1,0 +1,73 @@
+"""The hit test (命中测试): what chat does with one question, by the very code path of the live chat.
+
+The NLU details come from the live pipeline's `parse` (the dialogue's own parse hits the same cache); the
+reply comes from the dialogue manager, called with a throwaway sender id that is reset afterwards, so no
+conversation state and no turn is left behind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import asdict
+from typing import Any
+
+from fastapi.concurrency import run_in_threadpool
+
+from assistant.container import Engine
+
+LOCAL_TZ = dt.timezone(dt.timedelta(hours=8))
+CHANNEL = "hittest"
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(LOCAL_TZ).date()
+
+
+def explain(engine: Engine, intent: str, top_score: float) -> str:
+    """One sentence on why chat decided as it did."""
+    th = engine.nlu.thresholds
+    if intent == "ask_service":
+        return f"判定为咨询事项：答复得分最高的问答（{top_score:.2f}，阈值 {th.retrieval_min:.2f}）。"
+    if intent == "out_of_scope":
+        return (f"判定为无法回答：意图置信度低于 {th.fallback:.2f} 或知识库最高分低于 {th.retrieval_min:.2f}，"
+                "将给出兜底回复。")
+    return f"判定为意图“{intent}”，按对话流程处理。"
+
+
+async def hit_test(engine: Engine, text: str) -> dict[str, Any]:
+    """Everything the console shows for one question."""
+    text = text.strip()
+    parse = await run_in_threadpool(engine.nlu.parse, text, _today())
+    names = {i.id: i.name for i in engine.kb.items.values()}
+    reply: list[dict[str, Any]] = []
+    dm = engine.extras.get("dialogue")
+    if dm is not None:
+        sender = f"{CHANNEL}-{uuid.uuid4().hex}"
+        try:
+            result = await dm.handle(sender, text, channel=CHANNEL)
+            reply = [m.to_wire(sender) for m in result.messages]
+        finally:
+            await run_in_threadpool(dm.reset, sender)
+    th = engine.nlu.thresholds
+    top = parse.ranking[0].score if parse.ranking else 0.0
+    return {
+        "text": parse.text,
+        "normalized": parse.normalized,
+        "intent": {"name": parse.intent.name, "confidence": round(float(parse.intent.confidence), 4)},
+        "raw_intent": parse.raw_intent,
+        "intent_ranking": [{"name": i.name, "confidence": round(float(i.confidence), 4)} for i in parse.intent_ranking[:8]],
+        "entities": [{**asdict(e), "text": parse.text[e.start:e.end]} for e in parse.entities],
+        "ranking": [
+            {"faq_id": h.faq_id, "service_id": h.service_id, "service_name": names.get(h.service_id, h.service_id),
+             "question": h.question, "score": round(float(h.score), 4), "dense": round(float(h.dense), 4),
+             "lexical": round(float(h.lexical), 4), "boost": round(float(h.boost), 4), "matched": h.matched}
+            for h in parse.ranking
+        ],
+        "thresholds": {"fallback": th.fallback, "filing": th.filing, "retrieval_min": th.retrieval_min,
+                       "retrieval_rescue": th.retrieval_rescue},
+        "timings_ms": parse.timings_ms,
+        "explain": explain(engine, parse.intent.name, top),
+        "reply": reply,
+        "dialogue": dm is not None,
+    }

@@ -1,0 +1,118 @@
+"""Review of filings: lost-notice queues (approve, reject, publish, reissue), medical validations (per-item
+decisions, on-site check, rectification, result) and the reminders of institutions falling due."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi.responses import Response
+
+from actions.filings import FilingError, FilingStore
+from actions.filings.states import ITEM_DECISIONS, ITEM_LABELS, KIND_LABELS, STATUS_LABELS, TRANSITIONS
+from assistant.errors import Unavailable
+from assistant.staff.web import LOCAL_TZ, REVIEWERS, Auth, redirect, render
+
+router = APIRouter(include_in_schema=False)
+FILING_ID = Path(pattern=r"^[A-Za-z]{2}\d{6,20}$")
+FIELD_LABELS = {
+    "company_name": "单位名称", "uscc": "统一社会信用代码", "license_type": "证照类型", "license_number": "证照编号",
+    "lost_date": "遗失日期", "circumstances": "遗失经过", "contact_name": "联系人", "contact_phone": "联系电话",
+    "institution_name": "机构名称", "registration_number": "登记号", "items": "校验事项",
+    "license_valid_until": "执业许可证有效期至",
+}
+QUEUES = (  # (kind, status, label)
+    ("lost_notice", "submitted", "遗失公告 · 待审核"),
+    ("lost_notice", "approved", "遗失公告 · 待刊登"),
+    ("lost_notice", "published", "遗失公告 · 已刊登"),
+    ("lost_notice", "rejected", "遗失公告 · 已驳回"),
+    ("medical_validation", "", "医疗机构校验 · 全部"),
+)
+ACTIONS = {"approve": "filing_approve", "reject": "filing_reject", "publish": "filing_publish",
+           "reissue": "filing_reissue", "decide": "filing_decide", "finish": "filing_finish"}
+
+
+def _store(auth: Auth) -> FilingStore:
+    store = auth.staff.engine.extras.get("filings")
+    if store is None:
+        raise Unavailable("办件库暂时不可用，请稍后再试。", "no filing store in engine.extras")
+    return store  # type: ignore[no-any-return]
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(LOCAL_TZ).date()
+
+
+@router.get("/admin/filings")
+def queue(request: Request, auth: Auth = REVIEWERS, kind: str = Query(default="lost_notice", max_length=30),
+          status: str = Query(default="submitted", max_length=30)) -> Response:
+    store = _store(auth)
+    rows = store.list_filings(kind or None, status or None, limit=200)
+    return render(request, "admin/filings.html", {
+        "rows": rows, "kind": kind, "status": status, "queues": QUEUES, "kinds": KIND_LABELS, "today": _today(),
+    }, auth=auth)
+
+
+def _detail(request: Request, auth: Auth, filing_id: str, error: str = "", status: int = 200) -> Response:
+    store = _store(auth)
+    view = store.get(filing_id)
+    if view is None:
+        return render(request, "admin/error.html", {"title": "没有这个办件", "message": f"办件 {filing_id} 不存在。"}, 404, auth=auth)
+    moves = sorted(TRANSITIONS.get(view.kind, {}).get(view.status, frozenset()))
+    ctx: dict[str, Any] = {
+        "f": view, "fields": [(FIELD_LABELS.get(k, k), v) for k, v in view.data.items() if k != "items"],
+        "transitions": store.transitions(view.filing_id), "moves": moves, "labels": STATUS_LABELS,
+        "item_labels": ITEM_LABELS, "decisions": ITEM_DECISIONS, "kinds": KIND_LABELS, "error": error,
+        "overdue": view.overdue(_today()),
+    }
+    return render(request, "admin/filing.html", ctx, status, auth=auth)
+
+
+@router.get("/admin/filings/{filing_id}")
+def detail(request: Request, filing_id: str = FILING_ID, auth: Auth = REVIEWERS) -> Response:
+    return _detail(request, auth, filing_id.upper())
+
+
+@router.post("/admin/filings/{filing_id}/{action}")
+def act(request: Request, filing_id: str = FILING_ID, action: str = Path(pattern="^(approve|reject|publish|reissue|decide|finish)$"),
+        auth: Auth = REVIEWERS, reason: str = Form(default="", max_length=1000), item: str = Form(default="", max_length=100),
+        decision: str = Form(default="", max_length=30), note: str = Form(default="", max_length=500)) -> Response:
+    store = _store(auth)
+    filing_id = filing_id.upper()
+    before = store.get(filing_id)
+    actor = auth.user.username
+    try:
+        if action == "approve":
+            view = store.approve(filing_id, actor)
+        elif action == "reject":
+            if not reason.strip():
+                return _detail(request, auth, filing_id, "驳回必须填写理由，申请人会看到这段话。", 422)
+            view = store.reject(filing_id, actor, reason.strip())
+        elif action == "publish":
+            view = store.publish(filing_id, actor)
+        elif action == "reissue":
+            view = store.reissue(filing_id, actor)
+        elif action == "decide":
+            view = store.decide_item(filing_id, item, decision, actor, note.strip())
+        else:
+            view = store.finish_validation(filing_id, actor)
+    except FilingError as exc:
+        return _detail(request, auth, filing_id, exc.message, exc.status)
+    after: dict[str, Any] = {"status": view.status, "items": view.items}
+    if action == "reject":
+        after["reason"] = view.reason
+    if action == "decide":
+        after.update(item=item, decision=decision, note=note.strip())
+    if view.notice_number:
+        after["notice_number"] = view.notice_number
+    auth.record(ACTIONS[action], filing_id, {"status": before.status, "items": before.items} if before else None, after)
+    return redirect(f"/admin/filings/{filing_id}", "filing")
+
+
+@router.get("/admin/reminders")
+def reminders(request: Request, auth: Auth = REVIEWERS, months: int = Query(default=3, ge=1, le=12)) -> Response:
+    store = _store(auth)
+    rows = store.due_reminders(_today(), months)
+    return render(request, "admin/reminders.html", {"rows": rows, "months": months, "today": _today(),
+                                                    "queues": QUEUES, "kind": "", "status": ""}, auth=auth)
