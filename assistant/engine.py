@@ -32,8 +32,13 @@ def nlu_config(settings: Settings, workers: int = 1) -> NluConfig:
 
 
 def load_kb(settings: Settings) -> KnowledgeBase:
-    """The knowledge base the settings point at."""
-    return load_knowledge(settings.knowledge_dir)
+    """The live knowledge base, as the server loads it: the knowledge store's published versions (seeded
+    from, and synced with, the YAML folder); the YAML folder alone when the store cannot be opened."""
+    try:
+        from assistant.staff.services import load_live_kb
+    except ImportError:  # pragma: no cover - the staff console is part of the package
+        return load_knowledge(settings.knowledge_dir)
+    return load_live_kb(settings)[0]
 
 
 def progress_bar(total: int, label: str) -> Callable[[int], None]:

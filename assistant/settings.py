@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     kiosk_idle_seconds: int = Field(default=90, ge=5)
     action_endpoint_url: str | None = Field(default=None, description="remote rasa-sdk action server")
     max_message_chars: int = Field(default=2000, ge=10)
+    tls: bool = Field(default=False, description="served over HTTPS (secure cookies, HSTS)")
     announce: bool = Field(default=False, description="print the URL once ready (set by lingling serve)")
     # -- security (assistant/security) --
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, description="largest request body outside /admin")

@@ -157,20 +157,23 @@ class NluPipeline:
 
     # ---- incremental knowledge updates ----------------------------------------------------
     def upsert_faq(self, kb: KnowledgeBase, item: ServiceItem, faq: Faq) -> None:
-        """Index one added or changed FAQ; the next parse sees it."""
+        """Index one added or changed FAQ; the next parse sees it (and any new license types or items)."""
         with self._lock:
             self.retriever.set_knowledge(kb)
             self.retriever.upsert_faq(item, faq)
-            self.kb = kb
-            self._cache.clear()
+            self._set_kb(kb)
+
+    def _set_kb(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.extractor = EntityExtractor(vocab(kb.license_types()), vocab(kb.validation_items()))
+        self._cache.clear()
 
     def remove_faq(self, kb: KnowledgeBase, faq_id: str) -> None:
         """Drop one FAQ from the index; the next parse no longer finds it."""
         with self._lock:
             self.retriever.set_knowledge(kb)
             self.retriever.remove_faq(faq_id)
-            self.kb = kb
-            self._cache.clear()
+            self._set_kb(kb)
 
 
 def _single_threaded_helpers() -> None:

@@ -22,8 +22,8 @@ from assistant.staff.sessions import SessionManager
 from assistant.staff.users import LoginGuard, UserStore
 from knowledge.errors import KnowledgeValidationError
 from knowledge.loader import KnowledgeBase
-from knowledge.store import SqlKnowledgeStore, make_engine
-from knowledge.versions import build_kb, dump_model, parse_folder, read_folder
+from knowledge.store import PUBLISHED, SqlKnowledgeStore, make_engine
+from knowledge.versions import build_kb, dump_model, normalise_text, parse_folder, read_folder
 
 log = logging.getLogger(__name__)
 STATE_KEY = "staff"  # engine.extras key of the Staff object
@@ -58,7 +58,43 @@ def open_store(settings: Settings) -> SqlKnowledgeStore:
     if store.is_empty():
         n = store.seed(read_folder(settings.knowledge_dir), author="seed")
         log.info("knowledge store seeded with %d items from %s", n, settings.knowledge_dir or "the demo base")
+    else:
+        sync_from_folder(store, settings)
     return store
+
+
+YAML_SYNC = "yaml-sync"
+FILE_AUTHORS = ("seed", YAML_SYNC)  # versions that came from the YAML folder, not from a staff member
+
+
+def sync_from_folder(store: SqlKnowledgeStore, settings: Settings) -> list[str]:
+    """Publish YAML files changed since they were last imported, unless staff have edited the item since.
+
+    The database is the live base once seeded; this keeps a developer's edits to knowledge/data/*.yml
+    flowing in, while an item a staff member changed in /admin is never overwritten from a file.
+    """
+    try:
+        files = read_folder(settings.knowledge_dir)
+    except (KnowledgeValidationError, OSError) as exc:
+        log.warning("knowledge folder not synced: %s", exc)
+        return []
+    latest = store.latest_all()
+    changed = []
+    for item_id, text in sorted(files.items()):
+        current = latest.get(item_id)
+        if current is not None and normalise_text(text) == current.text:
+            continue
+        if current is not None and current.author not in FILE_AUTHORS:
+            log.info("knowledge item %s edited by staff (%s); its YAML file is not re-imported", item_id, current.author)
+            continue
+        store.add_version(item_id, text, PUBLISHED, author=YAML_SYNC, note="YAML 文件更新")
+        changed.append(item_id)
+    if changed:
+        log.info("knowledge items re-imported from their YAML files: %s", ", ".join(changed))
+    return changed
+
+
+YAML_SYNC = "yaml-sync"
 
 
 def load_live_kb(settings: Settings) -> tuple[KnowledgeBase, int]:
