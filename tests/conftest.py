@@ -145,3 +145,22 @@ def make_client(tmp_path: Path, ngram_pipeline, demo_kb) -> Iterator[Callable[..
             return stack.enter_context(TestClient(app))
 
         yield make
+
+
+BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--no-first-run", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def browser():  # type: ignore[no-untyped-def]
+    """One headless Chromium (Debian's) for every browser test: sync Playwright allows one per thread."""
+    from pathlib import Path as _Path
+
+    chromium = _Path("/usr/bin/chromium")
+    if not chromium.exists():
+        pytest.skip("browser tests need /usr/bin/chromium (apt-get install -y chromium fonts-noto-cjk)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright package")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(chromium), args=BROWSER_ARGS)
+        yield b
+        b.close()

@@ -199,19 +199,6 @@ def live_staff(tmp_path: Path, parts: Parts) -> Iterator[LiveApp]:
     app.stop()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Headless Chromium; module-scoped so that it is closed before tests/web starts its own (one sync
-    Playwright per thread at a time)."""
-    if not CHROMIUM.exists():
-        pytest.skip("browser tests need /usr/bin/chromium")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
 @pytest.fixture
 def new_page(browser: Any) -> Iterator[Callable[..., Any]]:
     """new_page() → a page in a fresh context that records console errors and CSP violations."""

@@ -121,18 +121,6 @@ def serve(tmp_path: Path, demo_kb: Any, ngram_pipeline: Any) -> Iterator[Callabl
         app.stop()
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """Headless Chromium (the system one); skip when it is not installed."""
-    if not CHROMIUM.exists():
-        pytest.skip("browser tests need /usr/bin/chromium (apt-get install -y chromium fonts-noto-cjk)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright package")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
 @pytest.fixture
 def new_page(browser: Any) -> Iterator[Callable[..., Any]]:
     """new_page(url=None, width=1280, height=800, **context_options) → a page in a fresh context."""
