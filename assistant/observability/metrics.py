@@ -12,6 +12,7 @@ one of them. For whole-server figures start the server with PROMETHEUS_MULTIPROC
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Iterator
@@ -21,11 +22,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import Collector
 
-from nlu.pipeline import CONTRACT_INTENTS
-
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
-KNOWN_INTENTS = frozenset(CONTRACT_INTENTS) | {"ask_faq", "inform", "correct", "restart", "nlu_fallback"}
 KNOWN_CHANNELS = frozenset({"rest", "web", "kiosk", "socketio", "hittest"})
 
 HTTP_REQUESTS = Counter("lingling_http_requests", "HTTP requests answered, by method, route template and status",
@@ -38,6 +36,14 @@ NLU_OUT_OF_SCOPE = Counter("lingling_nlu_out_of_scope", "Messages understood as 
 NLU_INTENTS = Counter("lingling_nlu_intents", "Messages by understood intent", ["intent"])
 HANDOFFS = Counter("lingling_handoffs", "Messages that ended in a hand-over to staff, by channel", ["channel"])
 RATE_LIMITED = Counter("lingling_rate_limited", "Requests refused by a rate limit, by door and limit", ["door", "limit"])
+
+
+@functools.cache
+def known_intents() -> frozenset[str]:
+    """Intent label values (anything else counts as "other": payloads may name any intent)."""
+    from nlu.pipeline import CONTRACT_INTENTS
+
+    return frozenset(CONTRACT_INTENTS) | {"ask_faq", "inform", "correct", "restart", "nlu_fallback"}
 
 
 def channel_label(channel: str) -> str:
@@ -57,7 +63,7 @@ def observe_turn(turn: Any) -> None:
     if turn.handoff:
         HANDOFFS.labels(channel).inc()
     if turn.intent:
-        NLU_INTENTS.labels(turn.intent if turn.intent in KNOWN_INTENTS else "other").inc()
+        NLU_INTENTS.labels(turn.intent if turn.intent in known_intents() else "other").inc()
 
 
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:

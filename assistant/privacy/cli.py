@@ -47,7 +47,7 @@ def _audit(db: Engine, action: str, target: str, after: Any) -> None:
 def cmd_purge(args: argparse.Namespace) -> int:
     from assistant.privacy.retention import purge
 
-    days = args.days or _settings(args).retention_days
+    days = args.days if args.days is not None else _settings(args).retention_days
     if days < 1:
         print("lingling purge: --days must be at least 1", file=sys.stderr)
         return 2

@@ -48,13 +48,32 @@ def mask_code(code: str) -> str:
     return f"{code[:4]}{'*' * (len(code) - 8)}{code[-4:]}"
 
 
+# Full-width digits and Latin letters (１３８…, ＭＡ) fold to ASCII one for one, so positions stay the same.
+_FOLD = {c: c - 0xFEE0 for c in [*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B)]}
+_FOLD[0xFF0B] = ord("+")
+_FOLD[0xFF0D] = ord("-")
+
+
 def mask_text(text: str) -> str:
     """`text` with every mobile number, ID card number and USCC masked; other text unchanged."""
     if not text or not any(c.isdigit() for c in text):
         return text
-    text = ID_CARD.sub(lambda m: mask_code(m.group(1)), text)
-    text = USCC.sub(lambda m: mask_code(m.group(1)), text)
-    return MOBILE.sub(lambda m: mask_mobile(m.group(0)), text)
+    folded = text.translate(_FOLD)
+    spans: list[tuple[int, int, str]] = []
+    for pattern, group, mask in ((ID_CARD, 1, mask_code), (USCC, 1, mask_code), (MOBILE, 0, mask_mobile)):
+        for m in pattern.finditer(folded):
+            start, end = m.span(group)
+            if not any(start < e and s < end for s, e, _ in spans):
+                spans.append((start, end, mask(m.group(group))))
+    if not spans:
+        return text
+    out: list[str] = []
+    pos = 0
+    for start, end, masked in sorted(spans):
+        out += [text[pos:start], masked]
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def mask_value(value: Any) -> Any:

@@ -65,4 +65,5 @@ def install(app: FastAPI, settings: Settings) -> None:
 def install_headers(app: FastAPI, settings: Settings) -> None:
     """Add the security-headers middleware (call last: it must wrap every other answer, 429/413/500 included)."""
     portals = Origins(split_origins(settings.cors_origins)).listed
-    app.add_middleware(SecurityHeaders, hsts=settings.hsts, portals=portals)  # type: ignore[arg-type]
+    hsts = settings.hsts or bool(getattr(settings, "tls", False))  # LINGLING_HSTS, or LINGLING_TLS (served over HTTPS)
+    app.add_middleware(SecurityHeaders, hsts=hsts, portals=portals)  # type: ignore[arg-type]

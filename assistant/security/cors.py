@@ -1,7 +1,8 @@
 """CORS for the chat doors and the widget: only the configured portal origins (LINGLING_CORS_ORIGINS) get
 Access-Control-Allow-Origin; a state-changing request that a browser sends from any other site is refused (403).
 
-An origin entry is exact (`https://portal.example.cn`), any port of a host (`http://127.0.0.1:*`) or `*`.
+An origin entry is exact (`https://portal.example.cn`), any subdomain (`https://*.xihaian.gov.cn`), any port of
+a host (`http://127.0.0.1:*`) or `*`.
 Requests without an Origin header (servers, curl, Rasa) and same-origin requests are not affected. Outside
 production, pages on the loopback interface (any port) are allowed too, as for the socket.io channel.
 """
@@ -35,6 +36,7 @@ class Origins:
     def __init__(self, entries: Iterable[str]):
         self.exact: set[str] = set()
         self.any_port: set[str] = set()
+        self.subdomains: set[tuple[str, str]] = set()  # (scheme, ".parent.domain")
         self.everyone = False
         for raw in entries:
             entry = raw.strip().rstrip("/").lower()
@@ -42,6 +44,9 @@ class Origins:
                 self.everyone = True
             elif entry.endswith(":*"):
                 self.any_port.add(entry[:-2])
+            elif "://*." in entry:
+                scheme, _, parent = entry.partition("://*")
+                self.subdomains.add((scheme, parent))
             elif entry:
                 self.exact.add(entry)
 
@@ -56,12 +61,15 @@ class Origins:
             port = parts.port
         except ValueError:
             return False
-        return port is not None and f"{parts.scheme}://{parts.hostname}" in self.any_port
+        host = parts.hostname or ""
+        if any(parts.scheme == scheme and host.endswith(parent) and port is None for scheme, parent in self.subdomains):
+            return True
+        return port is not None and f"{parts.scheme}://{host}" in self.any_port
 
     @property
     def listed(self) -> list[str]:
-        """The exact origins (for a frame-ancestors list)."""
-        return sorted(self.exact)
+        """The exact and subdomain entries, as CSP source expressions (for a frame-ancestors list)."""
+        return sorted(self.exact | {f"{scheme}://*{parent}" for scheme, parent in self.subdomains})
 
 
 class CorsMiddleware:

@@ -1,7 +1,7 @@
-"""JSON bodies with lone surrogates ("\\ud800" escapes: valid JSON, but no Unicode text) are repaired before any
-route sees them: each lone surrogate becomes U+FFFD. Such text cannot be encoded to UTF-8, so it would fail deep
-inside (storing the conversation state, writing the turn log) instead of being handled as the odd text it is.
-Surrogate pairs (emoji written as two escapes) are left alone: JSON decoding joins them.
+"""JSON bodies with lone surrogates ("\\ud800" escapes: valid JSON, but not Unicode text) are refused with 422
+before any route sees them, as pydantic refuses them in most fields. Such text cannot be encoded to UTF-8: let in,
+it fails deep inside (storing the conversation state, writing the turn log) with a 500. Surrogate pairs (emoji
+written as two escapes) are fine: JSON decoding joins them into one character.
 """
 
 from __future__ import annotations
@@ -10,26 +10,29 @@ import json
 import re
 from typing import Any
 
-from assistant.security.asgi import ASGIApp, Message, Receive, Scope, Send, header
+from assistant.security.asgi import ASGIApp, Message, Receive, Scope, Send, envelope, header, send_json
 
 _ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 _LONE = re.compile("[\ud800-\udfff]")
 MAX_BODY = 4 * 1024 * 1024  # larger JSON bodies (none on the public doors) pass untouched
 
 
-def repair(value: Any) -> Any:
-    """`value` with every lone surrogate in its strings (keys included) replaced by U+FFFD."""
+INVALID = "请求中含有无法识别的字符，请检查后重试。"
+
+
+def has_lone_surrogate(value: Any) -> bool:
+    """True when a string anywhere in `value` (keys included) holds a lone surrogate."""
     if isinstance(value, str):
-        return _LONE.sub("\ufffd", value)
+        return _LONE.search(value) is not None
     if isinstance(value, list):
-        return [repair(v) for v in value]
+        return any(has_lone_surrogate(v) for v in value)
     if isinstance(value, dict):
-        return {repair(k): repair(v) for k, v in value.items()}
-    return value
+        return any(has_lone_surrogate(k) or has_lone_surrogate(v) for k, v in value.items())
+    return False
 
 
 class JsonSurrogates:
-    """Pure ASGI middleware over JSON request bodies (outside /admin and /socket.io)."""
+    """Pure ASGI middleware over JSON request bodies (outside /admin and /socket.io): 422 for lone surrogates."""
 
     def __init__(self, app: ASGIApp, skip: tuple[str, ...] = ("/admin", "/socket.io")):
         self.app = app
@@ -55,13 +58,12 @@ class JsonSurrogates:
         complete = messages[-1]["type"] == "http.request" and not messages[-1].get("more_body", False)
         if complete and _ESCAPE.search(body):
             try:
-                fixed = json.dumps(repair(json.loads(body)), ensure_ascii=False).encode("utf-8")
+                lone = has_lone_surrogate(json.loads(body))
             except (ValueError, RecursionError):
-                fixed = body  # not JSON after all: the route answers that
-            if fixed != body:
-                messages = [{"type": "http.request", "body": fixed, "more_body": False}]
-                scope["headers"] = [(k, v) for k, v in scope.get("headers") or () if k != b"content-length"]
-                scope["headers"].append((b"content-length", str(len(fixed)).encode()))
+                lone = False  # not JSON after all: the route answers that
+            if lone:
+                await send_json(send, 422, envelope("bad_request", INVALID, "lone UTF-16 surrogate in a JSON string"))
+                return
 
         async def replay() -> Message:
             return messages.pop(0) if messages else await receive()

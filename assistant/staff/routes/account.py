@@ -17,12 +17,9 @@ router = APIRouter(include_in_schema=False)
 
 
 def _secure(request: Request) -> bool:
-    """Secure cookies when the settings say TLS (a `tls` setting, else production), or over https."""
+    """Secure cookies in production, when the settings say TLS, or over https."""
     settings = request.app.state.settings
-    tls = getattr(settings, "tls", None)
-    if tls is not None:
-        return bool(tls)
-    return settings.env is Environment.PRODUCTION or request.url.scheme == "https"
+    return bool(settings.tls) or settings.env is Environment.PRODUCTION or request.url.scheme == "https"
 
 
 def _safe_next(target: str) -> str:
