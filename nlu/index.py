@@ -68,7 +68,7 @@ class FaissIndex:
         self._index = index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
 
     @classmethod
-    def build(cls, ids: np.ndarray, vectors: np.ndarray, exact_max: int = EXACT_MAX, nprobe: int = 24) -> FaissIndex:
+    def build(cls, ids: np.ndarray, vectors: np.ndarray, exact_max: int = EXACT_MAX, nprobe: int = 96) -> FaissIndex:
         """A new index holding `vectors`; IVF when there are more than `exact_max`."""
         n, dim = vectors.shape if vectors.size else (0, vectors.shape[1] if vectors.ndim == 2 else 0)
         if n <= exact_max:

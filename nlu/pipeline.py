@@ -28,6 +28,7 @@ from nlu.vector_cache import VectorCache
 
 log = logging.getLogger(__name__)
 
+MAX_KB_EXAMPLES = 2000  # knowledge texts used as ask_service examples, spread evenly over the base
 FILING_INTENTS = frozenset({"start_lost_notice", "start_medical_validation"})
 CONTRACT_INTENTS = (
     "greet", "goodbye", "thanks", "affirm", "deny", "bot_identity", "human_handoff", "ask_service",
@@ -94,6 +95,15 @@ class NluPipeline:
             if len(self._cache) > self.cfg.cache_size:
                 self._cache.popitem(last=False)
         return result
+
+    def cached(self, text: str, today: dt.date | None = None) -> ParseResult | None:
+        """The cached parse of a repeated message, else None (lets async callers skip a thread hop)."""
+        key = (text, today or dt.date.today())
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+            return hit
 
     def _parse(self, text: str, today: dt.date) -> ParseResult:
         t0 = time.perf_counter()
@@ -224,10 +234,12 @@ def load_pipeline(
     data = load_training_data(*cfg.nlu_paths)
     texts = [fold(e.text) for e in data.examples]
     labels = [e.intent for e in data.examples]
-    for item, faq in kb.faqs:
-        for t in faq_texts(item, faq)[: 2 + len(faq.variants)]:
-            texts.append(t)
-            labels.append("ask_service")
+    kb_texts = [t for item, faq in kb.faqs for t in faq_texts(item, faq)[: 2 + len(faq.variants)]]
+    if len(kb_texts) > MAX_KB_EXAMPLES:  # a large base would drown the other intents and slow training
+        step = len(kb_texts) / MAX_KB_EXAMPLES
+        kb_texts = [kb_texts[int(i * step)] for i in range(MAX_KB_EXAMPLES)]
+    texts += kb_texts
+    labels += ["ask_service"] * len(kb_texts)
     key = _digest(data.digest, kb.content_hash(), encoder.name)
     model_path = cfg.data_dir / "models" / f"intent-{key}.pkl" if cfg.data_dir else None
     classifier = IntentClassifier.load(model_path) if model_path and model_path.exists() else None
