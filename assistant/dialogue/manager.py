@@ -111,7 +111,11 @@ class DialogueManager:
             turn = Turn(state, UserMessage.of(parse.text, parse), now)
             turn.say(*notes, self.responses.render(name, {"max_chars": self.max_chars}))
             return self._finish(turn, channel, understood=False)
-        parse = await asyncio.to_thread(self.nlu.parse, stripped, local_date(now))
+        day = local_date(now)
+        # A repeated message is a dictionary lookup: no thread hop (and no GIL hand-over) for it.
+        peek = getattr(self.nlu, "cached", None)
+        hit = peek(stripped, day) if peek is not None else None
+        parse = hit if hit is not None else await asyncio.to_thread(self.nlu.parse, stripped, day)
         msg = UserMessage.of(stripped, parse)
         if msg.payload is not None and msg.payload.intent == "restart":  # Rasa's /restart: a fresh conversation
             state = DialogueState.new(sender_id, now)

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 MAX_EVENTS = 80  # older events are dropped; forms only read the tail
+CARD_KEYS = frozenset({"type", "service_id", "faq_id", "filing_id", "kind", "status", "form", "slot", "number"})
 
 
 def utc_ts(moment: dt.datetime) -> float:
@@ -87,7 +88,11 @@ class DialogueState(BaseModel):
                   "input_channel": channel, "metadata": metadata or {}})
 
     def bot(self, text: str | None, data: dict[str, Any], now: dt.datetime) -> None:
-        """Record one bot message."""
+        """Record one bot message. A card (`custom`) is kept as its type and ids only: the whole card is in the
+        turn log, and the state is read and rewritten on every message (full cards made it ~5x larger)."""
+        custom = data.get("custom")
+        if isinstance(custom, dict):
+            data = {**data, "custom": {k: v for k, v in custom.items() if k in CARD_KEYS}}
         self.add({"event": "bot", "timestamp": utc_ts(now), "text": text, "data": data})
 
     # ---- Rasa wire --------------------------------------------------------------------------

@@ -7,12 +7,18 @@ import logging
 from typing import Protocol
 
 from pydantic import ValidationError
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, bindparam, delete, insert, select, update
 
 from assistant.dialogue.db import conversations
 from assistant.dialogue.state import DialogueState
 
 log = logging.getLogger(__name__)
+# Built once: a statement with bound parameters is compiled once and reused (SQLAlchemy's compiled cache);
+# `.values(...)` with the row's values rebuilt and re-keyed the statement on every message.
+_LOAD = select(conversations.c.state).where(conversations.c.sender_id == bindparam("b_sid"))
+_UPDATE = (update(conversations).where(conversations.c.sender_id == bindparam("b_sid"))
+           .values(state=bindparam("b_state"), updated_at=bindparam("b_ts")))
+_INSERT = insert(conversations)
 
 
 class StateStore(Protocol):
@@ -33,18 +39,16 @@ class SqlStateStore:
 
     def load(self, sender_id: str) -> DialogueState | None:
         with self.engine.connect() as conn:
-            raw = conn.scalar(select(conversations.c.state).where(conversations.c.sender_id == sender_id))
+            raw = conn.scalar(_LOAD, {"b_sid": sender_id})
         return _parse(sender_id, raw)
 
     def save(self, state: DialogueState) -> None:
         raw = state.model_dump_json()
         now = dt.datetime.now(dt.UTC)
         with self.engine.begin() as conn:
-            done = conn.execute(
-                update(conversations).where(conversations.c.sender_id == state.sender_id).values(state=raw, updated_at=now)
-            )
+            done = conn.execute(_UPDATE, {"b_sid": state.sender_id, "b_state": raw, "b_ts": now})
             if not done.rowcount:
-                conn.execute(insert(conversations).values(sender_id=state.sender_id, state=raw, updated_at=now))
+                conn.execute(_INSERT, {"sender_id": state.sender_id, "state": raw, "updated_at": now})
 
     def delete(self, sender_id: str) -> None:
         with self.engine.begin() as conn:

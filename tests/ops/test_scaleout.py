@@ -1,9 +1,11 @@
-"""Two worker processes (`lingling serve --workers 2`) on one PostgreSQL database, on loopback.
+"""Two worker processes (`lingling serve --workers 2`) on one database, on loopback: PostgreSQL (with
+LINGLING_TEST_PG_URL) and SQLite.
 
-- messages of one sender are handled one at a time across the workers (advisory lock): no message of a
-  burst is lost from the conversation state, and a burst of 确认提交 makes exactly one filing;
+- messages of one sender are handled one at a time across the workers (PostgreSQL advisory lock; lock files
+  with SQLite): no message of a burst is lost from the conversation state, and a burst of 确认提交 makes
+  exactly one filing;
 - a knowledge publish through the staff console of one worker is in the answers of both within 2 s
-  (LISTEN/NOTIFY).
+  (PostgreSQL LISTEN/NOTIFY; SQLite: the generation check every second).
 """
 
 from __future__ import annotations
@@ -22,22 +24,34 @@ from sqlalchemy import create_engine, text
 
 from tests.ops.conftest import LOST_NOTICE, Server, receipt_id, say
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 ITEM = "license-loss-notice"
 NO_KEEPALIVE = httpx.Limits(max_keepalive_connections=0)  # every request a new connection: either worker
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, data_dir: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{data_dir / 'lingling.db'}"
+    return str(request.getfixturevalue("pg_url"))
+
+
 @pytest.fixture
-def two_workers(pg_url: str, data_dir: Path, servers: list[Server]) -> Server:
-    server = Server(data_dir, pg_url, workers=2)
+def two_workers(db_url: str, data_dir: Path, servers: list[Server]) -> Server:
+    server = Server(data_dir, db_url, workers=2)
     servers.append(server)
     server.start()
     server.wait_ready(workers=2)  # both workers answer
+    ready = httpx.get(server.url + "/health/ready", timeout=10).json()
+    if db_url.startswith("postgresql"):
+        assert ready["sender_lock"] == "postgres" and ready["knowledge_listener"] is True, ready
+    else:
+        assert ready["sender_lock"] == "file", ready
     return server
 
 
-def user_texts(pg_url: str, sender: str) -> list[str]:
-    engine = create_engine(pg_url)
+def user_texts(db_url: str, sender: str) -> list[str]:
+    engine = create_engine(db_url)
     try:
         with engine.connect() as conn:
             raw = conn.execute(text("SELECT state FROM conversations WHERE sender_id = :s"), {"s": sender}).scalar()
@@ -47,7 +61,7 @@ def user_texts(pg_url: str, sender: str) -> list[str]:
     return [e["text"] for e in state["events"] if e.get("event") == "user"]
 
 
-def test_one_sender_is_serialised_across_workers(two_workers: Server, pg_url: str) -> None:
+def test_one_sender_is_serialised_across_workers(two_workers: Server, db_url: str) -> None:
     url = two_workers.url
     texts = ["医疗机构校验要多久", "遗失公告怎么登报", "办事大厅几点上班", "食品经营许可证怎么办",
              "可以视频办理吗", "企业开办要几天", "劳务派遣许可需要什么材料", "跨省通办怎么办", "助企帮办是什么"]
@@ -62,7 +76,7 @@ def test_one_sender_is_serialised_across_workers(two_workers: Server, pg_url: st
     with cf.ThreadPoolExecutor(len(texts)) as pool:
         codes = list(pool.map(send, texts))
     assert codes == [200] * len(texts)
-    seen = user_texts(pg_url, "burst-sender")
+    seen = user_texts(db_url, "burst-sender")
     assert sorted(seen) == sorted(texts), "a message was lost: two workers changed the same state at once"
     assert len(pids) == 2, f"the burst should have reached both workers, got {pids}"
 
@@ -80,7 +94,7 @@ def test_one_sender_is_serialised_across_workers(two_workers: Server, pg_url: st
     with cf.ThreadPoolExecutor(6) as pool:
         ids = list(pool.map(confirm, range(6)))
     assert ids[0] is not None and set(ids) == {ids[0]}, ids
-    engine = create_engine(pg_url)
+    engine = create_engine(db_url)
     try:
         with engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM filings")).scalar() == 1
@@ -100,13 +114,13 @@ def _login(client: httpx.Client, url: str) -> None:
     client.headers["X-CSRF-Token"] = meta.group(1)
 
 
-def test_publish_reaches_both_workers_within_2s(two_workers: Server, pg_url: str) -> None:
+def test_publish_reaches_both_workers_within_2s(two_workers: Server, db_url: str) -> None:
     from assistant.staff.db import migrate
     from assistant.staff.users import UserStore
     from knowledge.store import SqlKnowledgeStore, make_engine
 
     url = two_workers.url
-    db = make_engine(pg_url)
+    db = make_engine(db_url)
     migrate(db)
     UserStore(db).create("editor", "correct-horse-9", "editor", "测试编辑")
     store = SqlKnowledgeStore(engine=db)
