@@ -129,9 +129,10 @@ def free_port() -> int:
 
 @dataclass
 class Config:
-    name: str  # sqlite-1, pg-2 ...
+    name: str  # sqlite-1, pg-2 ... ; a suffix "t1" (sqlite-1t1) sets the encoder threads per worker
     backend: str
     workers: int
+    threads: int | None = None  # None: lingling serve's default, cores // workers
 
 
 class Server:
@@ -164,6 +165,8 @@ class Server:
         self.env = {**os.environ, "LINGLING_ENCODER": encoder, "LINGLING_DATA_DIR": str(self.data_dir),
                     "LINGLING_DATABASE_URL": self.db_url, "LINGLING_ENV": "test", "LINGLING_SECRET_KEY": "load-secret",
                     "LINGLING_ANNOUNCE": "0", "LINGLING_RATE_LIMIT": "false"}  # every virtual user is 127.0.0.1
+        if cfg.threads:
+            self.env["LINGLING_ENCODER_THREADS"] = str(cfg.threads)
         self.log_path = self.data_dir.parent / "server.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -499,6 +502,7 @@ class Generator:
 async def measure(cfg: Config, encoder: str, workdir: Path, quick: bool, fixed: float | None, profile: bool) -> dict[str, Any]:
     server = Server(cfg, encoder, workdir)
     out: dict[str, Any] = {"config": cfg.name, "backend": cfg.backend, "workers": cfg.workers, "encoder": encoder,
+                           "encoder_threads": cfg.threads or max(1, (os.cpu_count() or 1) // cfg.workers),
                            "load_at_start": load_avg(), "started": dt.datetime.now().astimezone().isoformat(timespec="seconds")}
     try:
         t = time.monotonic()
@@ -667,7 +671,8 @@ def render(results: list[dict[str, Any]], meta: dict[str, Any]) -> str:
     lines.append("|---|---|---|---|---|---|")
     for r in results:
         s = r.get("sustained")
-        name = f"{r['backend']}, {r['workers']} worker{'s' if r['workers'] > 1 else ''}"
+        name = f"{r['backend']}, {r['workers']} worker{'s' if r['workers'] > 1 else ''}, {r.get('encoder_threads', '?')} encoder thread"
+        name += "s" if r.get("encoder_threads") != 1 else ""
         if not s:
             lines.append(f"| {name} | not sustained (see steps) | | | | {r['load_at_start']} |")
             continue
@@ -755,6 +760,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rate", type=float, default=None, help="confirm this rate only (no search)")
     p.add_argument("--profile", action="store_true", help="py-spy profile of the first configuration")
     p.add_argument("--doc-only", action="store_true")
+    p.add_argument("--append", action="store_true", help="add to (or replace in) the results of the previous run")
     p.add_argument("--no-doc", action="store_true")
     p.add_argument("--workdir", help="keep the servers' data folders and logs here (default: a temporary folder)")
     args = p.parse_args(argv)
@@ -766,12 +772,13 @@ def main(argv: list[str] | None = None) -> int:
     names = args.configs.split(",") if args.configs else ["sqlite-1", "sqlite-2", "pg-1", "pg-2"]
     configs = []
     for name in names:
-        backend, _, workers = name.strip().partition("-")
+        backend, _, rest = name.strip().partition("-")
+        workers, _, threads = (rest or "1").partition("t")
         backend = "postgresql" if backend in ("pg", "postgresql") else "sqlite"
         if backend == "postgresql" and not os.environ.get(PG_ENV):
             log(f"skipping {name}: set {PG_ENV} for PostgreSQL")
             continue
-        configs.append(Config(name.strip(), backend, int(workers or 1)))
+        configs.append(Config(name.strip(), backend, int(workers or 1), int(threads) if threads else None))
     if not (ROOT / "var" / "index" / "manifest.json").exists():
         log("no index in var/: run `make index` first (make load does)")
         return 2
@@ -789,6 +796,11 @@ def main(argv: list[str] | None = None) -> int:
             log(f"== {cfg.name} (load {load_avg()})")
             results.append(asyncio.run(measure(cfg, args.encoder, Path(tmp), args.quick, args.rate, args.profile and i == 0)))
     RESULTS.parent.mkdir(exist_ok=True)
+    if args.append and RESULTS.exists():
+        previous = json.loads(RESULTS.read_text(encoding="utf-8"))
+        fresh = {r["config"] for r in results}
+        results = [r for r in previous["results"] if r["config"] not in fresh] + results
+        meta = previous["meta"] | {"appended": meta["date"]}
     RESULTS.write_text(json.dumps({"meta": meta, "results": results}, ensure_ascii=False, indent=1), encoding="utf-8")
     log(f"results in {RESULTS}")
     if not args.no_doc:

@@ -22,12 +22,19 @@ from assistant.dialogue.state import DialogueState
 from assistant.dialogue.store import StateStore
 from assistant.dialogue.turns import TurnLog, TurnRecord
 from assistant.dialogue.understanding import UserMessage
+from assistant.errors import Unavailable
 from nlu.pipeline import NluPipeline
 from nlu.types import IntentScore, ParseResult
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], dt.datetime]
 LOCAL_TZ = dt.timezone(dt.timedelta(hours=8), "CST")  # 青岛 (China Standard Time, no DST)
+PARSE_SLOTS = 2  # new messages parsed at once per process (the encoder runs one text at a time anyway)
+PARSE_WAIT_S = 8.0  # a new message that waited longer for the parser is refused: its sender has given up
+
+
+class Busy(Unavailable):
+    """Overloaded: the message waited too long for the parser (HTTP 503)."""
 
 
 def utcnow() -> dt.datetime:
@@ -72,6 +79,7 @@ class DialogueManager:
         # Set by assistant.ops.web at start-up when several processes share the database: a lock per sender
         # across processes (PostgreSQL advisory lock or lock file), taken inside the in-process lock.
         self.sender_lock: Callable[[str], AbstractAsyncContextManager[None]] | None = None
+        self._parsing = asyncio.Semaphore(PARSE_SLOTS)
 
     # ---- handling -----------------------------------------------------------------------------
     async def handle(self, sender_id: str, text: str, channel: str = "rest",
@@ -115,7 +123,7 @@ class DialogueManager:
         # A repeated message is a dictionary lookup: no thread hop (and no GIL hand-over) for it.
         peek = getattr(self.nlu, "cached", None)
         hit = peek(stripped, day) if peek is not None else None
-        parse = hit if hit is not None else await asyncio.to_thread(self.nlu.parse, stripped, day)
+        parse = hit if hit is not None else await self._parse_new(stripped, day)
         msg = UserMessage.of(stripped, parse)
         if msg.payload is not None and msg.payload.intent == "restart":  # Rasa's /restart: a fresh conversation
             state = DialogueState.new(sender_id, now)
@@ -127,6 +135,16 @@ class DialogueManager:
         if msg.payload is None or msg.payload.intent != "restart":
             await self.policy.respond(turn)
         return self._finish(turn, channel, understood=True)
+
+    async def _parse_new(self, text: str, day: dt.date) -> ParseResult:
+        """Parse in a thread, a few at a time. Under overload the queue is drained, not worked off: a message
+        that waited more than PARSE_WAIT_S is refused (its client has timed out), so a burst cannot leave the
+        encoder minutes behind."""
+        queued = asyncio.get_running_loop().time()
+        async with self._parsing:
+            if asyncio.get_running_loop().time() - queued > PARSE_WAIT_S:
+                raise Busy("灵灵现在咨询的人比较多，请稍后再试。", "parse queue wait exceeded")
+            return await asyncio.to_thread(self.nlu.parse, text, day)
 
     def _finish(self, turn: Turn, channel: str, understood: bool) -> TurnResult:
         state, msg = turn.state, turn.msg

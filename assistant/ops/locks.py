@@ -78,19 +78,23 @@ class PgSenderLock:
     @asynccontextmanager
     async def __call__(self, sender_id: str) -> AsyncIterator[None]:
         key = sender_key(sender_id)
-        try:
-            await asyncio.wait_for(self._slots.acquire(), self.timeout)
-        except TimeoutError as exc:
-            raise SenderLockUnavailable("系统繁忙，请稍后再试。", "no free sender-lock connection") from exc
+        loop = asyncio.get_running_loop()
+        queued = loop.time()
+        await self._slots.acquire()  # no wait_for here: a timeout racing the wake-up would lose a slot
+        if loop.time() - queued > self.timeout:
+            self._slots.release()
+            raise SenderLockUnavailable("系统繁忙，请稍后再试。", "no free sender-lock connection")
         try:
             conn = None
             try:
                 conn = await asyncio.wait_for(self._checkout(), self.timeout)
                 await asyncio.wait_for(conn.execute("SELECT pg_advisory_lock(%s, %s)", (LOCK_CLASS, key)),
                                        self.timeout + 1)
-            except Exception as exc:  # database down, lock timeout, cancelled wait
+            except BaseException as exc:  # database down, lock timeout, or the request was cancelled
                 if conn is not None:
                     await _close_quietly(conn)  # ends the session: a lock it may have got is released
+                if not isinstance(exc, Exception):
+                    raise
                 log.warning("sender lock unavailable: %s", exc)
                 raise SenderLockUnavailable("系统暂时无法处理您的消息，请稍后再试，或拨打大厅咨询电话。",
                                             f"sender lock: {exc.__class__.__name__}") from exc
@@ -99,8 +103,10 @@ class PgSenderLock:
             finally:
                 try:
                     await asyncio.wait_for(conn.execute("SELECT pg_advisory_unlock(%s, %s)", (LOCK_CLASS, key)), 5)
-                except Exception:  # the session is gone or broken: closing it releases the lock
+                except BaseException as exc:  # the session is gone or broken (or we are cancelled): closing releases the lock
                     await _close_quietly(conn)
+                    if not isinstance(exc, Exception):
+                        raise
                 else:
                     if self._closed:
                         await _close_quietly(conn)
