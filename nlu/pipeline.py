@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from threading import RLock
+from typing import Any
 
 import numpy as np
 
@@ -203,6 +204,17 @@ def _digest(*parts: str) -> str:
 ProgressFactory = Callable[[str, int], Callable[[int], None]]  # (label, total) -> advance(n)
 
 
+def _training_set(kb: KnowledgeBase, data: Any) -> tuple[list[str], list[str]]:
+    """The intent classifier's texts and labels: the NLU examples plus (capped) knowledge questions as ask_service."""
+    texts = [fold(e.text) for e in data.examples]
+    labels = [e.intent for e in data.examples]
+    kb_texts = [t for item, faq in kb.faqs for t in faq_texts(item, faq)[: 2 + len(faq.variants)]]
+    if len(kb_texts) > MAX_KB_EXAMPLES:  # a large base would drown the other intents and slow training
+        step = len(kb_texts) / MAX_KB_EXAMPLES
+        kb_texts = [kb_texts[int(i * step)] for i in range(MAX_KB_EXAMPLES)]
+    return texts + kb_texts, labels + ["ask_service"] * len(kb_texts)
+
+
 def load_pipeline(
     kb: KnowledgeBase, cfg: NluConfig, progress: ProgressFactory | None = None, force_rebuild: bool = False
 ) -> NluPipeline:
@@ -213,7 +225,12 @@ def load_pipeline(
     vcache = VectorCache(cache_dir, encoder.name, encoder.dim)
     index_dir = cfg.data_dir / "index" if cfg.data_dir else None
     retriever = Retriever(kb, encoder, cfg.encoder, cfg.weights)
-    built = False
+    data = load_training_data(*cfg.nlu_paths)
+    texts, labels = _training_set(kb, data)
+    key = _digest(data.digest, kb.content_hash(), encoder.name)
+    model_path = cfg.data_dir / "models" / f"intent-{key}.pkl" if cfg.data_dir else None
+    classifier = IntentClassifier.load(model_path) if model_path and model_path.exists() else None
+    known: dict[str, np.ndarray] = {}
     try:
         if index_dir is None or force_rebuild:
             raise IndexMismatch("no index folder" if index_dir is None else "rebuild requested")
@@ -222,37 +239,33 @@ def load_pipeline(
         log.info("building the index: %s", exc)
         old = retriever
         retriever = Retriever(kb, encoder, cfg.encoder, cfg.weights)
-        reuse = vcache.as_dict()
+        known = vcache.as_dict()
         if old.index.dim == encoder.dim and len(old.index) and old.manifest().encoder == encoder.name:
-            reuse.update(old.vectors_by_text())
-        total = sum(len(faq_texts(i, f)) for i, f in kb.faqs)
-        retriever.build(workers=cfg.build_workers, reuse=reuse, progress=progress("encoding knowledge", total) if progress else None)
-        built = True
+            known.update(old.vectors_by_text())
+        # Knowledge texts and (when the intent model must be retrained) training examples in one pass:
+        # one pool of worker processes, one progress bar.
+        kb_texts = {t for item, faq in kb.faqs for t in faq_texts(item, faq)}
+        todo = sorted((kb_texts | (set(texts) if classifier is None else set())) - known.keys())
+        bar = progress("encoding knowledge", len(todo)) if progress else None  # (and training examples)
+        if todo:
+            vecs = encode_many(encoder.inner, cfg.encoder, todo, workers=cfg.build_workers, progress=bar)
+            known.update(zip(todo, vecs, strict=True))
+        retriever.build(reuse=known)
         vcache.update(retriever.vectors_by_text())
         if index_dir is not None:
             retriever.save(index_dir)
-    data = load_training_data(*cfg.nlu_paths)
-    texts = [fold(e.text) for e in data.examples]
-    labels = [e.intent for e in data.examples]
-    kb_texts = [t for item, faq in kb.faqs for t in faq_texts(item, faq)[: 2 + len(faq.variants)]]
-    if len(kb_texts) > MAX_KB_EXAMPLES:  # a large base would drown the other intents and slow training
-        step = len(kb_texts) / MAX_KB_EXAMPLES
-        kb_texts = [kb_texts[int(i * step)] for i in range(MAX_KB_EXAMPLES)]
-    texts += kb_texts
-    labels += ["ask_service"] * len(kb_texts)
-    key = _digest(data.digest, kb.content_hash(), encoder.name)
-    model_path = cfg.data_dir / "models" / f"intent-{key}.pkl" if cfg.data_dir else None
-    classifier = IntentClassifier.load(model_path) if model_path and model_path.exists() else None
     if classifier is None:
-        known = vcache.get_many(texts)
-        if built or not known:
-            known.update(retriever.vectors_by_text())
+        known.update(vcache.get_many([t for t in texts if t not in known]))
+        missing = {t for t in texts if t not in known}
+        if missing:  # knowledge questions are training examples too: their vectors are in the index
+            in_index = retriever.vectors_by_text()
+            known.update({t: in_index[t] for t in missing if t in in_index})
         todo = sorted({t for t in texts if t not in known})
         if todo:
             bar = progress("encoding training examples", len(todo)) if progress else None
             vecs = encode_many(encoder.inner, cfg.encoder, todo, workers=cfg.build_workers, progress=bar)
             known.update(zip(todo, vecs, strict=True))
-        vcache.update(known)
+        vcache.update({t: known[t] for t in texts})
         classifier = IntentClassifier.train(texts, labels, np.stack([known[t] for t in texts]))
         if model_path is not None:
             for stale in model_path.parent.glob("intent-*.pkl"):

@@ -19,7 +19,7 @@ from knowledge.models import Faq, FaqTopic, ServiceItem
 from nlu.embeddings import CachedEncoder, EncoderSpec, encode_many
 from nlu.errors import IndexMismatch
 from nlu.index import INDEX_SCHEMA, FaissIndex, Manifest, read_manifest, write_manifest
-from nlu.lexical import LexicalIndex, Tokenizer
+from nlu.lexical import LEXICAL_FILE, LexicalIndex, Tokenizer
 from nlu.normalize import fold
 from nlu.types import Hit
 
@@ -157,9 +157,11 @@ class Retriever:
     def save(self, folder: Path) -> None:
         """Write index + manifest (+ id table) into `folder`."""
         folder.mkdir(parents=True, exist_ok=True)
+        manifest = self.manifest()
         self.index.save(folder / "vectors.faiss")
+        self.lexical.save(folder / LEXICAL_FILE, manifest.knowledge_hash)
         docs = [[i, self._doc_faq[i], self._doc_text[i]] for i in sorted(self._doc_faq)]
-        write_manifest(folder / "manifest.json", self.manifest(), {"docs": docs, "next_id": self._next_id})
+        write_manifest(folder / "manifest.json", manifest, {"docs": docs, "next_id": self._next_id})
 
     def vectors_by_text(self) -> dict[str, np.ndarray]:
         """Every indexed text's vector (for reuse by a rebuild)."""
@@ -184,9 +186,26 @@ class Retriever:
         manifest.check(self.manifest())
         for item, faq in self.kb.faqs:
             self._faq_meta[faq.id] = (item.id, faq.question)
+        self._load_lexical(folder, manifest.knowledge_hash)
+
+    def _load_lexical(self, folder: Path, knowledge_hash: str) -> None:
+        """The lexical index saved with the vectors; rebuilt from the indexed texts (and re-saved) when it is
+        missing or stale, without touching the vectors."""
+        try:
+            self.lexical.load(folder / LEXICAL_FILE, knowledge_hash)
+            if len(self.lexical) != len(self._faq_docs) or set(self.lexical.keys()) != self._faq_docs.keys():
+                raise IndexMismatch("lexical index and id table disagree")
+            return
+        except IndexMismatch as exc:
+            log.info("rebuilding the lexical index: %s", exc)
+        self.lexical = LexicalIndex(self.lexical.tok, self.lexical.k1, self.lexical.b, self.lexical.merge_at)
         self.lexical.set_docs(
-            (faq_id, " ".join(self._doc_text[d] for d in docs_)) for faq_id, docs_ in self._faq_docs.items()
+            (faq_id, " ".join(self._doc_text[d] for d in docs)) for faq_id, docs in self._faq_docs.items()
         )
+        try:
+            self.lexical.save(folder / LEXICAL_FILE, knowledge_hash)
+        except OSError as exc:  # a read-only index folder still serves; the next start rebuilds again
+            log.warning("could not save the lexical index: %s", exc)
 
     # ---- search ---------------------------------------------------------------------------
     def search(self, text: str, qvec: np.ndarray, k: int = 10, dense_k: int = 60) -> list[Hit]:

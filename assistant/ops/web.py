@@ -158,12 +158,13 @@ def register(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(WorkerHeader)
     for exc_class in (OperationalError, InterfaceError, PoolTimeout, sqlite3.OperationalError):
         app.add_exception_handler(exc_class, _db_down)
-    try:
-        import psycopg
+    if is_postgres(settings.db_url):  # only a PostgreSQL app talks to psycopg directly (importing it takes ~0.1 s)
+        try:
+            import psycopg
 
-        app.add_exception_handler(psycopg.OperationalError, _db_down)
-    except ImportError:  # pragma: no cover - psycopg is a dependency
-        pass
+            app.add_exception_handler(psycopg.OperationalError, _db_down)
+        except ImportError:  # pragma: no cover - psycopg is a dependency
+            pass
     app.include_router(router)
     app.state.startup_hooks.append(start)  # awaited by the lifespan (assistant/app.py)
     app.state.shutdown_hooks.insert(0, stop)

@@ -8,13 +8,12 @@ Content-Security-Policy can forbid them; every text from users or the knowledge 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from fastapi import APIRouter, FastAPI, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
@@ -146,27 +145,8 @@ def widget() -> FileResponse:
     )
 
 
-def _is_html(response: Response) -> bool:
-    return response.headers.get("content-type", "").startswith(("text/html", "image/svg+xml"))
-
-
-def install_security_headers(app: FastAPI) -> None:
-    """nosniff on every answer; the CSP (and a strict referrer policy) on every HTML/SVG answer."""
-
-    @app.middleware("http")
-    async def _security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        if _is_html(response) and not request.url.path.startswith(CSP_EXEMPT):
-            if "content-security-policy" not in response.headers:
-                response.headers["Content-Security-Policy"] = content_security_policy(OWN_ANCESTORS)
-            response.headers.setdefault("Referrer-Policy", "no-referrer")
-        return response
-
-
 def register(app: FastAPI, settings: Settings) -> None:
-    """Add the pages, the static files and the security headers."""
-    install_security_headers(app)
+    """Add the pages and the static files (their security headers: assistant.security.headers)."""
     if not any(getattr(r, "path", None) == "/static" for r in app.routes):
         app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(router)

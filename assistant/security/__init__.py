@@ -66,4 +66,7 @@ def install_headers(app: FastAPI, settings: Settings) -> None:
     """Add the security-headers middleware (call last: it must wrap every other answer, 429/413/500 included)."""
     portals = Origins(split_origins(settings.cors_origins)).listed
     hsts = settings.hsts or bool(getattr(settings, "tls", False))  # LINGLING_HSTS, or LINGLING_TLS (served over HTTPS)
-    app.add_middleware(SecurityHeaders, hsts=hsts, portals=portals)  # type: ignore[arg-type]
+    from assistant.routes.pages import CSP_EXEMPT, OWN_ANCESTORS, content_security_policy
+
+    app.add_middleware(SecurityHeaders, hsts=hsts, portals=portals,  # type: ignore[arg-type]
+                       default_csp=content_security_policy(OWN_ANCESTORS), csp_exempt=CSP_EXEMPT)

@@ -32,10 +32,13 @@ def embed_csp(policy: str, portals: list[str]) -> str:
 class SecurityHeaders:
     """Pure ASGI middleware adding the headers to every HTTP answer."""
 
-    def __init__(self, app: ASGIApp, hsts: bool = False, portals: list[str] | None = None):
+    def __init__(self, app: ASGIApp, hsts: bool = False, portals: list[str] | None = None,
+                 default_csp: str | None = None, csp_exempt: tuple[str, ...] = ()):
         self.app = app
         self.hsts = hsts
         self.portals = portals or []
+        self.default_csp = default_csp  # for HTML/SVG answers that set no policy of their own
+        self.csp_exempt = csp_exempt  # path prefixes whose HTML keeps no policy (the OpenAPI pages load a CDN)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -49,6 +52,9 @@ class SecurityHeaders:
                 headers = MutableHeaders(scope=message)
                 headers.setdefault("X-Content-Type-Options", "nosniff")
                 headers.setdefault("Referrer-Policy", "no-referrer")
+                if (self.default_csp and "content-security-policy" not in headers and not path.startswith(self.csp_exempt)
+                        and headers.get("content-type", "").startswith(("text/html", "image/svg+xml"))):
+                    headers["Content-Security-Policy"] = self.default_csp
                 if admin:
                     headers["Content-Security-Policy"] = admin_csp(headers.get("content-security-policy"))
                     headers["X-Frame-Options"] = "DENY"

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import faiss
 import numpy as np
-from scipy import sparse
 
 from knowledge.loader import KnowledgeBase
 from knowledge.models import ServiceItem
@@ -141,13 +140,8 @@ class Judge:
     def _classify(self, norms: list[str], vecs: list[np.ndarray]) -> list[tuple[IntentScore, ...]]:
         """IntentClassifier.predict for many texts in one batch (same features, same model)."""
         clf = self.pipeline.classifier
-        x = sparse.hstack([clf.vectorizer.transform(norms), sparse.csr_matrix(np.stack(vecs) * clf.dense_scale)]).tocsr()
-        probs = clf.model.predict_proba(x)
-        out = []
-        for row in probs:
-            order = np.argsort(-row)
-            out.append(tuple(IntentScore(clf.labels[i], float(row[i])) for i in order))
-        return out
+        probs = clf.predict_proba(norms, np.stack(vecs))
+        return [tuple(clf.ranking(row)) for row in probs]
 
     def answer(self, retriever: Retriever, p: Prepared) -> Answer:
         """The chat's decision for one prepared question with the given retriever."""

@@ -12,8 +12,6 @@ import io
 from dataclasses import dataclass, field
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Alignment, Font
 from pydantic import ValidationError
 
 from assistant.staff import forms
@@ -91,6 +89,9 @@ def import_yaml(service: KnowledgeService, stream: str, actor: str, ip: str = ""
 
 def export_xlsx(kb: KnowledgeBase) -> bytes:
     """One row per live FAQ."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
     wb = Workbook()
     ws = wb.active
     ws.title = "问答"
@@ -126,6 +127,8 @@ def _faq_problem(exc: ValidationError, row: int) -> list[tuple[str, str, str]]:
 
 def import_xlsx(service: KnowledgeService, data: bytes, actor: str, ip: str = "", publish: bool = False) -> ImportReport:
     """Apply the sheet's rows to the items' drafts (or publish them); bad rows are reported and skipped."""
+    from openpyxl import load_workbook
+
     report = ImportReport(published=publish)
     try:
         ws = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]

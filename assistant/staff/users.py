@@ -25,8 +25,16 @@ WINDOW = dt.timedelta(minutes=15)
 LOCK = dt.timedelta(minutes=15)
 
 _hasher = PasswordHasher()
-# Verified against when the username is unknown, so that both cases take the same time.
-_DUMMY_HASH = _hasher.hash("lingling-no-such-user")
+# Verified against when the username is unknown, so that both cases take the same time. Made on the first login
+# attempt (whichever the name), not at import: hashing takes ~0.2 s of the server's start-up.
+_DUMMY_HASH: str | None = None
+
+
+def _dummy_hash() -> str:
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = _hasher.hash("lingling-no-such-user")
+    return _DUMMY_HASH
 
 
 class UserError(ValueError):
@@ -121,9 +129,10 @@ class UserStore:
 
     def verify(self, username: str, password: str) -> User | None:
         """The active user with these credentials, else None (constant work whether or not the name exists)."""
+        dummy = _dummy_hash()  # before the look-up: the first attempt does this extra work whether or not the name exists
         with self.engine.connect() as conn:
             row = conn.execute(select(staff_users).where(staff_users.c.username == username.strip())).first()
-        stored = row._mapping["password_hash"] if row is not None else _DUMMY_HASH
+        stored = row._mapping["password_hash"] if row is not None else dummy
         try:
             _hasher.verify(stored, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):

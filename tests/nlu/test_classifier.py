@@ -58,9 +58,18 @@ def test_load_garbage_or_other_version_is_none(tiny: IntentClassifier, tmp_path:
     bad.write_bytes(b"not a pickle")
     assert IntentClassifier.load(bad) is None
     assert IntentClassifier.load(tmp_path / "missing.pkl") is None
-    old = tmp_path / "old.pkl"
-    old.write_bytes(pickle.dumps((MODEL_VERSION - 1, tiny.vectorizer, tiny.model, tiny.dense_scale)))
+    old = tmp_path / "old.pkl"  # version 3 pickled scikit-learn objects
+    old.write_bytes(pickle.dumps((MODEL_VERSION - 1, {"vectorizer": None}, None, tiny.dense_scale)))
     assert IntentClassifier.load(old) is None
+    other = tmp_path / "other.pkl"
+    tiny.save(other)
+    import nlu.classifier
+
+    try:
+        nlu.classifier.MODEL_VERSION += 1
+        assert IntentClassifier.load(other) is None
+    finally:
+        nlu.classifier.MODEL_VERSION -= 1
 
 
 # ---- payloads -------------------------------------------------------------------------------

@@ -87,7 +87,10 @@ def test_kill9_during_submissions_loses_no_confirmed_filing(backend: str, reques
     with cf.ThreadPoolExecutor(8) as pool:
         list(pool.map(applicant, senders))
     k.join(timeout=150)
-    assert killed.is_set() and 6 <= len(confirmed) < len(senders), (len(confirmed), len(senders))
+    assert killed.is_set() and len(confirmed) >= 6, (len(confirmed), len(senders))
+    if workers == 1:  # the only server died: the users still in line saw no confirmation
+        assert len(confirmed) < len(senders)
+    # (with two workers the survivor may have served everyone still in line: nothing to assert there)
 
     if workers == 1:
         server.start()  # the same data folder and database
