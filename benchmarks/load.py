@@ -132,7 +132,7 @@ class Config:
     name: str  # sqlite-1, pg-2 ... ; a suffix "t1" (sqlite-1t1) sets the encoder threads per worker
     backend: str
     workers: int
-    threads: int | None = None  # None: lingling serve's default, cores // workers
+    threads: int | None = None  # None: lingling serve's default (1 per worker)
 
 
 class Server:
@@ -502,7 +502,7 @@ class Generator:
 async def measure(cfg: Config, encoder: str, workdir: Path, quick: bool, fixed: float | None, profile: bool) -> dict[str, Any]:
     server = Server(cfg, encoder, workdir)
     out: dict[str, Any] = {"config": cfg.name, "backend": cfg.backend, "workers": cfg.workers, "encoder": encoder,
-                           "encoder_threads": cfg.threads or max(1, (os.cpu_count() or 1) // cfg.workers),
+                           "encoder_threads": cfg.threads or 1,
                            "load_at_start": load_avg(), "started": dt.datetime.now().astimezone().isoformat(timespec="seconds")}
     try:
         t = time.monotonic()
