@@ -24,9 +24,14 @@ def create_action_app(settings: Settings, kb: KnowledgeBase | None = None, filin
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from actions.filings import FilingStore
-        from knowledge.loader import load_knowledge
+        from actions.live import KnowledgeFollower
 
-        base = kb or load_knowledge(settings.knowledge_dir)
+        follower = None
+        if kb is None:  # the live knowledge base of the database, following staff publishes
+            follower = KnowledgeFollower(settings.db_url, settings.knowledge_dir)
+            follower.start()
+        app.state.knowledge_follower = follower
+        base = kb if kb is not None else follower.kb  # type: ignore[union-attr]
         store = filings
         if store is None:
             store = FilingStore(settings.db_url)
@@ -35,6 +40,8 @@ def create_action_app(settings: Settings, kb: KnowledgeBase | None = None, filin
         yield
         if filings is None:
             store.close()
+        if follower is not None:
+            follower.close()
 
     app = FastAPI(title="灵灵 action server", version="0.1.0", lifespan=lifespan)
     app.include_router(router)
