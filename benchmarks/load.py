@@ -677,7 +677,7 @@ def render(results: list[dict[str, Any]], meta: dict[str, Any]) -> str:
             lines.append(f"| {name} | not sustained (see steps) | | | | {r['load_at_start']} |")
             continue
         p = s["messages_pct"]
-        lines.append(f"| {name} | **{s['achieved_msg_per_s']:.0f}** (target {s['rate']:.0f}) | {p['p50']} / {p['p95']} / {p['p99']} | "
+        lines.append(f"| {name} | **{s['achieved_msg_per_s']:.0f}** (offered {s['rate']:.0f}) | {p['p50']} / {p['p95']} / {p['p99']} | "
                      f"{s['rss_total_mb']} ({', '.join(str(x) for x in s['rss_workers_mb'])}) | {s['client_cpu_pct']:.0f} % | "
                      f"{s['load_before']} |")
     lines.append("")
@@ -688,7 +688,7 @@ def render(results: list[dict[str, Any]], meta: dict[str, Any]) -> str:
         if not s:
             continue
         lines.append(f"<details><summary>{r['config']}: per endpoint at {s['achieved_msg_per_s']:.0f} msg/s "
-                     f"(steps: {', '.join(str(int(x['rate'])) + ('✓' if x['ok'] else '✗') for x in r.get('steps', []))})</summary>")
+                     f"(steps: {_steps(r)})</summary>")
         lines.append("")
         lines.append("| request | n | p50 ms | p95 ms | p99 ms |")
         lines.append("|---|---|---|---|---|")
@@ -746,6 +746,12 @@ def write_section(section: str, path: Path = DOC) -> None:
     else:
         text = text.rstrip("\n") + "\n\n" + section + "\n"
     path.write_text(text, encoding="utf-8")
+
+
+def _steps(r: dict[str, Any]) -> str:
+    """The rate search's steps, e.g. `40✓, 50✓, 60✗`."""
+    done = ", ".join(str(int(x["rate"])) + ("✓" if x["ok"] else "✗") for x in r.get("steps", []))
+    return done or "none: --rate confirmed a given rate"
 
 
 NOTES_FILE = ROOT / "benchmarks" / "load_notes.md"

@@ -336,7 +336,7 @@ def section_coldstart(opts: Opts) -> tuple[str, list[Target]]:
     rows = [[t["variant"], f"{t['ready_s']:.2f}", f"{t['second_request_ms']:.0f}", f"{t['foreign']:.2f}"] for t in trials]
     ph = bd["phases"]
     brows = [
-        ["Python imports (assistant.app, nlu.pipeline: FastAPI, FAISS, scikit-learn, …)", f"{bd['imports_s']:.2f}"],
+        ["Python imports (assistant.app, nlu.pipeline: FastAPI, FAISS, numpy, …; no scikit-learn or SciPy)", f"{bd['imports_s']:.2f}"],
         ["load knowledge base (18 YAML files, validation)", f"{bd['kb_s']:.2f}"],
         ["load pipeline (encoder model, index, intent model, lexical index)", f"{bd['pipeline_s']:.2f}"],
         *[[f"  ↳ {k}", f"{v:.2f}"] for k, v in sorted(ph.items(), key=lambda kv: -kv[1]) if v >= 0.005],
