@@ -9,10 +9,10 @@ seconds; on a change the `KnowledgeBase` object the actions hold is updated in p
 from __future__ import annotations
 
 import logging
-import threading
 from pathlib import Path
 
 from knowledge.loader import KnowledgeBase, load_knowledge
+from knowledge.polling import Poller
 from knowledge.store import SqlKnowledgeStore
 from knowledge.versions import build_kb
 
@@ -28,8 +28,7 @@ class KnowledgeFollower:
         self.knowledge_dir = knowledge_dir
         self.generation = -1
         self.kb = self._read()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._poller = Poller(self.sync, "actions-knowledge-sync")
 
     def _read(self) -> KnowledgeBase:
         """The live base: the store's published versions, or the YAML folder when the store has none."""
@@ -50,22 +49,8 @@ class KnowledgeFollower:
 
     def start(self, interval: float = 1.0) -> None:
         """Check every `interval` seconds in a daemon thread."""
-        if self._thread is not None:
-            return
-
-        def run() -> None:
-            while not self._stop.wait(interval):
-                try:
-                    self.sync()
-                except Exception:  # noqa: BLE001 - the database may be briefly away; keep the last base
-                    log.exception("action server: knowledge sync failed")
-
-        self._thread = threading.Thread(target=run, name="actions-knowledge-sync", daemon=True)
-        self._thread.start()
+        self._poller.start(interval)
 
     def close(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._poller.stop()
         self.store.close()

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from assistant.container import Engine
 from knowledge.models import Faq, FaqTopic, ServiceItem
+from knowledge.polling import Poller
 from knowledge.store import PUBLISHED, KnowledgeStore
 from knowledge.versions import check_text
 from nlu.retrieval import faq_texts
@@ -69,8 +70,7 @@ class LiveKnowledge:
         self.lock = threading.RLock()
         self.generation: int = int(engine.extras.get(GENERATION_KEY, -1))
         self.revision = 0  # bumped by every applied change (caches of the live answers key on it)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._poller = Poller(self.sync, "knowledge-sync")
 
     def apply_item(self, item_id: str, item: ServiceItem | None) -> FaqChanges | None:
         """Make `item` (None = retired) the live version of `item_id`: knowledge base, index, listeners.
@@ -129,21 +129,7 @@ class LiveKnowledge:
     # ---- other workers' publishes ------------------------------------------------------------------------
     def start_polling(self, interval: float = 1.0) -> None:
         """Check the store every `interval` seconds (publishes made by other processes)."""
-        if self._thread is not None:
-            return
-
-        def run() -> None:
-            while not self._stop.wait(interval):
-                try:
-                    self.sync()
-                except Exception:  # the database may be briefly unavailable
-                    log.exception("knowledge sync failed")
-
-        self._thread = threading.Thread(target=run, name="knowledge-sync", daemon=True)
-        self._thread.start()
+        self._poller.start(interval)
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._poller.stop()
