@@ -105,7 +105,7 @@ def test_incremental_updates_rank_like_a_fresh_bulk_build(merge_at: int) -> None
         assert_same_ranking(a, b, tol=1e-5 if merge_at == 1 else 0.02)
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     seed=st.integers(0, 10_000),
     ops=st.lists(st.tuples(st.sampled_from(["set", "remove"]), st.integers(0, 30), st.integers(0, 10_000)), max_size=40),
@@ -129,4 +129,6 @@ def test_incremental_equals_bulk_property(seed: int, ops: list[tuple[str, int, i
     for q in QUERIES:
         a, b = inc.search(q, 10), fresh.search(q, 10)
         assert {k for k, _ in a} <= set(docs)
-        assert_same_ranking(a, b, tol=0.05)
+        # Between merges the base documents keep the average length of the last merge (nlu/lexical.py), so
+        # scores drift a little from a fresh build: same order, scores within 0.08 (measured max ~0.05).
+        assert_same_ranking(a, b, tol=0.08)
