@@ -58,9 +58,9 @@ def create_action_app(settings: Settings, kb: KnowledgeBase | None = None, filin
 def cmd_actions(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from assistant.cli import _settings
+    from assistant.cli import settings_from_args
 
-    settings = _settings(args)
+    settings = settings_from_args(args)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     uvicorn.run(create_action_app(settings), host=args.host, port=args.port, log_level="info")
     return 0

@@ -12,7 +12,8 @@ from pathlib import Path
 from assistant.settings import Settings
 
 
-def _settings(args: argparse.Namespace) -> Settings:
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    """Settings from the environment, with --data-dir / --knowledge-dir (when the command has them) on top."""
     overrides = {}
     if getattr(args, "data_dir", None):
         overrides["data_dir"] = Path(args.data_dir)
@@ -26,7 +27,7 @@ def cmd_kb_validate(args: argparse.Namespace) -> int:
     from knowledge.loader import load_knowledge
 
     try:
-        kb = load_knowledge(Path(args.dir) if args.dir else _settings(args).knowledge_dir)
+        kb = load_knowledge(Path(args.dir) if args.dir else settings_from_args(args).knowledge_dir)
     except KnowledgeValidationError as exc:
         for p in exc.problems:
             print(str(p), file=sys.stderr)
@@ -45,7 +46,7 @@ def cmd_kb_stats(args: argparse.Namespace) -> int:
     from knowledge.stats import kb_stats
 
     try:
-        stats = kb_stats(load_knowledge(_settings(args).knowledge_dir))
+        stats = kb_stats(load_knowledge(settings_from_args(args).knowledge_dir))
     except KnowledgeError as exc:
         problems = getattr(exc, "problems", None)
         print(f"lingling kb stats: {exc}", file=sys.stderr)
@@ -60,7 +61,7 @@ def cmd_kb_export(args: argparse.Namespace) -> int:
     from knowledge.loader import load_knowledge
     from knowledge.stats import export_yaml
 
-    text = export_yaml(load_knowledge(_settings(args).knowledge_dir))
+    text = export_yaml(load_knowledge(settings_from_args(args).knowledge_dir))
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
     else:
@@ -72,7 +73,7 @@ def cmd_index_build(args: argparse.Namespace) -> int:
     from assistant.engine import build_pipeline
 
     t = time.perf_counter()
-    pipe = build_pipeline(_settings(args), force=args.force, show_progress=True)
+    pipe = build_pipeline(settings_from_args(args), force=args.force, show_progress=True)
     print(f"index ready: {len(pipe.retriever.index)} vectors, {len(pipe.kb.faqs)} faqs, "
           f"encoder {pipe.encoder.name}, {time.perf_counter() - t:.1f}s", file=sys.stderr)
     return 0
@@ -81,7 +82,7 @@ def cmd_index_build(args: argparse.Namespace) -> int:
 def cmd_parse(args: argparse.Namespace) -> int:
     from assistant.engine import build_pipeline
 
-    pipe = build_pipeline(_settings(args))
+    pipe = build_pipeline(settings_from_args(args))
     if args.jsonl:
         for line in sys.stdin:
             line = line.rstrip("\n")
@@ -105,7 +106,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from assistant.engine import build_pipeline
     from nlu.evaluate import evaluate, read_cases
 
-    pipe = build_pipeline(_settings(args))
+    pipe = build_pipeline(settings_from_args(args))
     cases = read_cases(Path(args.file).read_text(encoding="utf-8").splitlines())
     rep = evaluate(cases, pipe.parse)
     print(json.dumps({"file": args.file, **rep.as_dict()}, ensure_ascii=False, indent=1))
@@ -118,7 +119,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from assistant.server import serve
 
-    return serve(_settings(args), host=args.host, port=args.port, workers=args.workers)
+    return serve(settings_from_args(args), host=args.host, port=args.port, workers=args.workers)
 
 
 def build_parser() -> argparse.ArgumentParser:

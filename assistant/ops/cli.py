@@ -5,25 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
-from assistant.settings import Settings
-
-
-def _settings(args: argparse.Namespace) -> Settings:
-    overrides: dict[str, Any] = {}
-    if getattr(args, "data_dir", None):
-        overrides["data_dir"] = Path(args.data_dir)
-    if getattr(args, "knowledge_dir", None):
-        overrides["knowledge_dir"] = Path(args.knowledge_dir)
-    return Settings(**overrides)
+from assistant.cli import settings_from_args
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
     from assistant.ops.backup import BackupError, backup
 
     try:
-        path = backup(_settings(args), Path(args.output) if args.output else None, with_index=args.with_index)
+        path = backup(settings_from_args(args), Path(args.output) if args.output else None, with_index=args.with_index)
     except BackupError as exc:
         print(f"lingling backup: {exc}", file=sys.stderr)
         return 1
@@ -34,7 +24,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
 def cmd_restore(args: argparse.Namespace) -> int:
     from assistant.ops.backup import BackupError, read_manifest, restore
 
-    settings = _settings(args)
+    settings = settings_from_args(args)
     archive = Path(args.file)
     try:
         manifest = read_manifest(archive)

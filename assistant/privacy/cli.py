@@ -14,20 +14,13 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-
-def _settings(args: argparse.Namespace) -> Any:
-    from assistant.settings import Settings
-
-    overrides: dict[str, Any] = {}
-    if getattr(args, "data_dir", None):
-        overrides["data_dir"] = Path(args.data_dir)
-    return Settings(**overrides)
+from assistant.cli import settings_from_args
 
 
 def _db(args: argparse.Namespace) -> Engine:
     from assistant.dialogue.db import make_engine, migrate
 
-    engine = make_engine(_settings(args).db_url)
+    engine = make_engine(settings_from_args(args).db_url)
     migrate(engine)
     return engine
 
@@ -47,7 +40,7 @@ def _audit(db: Engine, action: str, target: str, after: Any) -> None:
 def cmd_purge(args: argparse.Namespace) -> int:
     from assistant.privacy.retention import purge
 
-    days = args.days if args.days is not None else _settings(args).retention_days
+    days = args.days if args.days is not None else settings_from_args(args).retention_days
     if days < 1:
         print("lingling purge: --days must be at least 1", file=sys.stderr)
         return 2

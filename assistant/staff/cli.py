@@ -5,28 +5,16 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from pathlib import Path
-from typing import Any
 
+from assistant.cli import settings_from_args
 from assistant.staff.users import ROLES, UserError, UserStore
-
-
-def _settings(args: argparse.Namespace) -> Any:
-    from assistant.settings import Settings
-
-    overrides: dict[str, Any] = {}
-    if getattr(args, "data_dir", None):
-        overrides["data_dir"] = Path(args.data_dir)
-    if getattr(args, "knowledge_dir", None):
-        overrides["knowledge_dir"] = Path(args.knowledge_dir)
-    return Settings(**overrides)
 
 
 def _users(args: argparse.Namespace) -> UserStore:
     from assistant.staff.db import migrate
     from knowledge.store import make_engine
 
-    engine = make_engine(_settings(args).db_url)
+    engine = make_engine(settings_from_args(args).db_url)
     migrate(engine)
     return UserStore(engine)
 
