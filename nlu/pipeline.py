@@ -231,6 +231,12 @@ def load_pipeline(
     model_path = cfg.data_dir / "models" / f"intent-{key}.pkl" if cfg.data_dir else None
     classifier = IntentClassifier.load(model_path) if model_path and model_path.exists() else None
     known: dict[str, np.ndarray] = {}
+
+    def encode_into(todo: list[str], bar: Callable[[int], None] | None) -> None:
+        if todo:
+            known.update(zip(todo, encode_many(encoder.inner, cfg.encoder, todo, workers=cfg.build_workers, progress=bar),
+                             strict=True))
+
     try:
         if index_dir is None or force_rebuild:
             raise IndexMismatch("no index folder" if index_dir is None else "rebuild requested")
@@ -246,12 +252,9 @@ def load_pipeline(
         # one pool of worker processes, one progress bar.
         kb_texts = {t for item, faq in kb.faqs for t in faq_texts(item, faq)}
         todo = sorted((kb_texts | (set(texts) if classifier is None else set())) - known.keys())
-        bar = progress("encoding knowledge", len(todo)) if progress else None  # (and training examples)
-        if todo:
-            vecs = encode_many(encoder.inner, cfg.encoder, todo, workers=cfg.build_workers, progress=bar)
-            known.update(zip(todo, vecs, strict=True))
+        encode_into(todo, progress("encoding knowledge", len(todo)) if progress else None)  # (and training examples)
         retriever.build(reuse=known)
-        vcache.update(retriever.vectors_by_text())
+        vcache.update({t: known[t] for t in kb_texts})  # (not read back out of the index just built)
         if index_dir is not None:
             retriever.save(index_dir)
     if classifier is None:
@@ -261,10 +264,7 @@ def load_pipeline(
             in_index = retriever.vectors_by_text()
             known.update({t: in_index[t] for t in missing if t in in_index})
         todo = sorted({t for t in texts if t not in known})
-        if todo:
-            bar = progress("encoding training examples", len(todo)) if progress else None
-            vecs = encode_many(encoder.inner, cfg.encoder, todo, workers=cfg.build_workers, progress=bar)
-            known.update(zip(todo, vecs, strict=True))
+        encode_into(todo, progress("encoding training examples", len(todo)) if progress and todo else None)
         vcache.update({t: known[t] for t in texts})
         classifier = IntentClassifier.train(texts, labels, np.stack([known[t] for t in texts]))
         if model_path is not None:
