@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,18 +12,14 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.live_server import free_port
+
 WIRE = Path(__file__).resolve().parents[2].parent / "shared" / "contract" / "rasa_protocol" / "action_wire.jsonl"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.mark.slow
 def test_lingling_actions_process(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "LINGLING_DATA_DIR": str(tmp_path)}
     proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "actions", "--port", str(port)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

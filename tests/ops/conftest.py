@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,16 +22,12 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.live_server import free_port
+
 PG_ENV = "LINGLING_TEST_PG_URL"
 REPO = Path(__file__).resolve().parents[2]
 LINGLING = Path(sys.executable).with_name("lingling")
 START_TIMEOUT = 180.0  # seconds for a server to answer /health/ready (slow when the machine is busy)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def pg_url_with_schema(base: str, schema: str) -> str:

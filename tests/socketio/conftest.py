@@ -13,18 +13,15 @@ a separate tiny "portal" server that embeds the real rasa-webchat widget, and he
 from __future__ import annotations
 
 import http.server
-import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-import httpx
 import pytest
-import uvicorn
+
+from tests.live_server import LiveApp, free_port, serve_in_thread
 
 HERE = Path(__file__).resolve().parent
 PAGE_DIR = HERE / "page"
@@ -39,30 +36,6 @@ START_TIMEOUT = 60.0
 T = TypeVar("T")
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class LiveApp:
-    """One running app."""
-
-    url: str
-    app: Any
-    server: uvicorn.Server
-    thread: threading.Thread
-
-    @property
-    def dialogue(self) -> Any:
-        return self.app.state.engine.extras["dialogue"]
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=15)
-
-
 def start_app(data_dir: Path, kb: Any, pipeline: Any, **settings: Any) -> LiveApp:
     """Create an app (injected engine) and serve it on a free loopback port; wait until /health says ok."""
     from assistant.app import create_app
@@ -72,26 +45,8 @@ def start_app(data_dir: Path, kb: Any, pipeline: Any, **settings: Any) -> LiveAp
     data_dir.mkdir(parents=True, exist_ok=True)
     s = Settings(**{"data_dir": data_dir, "env": "test", **settings})
     app = create_app(s, engine_factory=lambda st: Engine(settings=st, kb=kb, nlu=pipeline))
-    port = free_port()
     # A bounded graceful shutdown: Engine.IO holds a long-poll request open up to its ping interval (25 s).
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", access_log=False,
-                            timeout_graceful_shutdown=3)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name=f"uvicorn-sio-{port}", daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if not thread.is_alive():
-            raise RuntimeError("the app did not start (see the log above)")
-        try:
-            if httpx.get(f"{url}/health", timeout=2).json().get("status") == "ok":
-                return LiveApp(url, app, server, thread)
-        except (httpx.HTTPError, ValueError):
-            pass
-        time.sleep(0.05)
-    server.should_exit = True
-    raise RuntimeError(f"the app did not answer /health within {START_TIMEOUT:.0f} s at {url}")
+    return serve_in_thread(app, START_TIMEOUT, timeout_graceful_shutdown=3)
 
 
 @pytest.fixture(scope="session")

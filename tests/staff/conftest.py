@@ -11,15 +11,14 @@
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.live_server import LiveApp, serve_in_thread
 
 PASSWORD = "correct-horse-9"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -140,50 +139,12 @@ def login(client: Any, username: str, password: str = PASSWORD, ip_ok: bool = Tr
 
 
 # ---------------------------------------------------------------------------------------------- browser
-class LiveApp:
-    """One app served by uvicorn in a thread."""
-
-    def __init__(self, url: str, app: Any, server: Any, thread: threading.Thread):
-        self.url, self.app, self.server, self.thread = url, app, server, thread
-
-    @property
-    def engine(self) -> Any:
-        return self.app.state.engine
-
-    @property
-    def dialogue(self) -> Any:
-        return self.engine.extras["dialogue"]
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=15)
-
-
 def start_app(data_dir: Path, parts: Parts) -> LiveApp:
     """create_app on a free port of 127.0.0.1 in a background thread; returns once /health says ok."""
-    import httpx
-    import uvicorn
-
     from assistant.app import create_app
 
     app = create_app(settings_for(data_dir), engine_factory=parts.engine_factory())
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and thread.is_alive():
-        try:
-            if httpx.get(f"{url}/health", timeout=2).json().get("status") == "ok":
-                return LiveApp(url, app, server, thread)
-        except (httpx.HTTPError, ValueError):
-            pass
-        time.sleep(0.05)
-    server.should_exit = True
-    raise RuntimeError(f"the app did not start at {url}")
+    return serve_in_thread(app)
 
 
 @pytest.fixture

@@ -13,17 +13,13 @@ Browser tests are marked `browser`; never run `playwright install` — the syste
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-import uvicorn
+
+from tests.live_server import LiveApp, serve_in_thread
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -41,34 +37,6 @@ document.addEventListener('securitypolicyviolation', (e) => {
 """
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class LiveApp:
-    """One running app."""
-
-    url: str
-    app: Any
-    server: uvicorn.Server
-    thread: threading.Thread
-
-    @property
-    def engine(self) -> Any:
-        return self.app.state.engine
-
-    @property
-    def dialogue(self) -> Any:
-        return self.engine.extras["dialogue"]
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=15)
-
-
 def start_app(data_dir: Path, kb: Any, pipeline: Any, **settings: Any) -> LiveApp:
     """Create and start an app on a free port; wait until /health says ok."""
     from assistant.app import create_app
@@ -78,24 +46,7 @@ def start_app(data_dir: Path, kb: Any, pipeline: Any, **settings: Any) -> LiveAp
     data_dir.mkdir(parents=True, exist_ok=True)
     s = Settings(data_dir=data_dir, env="test", **settings)
     app = create_app(s, engine_factory=lambda st: Engine(settings=st, kb=kb, nlu=pipeline))
-    port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", access_log=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if not thread.is_alive():
-            raise RuntimeError("the app did not start (see the log above)")
-        try:
-            if httpx.get(f"{url}/health", timeout=2).json().get("status") == "ok":
-                return LiveApp(url, app, server, thread)
-        except (httpx.HTTPError, ValueError):
-            pass
-        time.sleep(0.05)
-    server.should_exit = True
-    raise RuntimeError(f"the app did not answer /health within 60 s at {url}")
+    return serve_in_thread(app)
 
 
 @pytest.fixture(scope="session")
