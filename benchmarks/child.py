@@ -54,21 +54,16 @@ class Timers:
     def wrap(self, owner: Any, attr: str, label: str) -> None:
         raw = owner.__dict__[attr]
         is_cm = isinstance(raw, classmethod)
-        fn = raw.__func__ if is_cm else raw
-
-        def timed(*a: Any, **kw: Any) -> Any:
-            t = time.perf_counter()
-            try:
-                return fn(*a, **kw)
-            finally:
-                self.secs[label] = self.secs.get(label, 0.0) + time.perf_counter() - t
-                self.calls[label] = self.calls.get(label, 0) + 1
-
+        timed = self._timed(raw.__func__ if is_cm else raw, label)
         setattr(owner, attr, classmethod(timed) if is_cm else timed)
 
     def wrap_fn(self, module: Any, name: str, label: str) -> None:
         """Same for a module-level function as looked up by the module that calls it."""
-        fn = getattr(module, name)
+        timed = self._timed(getattr(module, name), label)
+        setattr(module, name, timed)
+
+    def _timed(self, fn: Callable[..., Any], label: str) -> Callable[..., Any]:
+        """`fn`, adding its wall time and call count under `label`."""
 
         def timed(*a: Any, **kw: Any) -> Any:
             t = time.perf_counter()
@@ -78,7 +73,7 @@ class Timers:
                 self.secs[label] = self.secs.get(label, 0.0) + time.perf_counter() - t
                 self.calls[label] = self.calls.get(label, 0) + 1
 
-        setattr(module, name, timed)
+        return timed
 
 
 def build_timers() -> Timers:
