@@ -35,7 +35,7 @@ lint: install
 	$(BIN)/mypy
 
 eval: index
-	$(BIN)/lingling eval tests/data/heldout_queries.jsonl
+	$(BIN)/lingling eval tests/data/test_queries.jsonl
 	$(BIN)/lingling eval ../shared/contract/dev_queries.jsonl
 
 bench: index

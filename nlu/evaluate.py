@@ -22,6 +22,8 @@ class Case:
     intent: str | None = None
     service: str | None = None
     entities: dict[str, object] = field(default_factory=dict)
+    faqs: tuple[str, ...] = ()  # FAQ ids whose answer answers the message, best first (empty: not labelled)
+    kind: str | None = None  # test-set stratum: covered, uncovered_aspect, uncovered, other_intent, oos
 
 
 def read_cases(lines: Iterable[str]) -> list[Case]:
@@ -30,7 +32,8 @@ def read_cases(lines: Iterable[str]) -> list[Case]:
     for line in lines:
         if line.strip():
             d = json.loads(line)
-            out.append(Case(d["text"], d.get("intent"), d.get("service"), d.get("entities") or {}))
+            faqs = tuple(x for x in [d.get("faq"), *(d.get("faq_alt") or [])] if x)
+            out.append(Case(d["text"], d.get("intent"), d.get("service"), d.get("entities") or {}, faqs, d.get("kind")))
     return out
 
 
@@ -59,6 +62,9 @@ class Report:
     service_top3: float = 0.0
     service_mrr: float = 0.0
     service_n: int = 0
+    faq_top1: float = 0.0  # the first ranked entry is one of the labelled FAQs
+    faq_top3: float = 0.0
+    faq_n: int = 0
     entity_precision: float = 0.0
     entity_recall: float = 0.0
     latency_p50_ms: float = 0.0
@@ -100,6 +106,7 @@ def evaluate(cases: list[Case], parse: Callable[[str], ParseResult], today: dt.d
     conf_ok: list[tuple[float, bool]] = []
     rr: list[float] = []
     top1 = top3 = 0
+    faq_hits: list[tuple[bool, bool]] = []
     e_tp = e_fp = e_fn = 0
     for case in cases:
         t = time.perf_counter()
@@ -124,6 +131,11 @@ def evaluate(cases: list[Case], parse: Callable[[str], ParseResult], today: dt.d
             rr.append(1 / rank if rank else 0.0)
             if rank != 1:
                 wrong["service"] = services[:3]
+        if case.faqs:
+            got_faqs = [h.faq_id for h in res.ranking[:3]]
+            faq_hits.append((bool(got_faqs) and got_faqs[0] in case.faqs, any(f in case.faqs for f in got_faqs)))
+            if not faq_hits[-1][0]:
+                wrong["faq"] = got_faqs
         if case.entities or case.intent is None:
             want = {(k, resolve_placeholder(str(x), today)) for k, v in case.entities.items()
                     for x in (v if isinstance(v, list) else [v])}
@@ -136,7 +148,8 @@ def evaluate(cases: list[Case], parse: Callable[[str], ParseResult], today: dt.d
             if want != got_e:
                 wrong["entities"] = sorted(got_e)
         if wrong:
-            rep.errors.append({"text": case.text, "want_intent": case.intent, "want_service": case.service, **wrong})
+            rep.errors.append({"text": case.text, "want_intent": case.intent, "want_service": case.service,
+                               **({"want_faq": case.faqs[0]} if case.faqs else {}), **wrong})
     labelled = sum(1 for c in cases if c.intent)
     rep.intent_accuracy = correct / labelled if labelled else 0.0
     labels = {c.intent for c in cases if c.intent}
@@ -148,6 +161,10 @@ def evaluate(cases: list[Case], parse: Callable[[str], ParseResult], today: dt.d
     rep.service_n = len(rr)
     if rr:
         rep.service_top1, rep.service_top3, rep.service_mrr = top1 / len(rr), top3 / len(rr), float(np.mean(rr))
+    rep.faq_n = len(faq_hits)
+    if faq_hits:
+        rep.faq_top1 = sum(a for a, _ in faq_hits) / len(faq_hits)
+        rep.faq_top3 = sum(b for _, b in faq_hits) / len(faq_hits)
     rep.entity_precision = e_tp / (e_tp + e_fp) if e_tp + e_fp else 1.0
     rep.entity_recall = e_tp / (e_tp + e_fn) if e_tp + e_fn else 1.0
     if lat:

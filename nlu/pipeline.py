@@ -39,7 +39,7 @@ CONTRACT_INTENTS = (
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Confidence thresholds, chosen on the held-out set (see docs/benchmarks.md)."""
+    """Confidence thresholds, chosen on the tune set (tests/data/tune_queries.jsonl; see docs/benchmarks.md)."""
 
     fallback: float = 0.45  # below this the classifier's answer is not trusted → out_of_scope
     filing: float = 0.60  # starting a filing needs more certainty than answering a question

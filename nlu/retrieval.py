@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class FusionWeights:
-    """How the channels combine; chosen on the held-out set (docs/benchmarks.md)."""
+    """How the channels combine; chosen on the tune set (tests/data/tune_queries.jsonl, docs/benchmarks.md)."""
 
     dense: float = 0.65
     lexical: float = 0.35
@@ -50,7 +50,7 @@ def domain_terms(kb: KnowledgeBase) -> list[str]:
 
     License and validation-item names are left out: they say which license a question is about, not
     which question it is, and as double-weight terms they pulled "X丢了怎么补办" towards any FAQ that
-    happens to name X (measured on the held-out set, docs/benchmarks.md).
+    happens to name X (measured on the earlier held-out set, now the tune set).
     """
     terms: list[str] = []
     for item in kb.items.values():
