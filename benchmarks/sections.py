@@ -121,8 +121,8 @@ def section_accuracy(opts: Opts) -> tuple[str, list[Target]]:
             has_service = rep["service_n"] > 0
             rows.append([
                 name, f"**{encoder}**" if main else encoder, rep["n"],
-                _mark(rep["intent_accuracy"], T_INTENT), f"{rep['intent_macro_f1']:.3f}",
-                f"{rep['oos_precision']:.3f}", f"{rep['oos_recall']:.3f}",
+                _mark(rep["intent_accuracy"], T_INTENT) if main and headline else f"{rep['intent_accuracy']:.3f}",
+                f"{rep['intent_macro_f1']:.3f}", f"{rep['oos_precision']:.3f}", f"{rep['oos_recall']:.3f}",
                 f"{rep['service_top1']:.3f} (n={rep['service_n']})" if has_service else "—",
                 f"{rep['service_top3']:.3f}" if has_service else "—",
                 f"{rep['faq_top1']:.3f} (n={rep['faq_n']})" if rep["faq_n"] else "—",
