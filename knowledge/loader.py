@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from knowledge import clock
 from knowledge.errors import KnowledgeError, KnowledgeValidationError, LoadProblem
 from knowledge.models import Faq, NamedKind, ServiceItem
 
@@ -127,7 +128,7 @@ def parse_item(path: Path, text: str) -> ServiceItem:
 def load_knowledge(data_dir: Path | None = None, today: dt.date | None = None) -> KnowledgeBase:
     """Load every `*.yml` under data_dir; raise one error listing all problems found."""
     data_dir = data_dir or DEFAULT_DATA_DIR
-    today = today or dt.date.today()
+    today = today or clock.today()
     if not data_dir.is_dir():
         raise KnowledgeError(f"knowledge folder {data_dir} does not exist")
     problems: list[LoadProblem] = []

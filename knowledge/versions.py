@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from knowledge import clock
 from knowledge.errors import KnowledgeValidationError, LoadProblem
 from knowledge.loader import _LOADER, DEFAULT_DATA_DIR, KnowledgeBase, parse_item
 from knowledge.models import ServiceItem
@@ -112,7 +113,7 @@ def _parse(path: Path, text: str) -> ServiceItem:
 
 def build_kb(texts: Mapping[str, str], today: dt.date | None = None) -> KnowledgeBase:
     """A knowledge base from item texts (id -> YAML); items not in force today are skipped."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     items: dict[str, ServiceItem] = {}
     skipped: list[str] = []
     problems: list[LoadProblem] = []

@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from knowledge import clock
 from nlu.normalize import Normalized, fold
 from nlu.types import Entity
 from nlu.uscc import is_valid as uscc_valid
@@ -236,7 +237,7 @@ class EntityExtractor:
 
     def extract(self, norm: Normalized, today: dt.date | None = None) -> list[Entity]:
         """Entities of every type, sorted by position; at most one per span."""
-        today = today or dt.date.today()
+        today = today or clock.today()
         strong = extract_uscc(norm) + extract_filing_id(norm) + extract_phone(norm)
         taken = [(e.start, e.end) for e in strong]
         numbers = extract_license_number(norm, taken)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from knowledge import clock
 from nlu.types import ParseResult
 
 
@@ -96,7 +97,7 @@ def _f1(tp: int, fp: int, fn: int) -> float:
 
 def evaluate(cases: list[Case], parse: Callable[[str], ParseResult], today: dt.date | None = None) -> Report:
     """Run every case through `parse` and score it."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     rep = Report(n=len(cases))
     lat: list[float] = []
     tp: Counter[str] = Counter()

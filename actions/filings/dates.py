@@ -1,27 +1,11 @@
-"""Dates: China Standard Time, working days (Mon-Fri) and month arithmetic."""
+"""Working days (Mon-Fri) and month arithmetic; days are Beijing days (knowledge/clock.py)."""
 
 from __future__ import annotations
 
 import calendar as _cal
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date, timedelta
 
-CST = timezone(timedelta(hours=8), "Asia/Shanghai")  # China has no daylight saving time
 PROMISED_WORKING_DAYS = 10
-
-
-def utcnow() -> datetime:
-    """The current time, timezone-aware (UTC)."""
-    return datetime.now(UTC)
-
-
-def as_utc(value: datetime) -> datetime:
-    """A stored datetime as aware UTC (SQLite hands back naive UTC values)."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def local(value: datetime) -> datetime:
-    """A stored datetime in China Standard Time."""
-    return as_utc(value).astimezone(CST)
 
 
 def add_working_days(start: date, days: int, holidays: frozenset[date] = frozenset()) -> date:

@@ -10,9 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from actions.filings.dates import add_months, local
+from actions.filings.dates import add_months
 from actions.filings.tables import Institution, ReminderRow
 from actions.filings.types import Notifier, Reminder, ValidationData
+from knowledge.clock import beijing
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ def record(
                                       institution_name=cand.institution_name, contact_name=cand.contact_name,
                                       contact_phone=cand.contact_phone, message=cand.message, created_at=now))
                     s.flush()
-                    done = Reminder(**{**cand.__dict__, "recorded_at": local(now)})
+                    done = Reminder(**{**cand.__dict__, "recorded_at": beijing(now)})
                     target.notify(done)
             except IntegrityError:
                 continue  # recorded by a concurrent run
@@ -106,6 +107,6 @@ def outbox(session: Session, limit: int = 100) -> list[Reminder]:
     rows = session.scalars(select(ReminderRow).order_by(ReminderRow.id.desc()).limit(limit))
     return [
         Reminder(r.registration_number, r.institution_name, r.due_date, r.contact_name, r.contact_phone,
-                 r.message, local(r.created_at))
+                 r.message, beijing(r.created_at))
         for r in rows
     ]

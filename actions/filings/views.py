@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from actions.filings.dates import local
 from actions.filings.states import status_label
 from actions.filings.tables import Filing, FilingItem, Notice, Transition
 from actions.filings.types import FilingView, NoticeView, TransitionRecord
+from knowledge.clock import beijing
 
 
 def notice_urls(base_url: str, number: str) -> tuple[str, str]:
@@ -35,7 +35,7 @@ def notice_view(row: Notice, base_url: str) -> NoticeView:
 
 def transition_records(session: Session, filing_id: str) -> list[TransitionRecord]:
     rows = session.scalars(select(Transition).where(Transition.filing_id == filing_id).order_by(Transition.id))
-    return [TransitionRecord(r.filing_id, r.item, r.from_status, r.to_status, r.actor, local(r.at), r.note) for r in rows]
+    return [TransitionRecord(r.filing_id, r.item, r.from_status, r.to_status, r.actor, beijing(r.at), r.note) for r in rows]
 
 
 def filing_view(session: Session, row: Filing) -> FilingView:
@@ -52,7 +52,7 @@ def filing_view(session: Session, row: Filing) -> FilingView:
         kind=row.kind,
         status=row.status,
         status_label=status_label(row.status, row.reason),
-        submitted_at=local(row.submitted_at),
+        submitted_at=beijing(row.submitted_at),
         applicant=row.applicant,
         contact_phone=row.contact_phone,
         data=dict(row.data),

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.exc import DBAPIError
 
 from assistant.dialogue.db import conversations, turns
+from knowledge.clock import system_clock
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ def cutoff_for(days: int, now: dt.datetime | None = None) -> dt.datetime:
     """The moment before which conversations are purged."""
     if days < 1:
         raise ValueError("retention must be at least one day")
-    return (now or dt.datetime.now(dt.UTC)) - dt.timedelta(days=days)
+    return (now or system_clock()) - dt.timedelta(days=days)
 
 
 def purge(db: Engine, days: int, now: dt.datetime | None = None, dry_run: bool = False) -> PurgeReport:

@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError
 
 from assistant.dialogue.db import conversations, turns
 from assistant.dialogue.turns import TurnLog
+from knowledge.clock import system_clock
 
 MAX_MATCHES = 50
 
@@ -137,7 +138,7 @@ def export(db: Engine, sender_id: str, now: dt.datetime | None = None) -> dict[s
         conversation = {"updated_at": _iso(updated), "state": state}
     return {
         "sender_id": sender_id,
-        "exported_at": (now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds"),
+        "exported_at": (now or system_clock()).isoformat(timespec="seconds"),
         "conversation": conversation,
         "turns": turn_list,
         "filings": filings,

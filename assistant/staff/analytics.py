@@ -10,10 +10,11 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from assistant.staff.db import aware
+from assistant.dialogue.db import turns
+from knowledge.clock import BEIJING, beijing_date
+from knowledge.clock import today as beijing_today
 from knowledge.loader import KnowledgeBase
 
-LOCAL_TZ = dt.timezone(dt.timedelta(hours=8))
 MAX_ROWS = 500_000
 
 
@@ -74,28 +75,22 @@ def _filings(db: Engine) -> list[tuple[str, str, int]]:
 
 def figures(db: Engine, kb: KnowledgeBase, days: int = 30, today: dt.date | None = None) -> Figures:
     """The analytics of the last `days` days (local dates, Qingdao)."""
-    today = today or dt.datetime.now(LOCAL_TZ).date()
+    today = today or beijing_today()
     first = today - dt.timedelta(days=days - 1)
     by_day = {first + dt.timedelta(days=i): Day(first + dt.timedelta(days=i)) for i in range(days)}
     faqs: Counter[str] = Counter()
     up = down = 0
-    t: Any = None
+    t = turns
+    since = dt.datetime.combine(first, dt.time(), BEIJING).astimezone(dt.UTC)
+    stmt = (select(t.c.sender_id, t.c.user_text, t.c.intent, t.c.fallback, t.c.faq_id, t.c.feedback, t.c.created_at)
+            .where(t.c.created_at >= since, t.c.channel != "hittest").limit(MAX_ROWS))
     try:
-        from assistant.dialogue.db import turns as t
-    except ImportError:
-        pass
-    rows: Any = []
-    if t is not None:
-        since = dt.datetime.combine(first, dt.time(), LOCAL_TZ).astimezone(dt.UTC)
-        stmt = (select(t.c.sender_id, t.c.user_text, t.c.intent, t.c.fallback, t.c.faq_id, t.c.feedback, t.c.created_at)
-                .where(t.c.created_at >= since, t.c.channel != "hittest").limit(MAX_ROWS))
-        try:
-            with db.connect() as conn:
-                rows = conn.execute(stmt).all()
-        except Exception:  # no turns table yet (no conversation so far)
-            rows = []
+        with db.connect() as conn:
+            rows: Any = conn.execute(stmt).all()
+    except Exception:  # no turns table yet (no conversation so far)
+        rows = []
     for r in rows:
-        day = by_day.get(aware(r.created_at).astimezone(LOCAL_TZ).date())
+        day = by_day.get(beijing_date(r.created_at))
         if day is None:
             continue
         day.senders.add(r.sender_id)

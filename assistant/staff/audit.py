@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, func, insert, select
 
-from assistant.staff.db import aware, staff_audit, utcnow
+from assistant.staff.db import staff_audit
+from knowledge.clock import Clock, as_utc, system_clock
 
 ACTION_LABELS = {
     "login": "登录",
@@ -38,6 +38,9 @@ ACTION_LABELS = {
     "filing_reissue": "确认补发",
     "filing_decide": "校验事项结论",
     "filing_finish": "校验办结",
+    "privacy_lookup": "查询个人对话",  # assistant/privacy/routes.py
+    "privacy_export": "导出个人对话",
+    "privacy_delete": "删除个人对话",
 }
 
 
@@ -79,7 +82,7 @@ def _loads(text: str | None) -> Any:
 class AuditLog:
     """Appends to and reads the staff_audit table (entries are never changed or deleted)."""
 
-    def __init__(self, engine: Engine, clock: Callable[[], dt.datetime] = utcnow):
+    def __init__(self, engine: Engine, clock: Clock = system_clock):
         self.engine = engine
         self.clock = clock
 
@@ -106,5 +109,5 @@ class AuditLog:
         with self.engine.connect() as conn:
             rows = conn.execute(stmt).mappings().all()
             total = int(conn.execute(count).scalar() or 0)
-        return [AuditEntry(r["id"], aware(r["at"]), r["actor"], r["action"], r["target"], _loads(r["before"]),
+        return [AuditEntry(r["id"], as_utc(r["at"]), r["actor"], r["action"], r["target"], _loads(r["before"]),
                            _loads(r["after"]), r["ip"]) for r in rows], total

@@ -20,7 +20,8 @@ from sqlalchemy.exc import DBAPIError
 
 from assistant.privacy.masking import mask_text
 from assistant.staff import forms
-from assistant.staff.db import aware, inbox_dismissed_texts, inbox_marks, utcnow
+from assistant.staff.db import inbox_dismissed_texts, inbox_marks
+from knowledge.clock import as_utc, system_clock
 
 if TYPE_CHECKING:
     from assistant.staff.services import Staff
@@ -89,7 +90,7 @@ class Inbox:
 
     def _condition(self, since: dt.datetime) -> Any:
         t = self.turns
-        th = self.staff.engine.nlu.thresholds
+        th = self.staff.live.current.nlu.thresholds
         weak = (t.c.intent == "ask_service") & (t.c.faq_score < th.retrieval_min + 0.08)
         near = (t.c.intent == "out_of_scope") & (t.c.faq_score >= th.retrieval_min * 0.8)
         flagged = or_(t.c.fallback.is_(True), t.c.feedback < 0, t.c.handoff.is_(True), weak, near)
@@ -99,7 +100,7 @@ class Inbox:
                 & t.c.normalized.not_in(dismissed) & (func.length(t.c.user_text) > 1))
 
     def _reason(self, row: Any) -> str:
-        th = self.staff.engine.nlu.thresholds
+        th = self.staff.live.current.nlu.thresholds
         if row.feedback is not None and row.feedback < 0:
             return "downvote"
         if row.handoff:
@@ -114,7 +115,7 @@ class Inbox:
         if self.turns is None:
             return []
         t = self.turns
-        since = utcnow() - dt.timedelta(days=days)
+        since = system_clock() - dt.timedelta(days=days)
         stmt = select(t).where(self._condition(since)).order_by(t.c.created_at.desc()).limit(MAX_TURNS)
         try:
             with self.db.connect() as conn:
@@ -123,13 +124,13 @@ class Inbox:
             return []
         # Personal data masked on display (turns recorded before masking at the source may still hold it).
         return [InboxTurn(r.turn_id, mask_text(r.user_text), mask_text(r.normalized or r.user_text), self._reason(r), r.faq_id,
-                          aware(r.created_at))
+                          as_utc(r.created_at))
                 for r in rows if not r.user_text.startswith("/")]
 
     def count(self, days: int = 30) -> int:
         if self.turns is None:
             return 0
-        since = utcnow() - dt.timedelta(days=days)
+        since = system_clock() - dt.timedelta(days=days)
         try:
             with self.db.connect() as conn:
                 return int(conn.execute(select(func.count()).select_from(self.turns).where(self._condition(since))).scalar() or 0)
@@ -141,7 +142,7 @@ class Inbox:
         groups: dict[str, list[InboxTurn]] = {}
         for turn in self.open_turns(days):
             groups.setdefault(turn.normalized, []).append(turn)
-        pipe = self.staff.engine.nlu
+        pipe = self.staff.live.current.nlu
         threshold = cluster_threshold(pipe.encoder.name)
         leaders: list[np.ndarray] = []
         out: list[Cluster] = []
@@ -170,7 +171,7 @@ class Inbox:
         ids = sorted({i for i in turn_ids if i})
         if not ids:
             return 0
-        now = utcnow()
+        now = system_clock()
         with self.db.begin() as conn:
             known = {r[0] for r in conn.execute(select(inbox_marks.c.turn_id).where(inbox_marks.c.turn_id.in_(ids)))}
             rows = [dict(turn_id=i, action=action, actor=actor, at=now, note=note[:200]) for i in ids if i not in known]
@@ -185,7 +186,7 @@ class Inbox:
                 texts = {r[0] for r in conn.execute(select(self.turns.c.normalized).where(self.turns.c.turn_id.in_(turn_ids)))}
                 known = {r[0] for r in conn.execute(select(inbox_dismissed_texts.c.normalized)
                                                     .where(inbox_dismissed_texts.c.normalized.in_(texts)))}
-                rows = [dict(normalized=t[:500], actor=actor, at=utcnow()) for t in texts - known if t]
+                rows = [dict(normalized=t[:500], actor=actor, at=system_clock()) for t in texts - known if t]
                 if rows:
                     conn.execute(insert(inbox_dismissed_texts), rows)
         return self._mark(turn_ids, DISMISSED, actor)
@@ -211,7 +212,7 @@ class Inbox:
         working = self.staff.knowledge.working(item_id)
         if working is None or not text:
             raise ValueError("请选择事项并填写问题。")
-        slug = "q-" + utcnow().strftime("%Y%m%d%H%M%S")
+        slug = "q-" + system_clock().strftime("%Y%m%d%H%M%S")
         faq = {"question": text, "variants": text, "answer": "", "topic": "other", "source_kind": "example"}
         self.staff.knowledge.edit(item_id, lambda raw: forms.apply_faq(raw, f"{item_id}/{slug}", faq), actor, ip)
         self._mark(turn_ids, NEW_FAQ, actor, f"{item_id}/{slug}")

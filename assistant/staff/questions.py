@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, delete, insert, select, update
 
-from assistant.staff.db import aware, test_questions, utcnow
+from assistant.staff.db import test_questions
+from knowledge.clock import Clock, as_utc, system_clock
 
 
 @dataclass(frozen=True)
@@ -28,14 +29,15 @@ class TestQuestions:
 
     __test__ = False
 
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, clock: Clock = system_clock):
         self.engine = engine
+        self.clock = clock
 
     def all(self) -> list[TestQuestion]:
         """Saved questions, oldest first."""
         with self.engine.connect() as conn:
             rows = conn.execute(select(test_questions).order_by(test_questions.c.id)).all()
-        return [TestQuestion(r.id, r.text, r.expected_faq_id, r.author, aware(r.created_at)) for r in rows]
+        return [TestQuestion(r.id, r.text, r.expected_faq_id, r.author, as_utc(r.created_at)) for r in rows]
 
     def add(self, text: str, expected_faq_id: str | None, author: str) -> TestQuestion:
         """Save a question (an existing text gets the new expectation)."""
@@ -46,7 +48,7 @@ class TestQuestions:
                 conn.execute(update(test_questions).where(test_questions.c.id == found.id).values(expected_faq_id=expected_faq_id))
             else:
                 conn.execute(insert(test_questions).values(text=text, expected_faq_id=expected_faq_id, author=author,
-                                                           created_at=utcnow()))
+                                                           created_at=self.clock()))
         return next(q for q in self.all() if q.text == text)
 
     def remove(self, question_id: int) -> bool:

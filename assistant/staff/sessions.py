@@ -11,13 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import Engine, delete, insert, select, update
 
-from assistant.staff.db import aware, staff_sessions, utcnow
+from assistant.staff.db import staff_sessions
+from knowledge.clock import Clock, as_utc, system_clock
 
 COOKIE = "lingling_staff"
 LOGIN_COOKIE = "lingling_staff_login"  # double-submit token of the login form (before any session)
@@ -45,7 +45,7 @@ def tokens_match(given: str | None, expected: str) -> bool:
 class SessionManager:
     """Creates, finds and ends sessions; signs and checks cookie values."""
 
-    def __init__(self, engine: Engine, secret_key: str, clock: Callable[[], dt.datetime] = utcnow):
+    def __init__(self, engine: Engine, secret_key: str, clock: Clock = system_clock):
         self.engine = engine
         self.clock = clock
         self._signer = URLSafeTimedSerializer(secret_key, salt="lingling.staff.session")
@@ -99,7 +99,7 @@ class SessionManager:
         if row is None:
             return None
         r = row._mapping
-        session = Session(r["sid"], r["user_id"], r["csrf_token"], aware(r["created_at"]), aware(r["last_seen"]))
+        session = Session(r["sid"], r["user_id"], r["csrf_token"], as_utc(r["created_at"]), as_utc(r["last_seen"]))
         now = self.clock()
         if now - session.last_seen > IDLE or now - session.created_at > MAX_AGE:
             self.end(session.sid)

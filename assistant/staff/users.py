@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import Engine, and_, func, insert, select, update
 
-from assistant.staff.db import aware, staff_login_attempts, staff_users, utcnow
+from assistant.staff.db import staff_login_attempts, staff_users
+from knowledge.clock import Clock, as_utc, system_clock
 
 EDITOR, REVIEWER, ADMIN = "editor", "reviewer", "admin"
 ROLES = (EDITOR, REVIEWER, ADMIN)
@@ -71,7 +71,7 @@ class User:
 
 def _user(row: object) -> User:
     r = row._mapping  # type: ignore[attr-defined]
-    return User(r["id"], r["username"], r["display_name"] or "", r["role"], bool(r["active"]), aware(r["created_at"]))
+    return User(r["id"], r["username"], r["display_name"] or "", r["role"], bool(r["active"]), as_utc(r["created_at"]))
 
 
 def check_password(password: str) -> None:
@@ -85,7 +85,7 @@ def check_password(password: str) -> None:
 class UserStore:
     """Accounts in the staff_users table."""
 
-    def __init__(self, engine: Engine, clock: Callable[[], dt.datetime] = utcnow):
+    def __init__(self, engine: Engine, clock: Clock = system_clock):
         self.engine = engine
         self.clock = clock
 
@@ -189,7 +189,7 @@ class Lock:
 class LoginGuard:
     """Counts failed logins per username and per client IP; 5 within 15 minutes lock for 15 minutes."""
 
-    def __init__(self, engine: Engine, clock: Callable[[], dt.datetime] = utcnow):
+    def __init__(self, engine: Engine, clock: Clock = system_clock):
         self.engine = engine
         self.clock = clock
 
@@ -206,7 +206,7 @@ class LoginGuard:
             cond = and_(col == value, staff_login_attempts.c.ok.is_(False), staff_login_attempts.c.at >= since)
             if last_ok is not None:
                 cond = and_(cond, staff_login_attempts.c.at > last_ok)
-            fails = [aware(r[0]) for r in conn.execute(
+            fails = [as_utc(r[0]) for r in conn.execute(
                 select(staff_login_attempts.c.at).where(cond).order_by(staff_login_attempts.c.at.desc()).limit(MAX_FAILURES))]
         if len(fails) < MAX_FAILURES or fails[0] - fails[-1] > WINDOW:
             return None

@@ -8,10 +8,9 @@ a fresh schema (search_path), dropped afterwards.
 from __future__ import annotations
 
 import os
-import threading
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -19,6 +18,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from actions.filings import FilingStore, LostNoticeData, ValidationData
+from knowledge.clock import ManualClock
 
 PG_ENV = "LINGLING_TEST_PG_URL"
 # Friday 2026-11-20, 09:00 in Qingdao (UTC+8).
@@ -26,21 +26,11 @@ START = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
 PUBLIC_BASE = "https://zwfw.example.gov.cn"
 
 
-class FakeClock:
-    """A settable clock: `clock()` is now; `clock.advance(days=1)` moves it."""
+class FakeClock(ManualClock):
+    """The project's test clock, starting at START: `clock()` is now; `clock.advance(days=1)` moves it."""
 
     def __init__(self, now: datetime = START):
-        self.now = now
-        self._lock = threading.Lock()
-
-    def __call__(self) -> datetime:
-        with self._lock:
-            self.now += timedelta(microseconds=1)  # strictly increasing, like a real clock
-            return self.now
-
-    def advance(self, **delta: float) -> None:
-        with self._lock:
-            self.now += timedelta(**delta)
+        super().__init__(now)
 
 
 def pg_url_with_schema(base: str, schema: str) -> str:

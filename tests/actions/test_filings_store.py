@@ -19,7 +19,8 @@ from actions.filings import (
     LostNoticeData,
     ValidationData,
 )
-from actions.filings.dates import CST, add_months, add_working_days
+from actions.filings.dates import add_months, add_working_days
+from knowledge.clock import beijing_date
 from tests.actions.conftest import FakeClock
 
 
@@ -203,4 +204,4 @@ def test_working_days_and_months() -> None:
     assert add_months(date(2026, 11, 30), 3) == date(2027, 2, 28)
     assert add_months(date(2027, 11, 30), 3) == date(2028, 2, 29)
     assert add_months(date(2026, 10, 15), 3) == date(2027, 1, 15)
-    assert datetime(2026, 11, 20, 16, 30, tzinfo=UTC).astimezone(CST).date() == date(2026, 11, 21)
+    assert beijing_date(datetime(2026, 11, 20, 16, 30, tzinfo=UTC)) == date(2026, 11, 21)

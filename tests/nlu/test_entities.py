@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from knowledge import clock
 from nlu.entities import (
     DictionaryExtractor,
     EntityExtractor,
@@ -287,10 +288,10 @@ def test_full_sentence(extractor: EntityExtractor) -> None:
     }
 
 
-def test_entities_sorted_and_today_defaults_to_today(extractor: EntityExtractor) -> None:
+def test_entities_sorted_and_today_defaults_to_today_in_beijing(extractor: EntityExtractor) -> None:
     ents = extractor.extract(normalize("昨天丢了食经证"))
     assert [e.entity for e in ents] == ["date", "license_type"]
-    assert ents[0].value == (dt.date.today() - dt.timedelta(days=1)).isoformat()
+    assert ents[0].value == (clock.today() - dt.timedelta(days=1)).isoformat()  # the Beijing date, not the host's
 
 
 # ---- the contract's development set ----------------------------------------------------------
