@@ -35,7 +35,9 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import IntegrityError
 
+from knowledge.clock import Clock, as_utc, system_clock
 from knowledge.errors import KnowledgeError
+from knowledge.schema import SchemaPart, upgrade
 from knowledge.versions import check_text, normalise_text
 
 DRAFT, PUBLISHED, RETIRED = "draft", "published", "retired"
@@ -56,6 +58,10 @@ kb_versions = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("item_id", "number", name="uq_kb_versions_item_number"),
 )
+
+SCHEMA = SchemaPart("knowledge", metadata, Path(__file__).resolve().parent / "migrations", "knowledge_alembic_version",
+                    adopt=("kb_versions",))
+
 
 class StaleVersion(KnowledgeError):
     """Someone published the item since the caller read it."""
@@ -118,20 +124,15 @@ def make_engine(db_url: str) -> Engine:
     return engine
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 def _version(row: Any) -> Version:
-    created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=dt.UTC)
-    return Version(row.id, row.item_id, row.number, row.status, row.yaml_text, row.author, row.note or "", created)
+    return Version(row.id, row.item_id, row.number, row.status, row.yaml_text, row.author, row.note or "", as_utc(row.created_at))
 
 
 class SqlKnowledgeStore:
     """KnowledgeStore on SQLAlchemy Core (SQLite or PostgreSQL, the app's one database URL)."""
 
     def __init__(self, db_url: str | None = None, engine: Engine | None = None,
-                 clock: Callable[[], dt.datetime] = _now):
+                 clock: Clock = system_clock):
         if engine is None and db_url is None:
             raise ValueError("give a database URL or an engine")
         self._owned = engine is None
@@ -139,8 +140,8 @@ class SqlKnowledgeStore:
         self.clock = clock
 
     def migrate(self) -> None:
-        """Create the tables when missing."""
-        metadata.create_all(self.engine)
+        """Create or upgrade the store's tables (its Alembic revisions); safe on every start."""
+        upgrade(self.engine, [SCHEMA])
 
     def close(self) -> None:
         """Release connections (only of an engine made here)."""

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from actions.filings import notices, reminders, validations
 from actions.filings import states as st
-from actions.filings.dates import PROMISED_WORKING_DAYS, add_working_days, local, utcnow
-from actions.filings.db import make_engine, upgrade
+from actions.filings.dates import PROMISED_WORKING_DAYS, add_working_days
+from actions.filings.db import make_engine
 from actions.filings.errors import (
     FilingNotFound,
     IdempotencyConflict,
@@ -28,7 +28,7 @@ from actions.filings.errors import (
     SequenceExhausted,
     WrongKind,
 )
-from actions.filings.tables import Filing, FilingItem, Transition
+from actions.filings.tables import SCHEMA, Filing, FilingItem, Transition
 from actions.filings.types import (
     FilingView,
     LostNoticeData,
@@ -39,6 +39,8 @@ from actions.filings.types import (
     ValidationData,
 )
 from actions.filings.views import filing_view, notice_view, transition_records
+from knowledge.clock import Clock, beijing_date, system_clock
+from knowledge.schema import upgrade
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
@@ -84,20 +86,20 @@ class FilingStore:
 
     `db_url` is any SQLAlchemy URL (SQLite or PostgreSQL); call `migrate()` once before use.
     `public_base_url` prefixes notice URLs (relative `/notices/...` when empty).
-    `clock` returns the current aware datetime (tests pass a fixed one).
+    `clock` is the project's clock (knowledge/clock.py): ids, publish days and promised dates are Beijing days.
     """
 
-    def __init__(self, db_url: str, public_base_url: str = "", *, clock: Callable[[], datetime] | None = None):
+    def __init__(self, db_url: str, public_base_url: str = "", *, clock: Clock = system_clock):
         self.db_url = db_url
         self.public_base_url = public_base_url
-        self._clock = clock or utcnow
+        self._clock = clock
         self.engine = make_engine(db_url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     # -- plumbing ---------------------------------------------------------------------------------
     def migrate(self) -> None:
-        """Create or upgrade the tables (alembic upgrade head); safe to call on every start."""
-        upgrade(self.engine)
+        """Create or upgrade the filing tables (their Alembic revisions); safe to call on every start."""
+        upgrade(self.engine, [SCHEMA])
 
     def close(self) -> None:
         """Release the database connections."""
@@ -165,7 +167,7 @@ class FilingStore:
                     raise IdempotencyConflict(f"key {key!r} already used by {existing.id} with other data")
                 return filing_view(session, existing)
             now = self._now()
-            day = local(now).date()
+            day = beijing_date(now)
             row = Filing(id=_next_filing_id(session, st.ID_PREFIX[kind], day), kind=kind, status=st.SUBMITTED,
                          idempotency_key=key, applicant=applicant, contact_phone=phone, data=payload,
                          submitted_at=now, updated_at=now, reason=None,
@@ -258,7 +260,7 @@ class FilingStore:
     def publish(self, filing_id: str, actor: str) -> FilingView:
         """Lost notice: approved -> published; assigns the notice number and publish date (today)."""
         return self._move(filing_id, st.PUBLISHED, actor, st.LOST_NOTICE,
-                          after=lambda s, row, now: notices.publish_notice(s, row, local(now).date()))
+                          after=lambda s, row, now: notices.publish_notice(s, row, beijing_date(now)))
 
     def reissue(self, filing_id: str, actor: str) -> FilingView:
         """Lost notice: published -> reissued (the license was issued again); the notice stays public."""

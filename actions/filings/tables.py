@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from knowledge.schema import SchemaPart
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -15,7 +18,7 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-VERSION_TABLE = "filings_alembic_version"  # own version table: other parts may use Alembic in the same database
+VERSION_TABLE = "filings_alembic_version"  # each part of the database has its own (knowledge/schema.py)
 
 
 class Base(DeclarativeBase):
@@ -114,3 +117,6 @@ class ReminderRow(Base):
     contact_phone: Mapped[str] = mapped_column(String(64))
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+SCHEMA = SchemaPart("filings", Base.metadata, Path(__file__).resolve().parent / "migrations", VERSION_TABLE)

@@ -21,6 +21,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import make_url
 
+from knowledge.schema import SchemaPart, upgrade
+
 metadata = MetaData()
 
 conversations = Table(
@@ -77,6 +79,10 @@ def make_engine(db_url: str) -> Engine:
     return engine
 
 
+SCHEMA = SchemaPart("dialogue", metadata, Path(__file__).resolve().parent / "migrations", "dialogue_alembic_version",
+                    adopt=("conversations", "turns"))
+
+
 def migrate(engine: Engine) -> None:
-    """Create the dialogue's tables when missing."""
-    metadata.create_all(engine)
+    """Create or upgrade the dialogue's tables (their Alembic revisions)."""
+    upgrade(engine, [SCHEMA])

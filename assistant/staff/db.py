@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
+from pathlib import Path
 
 from sqlalchemy import Boolean, Column, DateTime, Engine, Index, Integer, MetaData, String, Table, Text
+
+from knowledge.schema import SchemaPart, upgrade
 
 metadata = MetaData()
 
@@ -86,16 +88,12 @@ inbox_dismissed_texts = Table(
 )
 
 
+SCHEMA = SchemaPart("staff", metadata, Path(__file__).resolve().parent / "migrations", "staff_alembic_version",
+                    adopt=("staff_users", "staff_sessions", "staff_login_attempts", "staff_audit", "staff_inbox_marks",
+                           "staff_test_questions", "staff_inbox_dismissed_texts"))
+
+
 def migrate(engine: Engine) -> None:
-    """Create the console's tables when missing."""
-    metadata.create_all(engine)
+    """Create or upgrade the console's tables (their Alembic revisions)."""
+    upgrade(engine, [SCHEMA])
 
-
-def utcnow() -> dt.datetime:
-    """Now, timezone-aware UTC."""
-    return dt.datetime.now(dt.UTC)
-
-
-def aware(value: dt.datetime) -> dt.datetime:
-    """SQLite returns naive datetimes: read them as UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)

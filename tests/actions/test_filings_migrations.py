@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
 from actions.filings import FilingStore
-from actions.filings.db import alembic_config, current_revision
-from actions.filings.tables import VERSION_TABLE, Base
+from actions.filings.tables import SCHEMA, VERSION_TABLE, Base
+from knowledge.schema import current, downgrade
 
 TABLES = {"filings", "filing_transitions", "filing_items", "filing_notices", "institutions", "reminder_outbox"}
 
@@ -18,15 +16,15 @@ TABLES = {"filings", "filing_transitions", "filing_items", "filing_notices", "in
 def test_migrations_on_an_empty_database(filing_db_url: str) -> None:
     store = FilingStore(filing_db_url)
     try:
-        assert current_revision(store.engine) is None
+        assert current(store.engine, SCHEMA) is None
         assert not TABLES & set(inspect(store.engine).get_table_names())
         store.migrate()
-        head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-        assert current_revision(store.engine) == head
+        head = SCHEMA.head()
+        assert head == "0001_initial" and current(store.engine, SCHEMA) == head
         names = set(inspect(store.engine).get_table_names())
         assert TABLES <= names and VERSION_TABLE in names and "alembic_version" not in names
         store.migrate()  # idempotent
-        assert current_revision(store.engine) == head
+        assert current(store.engine, SCHEMA) == head
     finally:
         store.close()
 
@@ -52,10 +50,7 @@ def test_downgrade_and_upgrade_again(filing_db_url: str) -> None:
     store = FilingStore(filing_db_url)
     try:
         store.migrate()
-        cfg = alembic_config()
-        with store.engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.downgrade(cfg, "base")
+        downgrade(store.engine, SCHEMA)
         assert not TABLES & set(inspect(store.engine).get_table_names())
         store.migrate()
         assert TABLES <= set(inspect(store.engine).get_table_names())

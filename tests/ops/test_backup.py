@@ -56,11 +56,13 @@ def write_data(settings: Any) -> dict[str, Any]:
     from assistant.dialogue.db import make_engine
     from assistant.dialogue.state import DialogueState
     from assistant.dialogue.store import SqlStateStore
-    from assistant.ops.migrate import migrate_all
+    from assistant.loading import open_store
+    from assistant.ops.migrate import upgrade_all
     from assistant.staff.users import UserStore
     from knowledge.store import SqlKnowledgeStore
 
-    migrate_all(settings)
+    upgrade_all(settings.db_url)
+    open_store(settings).close()  # seeded from the YAML folder, as at start-up
     filings = FilingStore(settings.db_url)
     view = filings.submit_lost_notice(LostNoticeData(
         company_name="青岛备份餐饮有限公司", uscc="91370211MA3C1234XN", license_type="食品经营许可证",
@@ -147,9 +149,9 @@ def test_backup_wipe_restore_round_trip(backend: tuple[str, str], tmp_path: Path
     assert read_data(settings) == before
     assert (data_dir / "index" / "manifest.json").read_text(encoding="utf-8") == '{"marker": "index"}'
     # The restored database is a working one: the app's start-up migrations accept it.
-    from assistant.ops.migrate import migrate_all
+    from assistant.ops.migrate import upgrade_all
 
-    migrate_all(settings)
+    upgrade_all(settings.db_url)
     assert read_data(settings) == before
 
 

@@ -1,1 +1,1 @@
-"""Alembic migrations of the filing records (a package so that installs ship them)."""
+"""Alembic revisions of this part's tables (knowledge/schema.py)."""
