@@ -33,6 +33,7 @@ test: install
 lint: install
 	$(BIN)/ruff check assistant knowledge nlu actions tests
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 eval: index
 	$(BIN)/lingling eval tests/data/test_queries.jsonl

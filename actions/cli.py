@@ -1,4 +1,4 @@
-"""`lingling filings ...`, `lingling reminders` and `lingling db upgrade`: staff tools until a console exists."""
+"""`lingling filings ...` and `lingling reminders`: staff tools on the filing store."""
 
 from __future__ import annotations
 
@@ -7,20 +7,16 @@ import json
 import sys
 from collections.abc import Callable
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from actions.filings import FilingError, FilingStore, FilingView
 from actions.filings.states import ITEM_DECISIONS, ITEM_LABELS, KIND_LABELS, KINDS
+from actions.settings import StateSettings
+from knowledge import clock
 
 
 def _store(args: argparse.Namespace) -> FilingStore:
-    from assistant.settings import Settings
-
-    overrides: dict[str, Any] = {}
-    if getattr(args, "data_dir", None):
-        overrides["data_dir"] = Path(args.data_dir)
-    store = FilingStore(Settings(**overrides).db_url)
+    store = FilingStore(StateSettings.from_args(args).db_url)
     store.migrate()
     return store
 
@@ -111,7 +107,7 @@ def _transition(name: str) -> Callable[[FilingStore, argparse.Namespace], int]:
 
 
 def _reminders(store: FilingStore, args: argparse.Namespace) -> int:
-    today = date.fromisoformat(args.today) if args.today else date.today()
+    today = date.fromisoformat(args.today) if args.today else clock.today()
     due = store.due_reminders(today, args.months)
     recorded = {(r.registration_number, r.due_date) for r in (store.record_reminders(today, months=args.months)
                                                               if not args.dry_run else [])}
@@ -125,13 +121,8 @@ def _reminders(store: FilingStore, args: argparse.Namespace) -> int:
     return 0
 
 
-def _db_upgrade(store: FilingStore, args: argparse.Namespace) -> int:
-    print(f"filings schema up to date ({store.engine.url.render_as_string(hide_password=True)})", file=sys.stderr)
-    return 0
-
-
 def register_cli(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Add `filings`, `reminders` and `db` to the `lingling` command."""
+    """Add `filings` and `reminders` to the `lingling` command."""
     filings = sub.add_parser("filings", help="staff tools for filings (list, show, approve, publish ...)")
     fsub = filings.add_subparsers(dest="filings_cmd", required=True)
 
@@ -163,11 +154,7 @@ def register_cli(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     add("finish", "validation: passed / not passed from the item decisions", _transition("finish"))
 
     p = sub.add_parser("reminders", help="record validation expiry reminders (once per institution and due date)")
-    p.add_argument("--today", help="YYYY-MM-DD (default: today)")
+    p.add_argument("--today", help="YYYY-MM-DD (default: today in Beijing)")
     p.add_argument("--months", type=int, default=3)
     p.add_argument("--dry-run", action="store_true", help="list only, record nothing")
     p.set_defaults(func=_run(_reminders))
-
-    db = sub.add_parser("db", help="database tools").add_subparsers(dest="db_cmd", required=True)
-    db.add_parser("upgrade", help="create or upgrade the filing tables (alembic upgrade head)").set_defaults(
-        func=_run(_db_upgrade))

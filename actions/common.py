@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from rasa_sdk import Tracker
@@ -14,6 +14,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.texts import text
 from actions.validators import Check
+from knowledge.clock import Clock, system_clock
+from knowledge.clock import today as clock_today
 from knowledge.loader import KnowledgeBase
 from knowledge.models import ServiceItem
 
@@ -29,9 +31,18 @@ FORM_SESSION_SLOT = "form_session_id"  # set by the dialogue when a form starts;
 class ActionDeps:
     """The objects actions are constructed with."""
 
-    kb: KnowledgeBase
+    knowledge: Callable[[], KnowledgeBase]  # the knowledge base in force: a new object after every publish
     filings: FilingStore | None = None
-    today: Callable[[], dt.date] = field(default=dt.date.today)
+    clock: Clock = system_clock
+
+    @property
+    def kb(self) -> KnowledgeBase:
+        """The knowledge base in force now (read it once per action run)."""
+        return self.knowledge()
+
+    def today(self) -> dt.date:
+        """Today in Beijing, by the project's clock."""
+        return clock_today(self.clock)
 
     def hall(self) -> ServiceItem | None:
         """The service center's own knowledge item."""

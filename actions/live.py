@@ -1,9 +1,10 @@
 """The standalone action server's knowledge base follows staff publishes.
 
-Inside the web app the engine applies publishes (assistant/staff/live.py). `lingling actions` runs without the
-web app, so it reads the live knowledge base from the same database — the published versions of the knowledge
-store, or the YAML folder while the store is empty — and checks the store's generation every `interval`
-seconds; on a change the `KnowledgeBase` object the actions hold is updated in place.
+Inside the web app the live knowledge (nlu/live.py) applies publishes. `lingling actions` runs without the
+web app, so it reads the live knowledge base from the same database — the published versions of the
+knowledge store, or the YAML folder while the store is empty — and checks the store's generation every
+`interval` seconds. A change builds a new `KnowledgeBase` and swaps it in whole: an action reads either the
+old base or the new one, never one half emptied.
 """
 
 from __future__ import annotations
@@ -20,15 +21,18 @@ log = logging.getLogger(__name__)
 
 
 class KnowledgeFollower:
-    """Keeps one `KnowledgeBase` object equal to the store's live versions."""
+    """The knowledge base equal to the store's live versions; `kb()` is the one in force now."""
 
     def __init__(self, db_url: str, knowledge_dir: Path | None = None):
-        self.store = SqlKnowledgeStore(db_url)
-        self.store.migrate()  # the same tables the web app creates; idempotent
+        self.store = SqlKnowledgeStore(db_url)  # its tables are upgraded by the start-up (actions/serve.py)
         self.knowledge_dir = knowledge_dir
         self.generation = -1
-        self.kb = self._read()
+        self._kb = self._read()
         self._poller = Poller(self.sync, "actions-knowledge-sync")
+
+    def kb(self) -> KnowledgeBase:
+        """The knowledge base in force (read it once per action)."""
+        return self._kb
 
     def _read(self) -> KnowledgeBase:
         """The live base: the store's published versions, or the YAML folder when the store has none."""
@@ -41,9 +45,7 @@ class KnowledgeFollower:
         """Apply a publish made since the last look; True when the knowledge base changed."""
         if self.store.generation() == self.generation:
             return False
-        fresh = self._read()
-        self.kb.items.clear()
-        self.kb.items.update(fresh.items)
+        self._kb = fresh = self._read()
         log.info("action server: knowledge base updated to generation %d (%d items)", self.generation, len(fresh.items))
         return True
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
@@ -14,6 +13,7 @@ from actions.faq import AnswerFaq, HumanHandoff, QueryOfficeHours
 from actions.lost_notice import AskLicenseType, SubmitLostNotice, ValidateLostNoticeForm
 from actions.medical_validation import AskValidationItems, SubmitMedicalValidation, ValidateMedicalValidationForm
 from actions.status import CheckStatus, SearchNotice, ValidateNoticeSearchForm, ValidateStatusForm
+from knowledge.clock import Clock, system_clock
 from knowledge.loader import KnowledgeBase
 
 if TYPE_CHECKING:
@@ -54,10 +54,10 @@ class ActionRegistry:
         return ex
 
 
-def build_registry(kb: KnowledgeBase, filings: FilingStore | None,
-                   today: Callable[[], dt.date] = dt.date.today) -> ActionRegistry:
-    """Every action of 灵灵."""
-    deps = ActionDeps(kb=kb, filings=filings, today=today)
+def build_registry(knowledge: Callable[[], KnowledgeBase], filings: FilingStore | None,
+                   clock: Clock = system_clock) -> ActionRegistry:
+    """Every action of 灵灵, reading the knowledge base in force through `knowledge()`."""
+    deps = ActionDeps(knowledge=knowledge, filings=filings, clock=clock)
     return ActionRegistry([
         ValidateLostNoticeForm(deps), AskLicenseType(deps), SubmitLostNotice(deps),
         ValidateMedicalValidationForm(deps), AskValidationItems(deps), SubmitMedicalValidation(deps),

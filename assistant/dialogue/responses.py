@@ -1,4 +1,5 @@
-"""灵灵's responses (responses.yml, Rasa format) rendered into BotMessages."""
+"""灵灵's responses rendered into BotMessages: the dialogue's own (responses.yml here, Rasa format) and the
+texts the actions send (actions/responses.yml); a Rasa domain declares both."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from actions.texts import fill, load_responses
+from actions.texts import bundled_responses, fill, load_responses
 from assistant.dialogue.messages import BotMessage, Button
 
 RESPONSES_FILE = Path(__file__).with_name("responses.yml")
@@ -34,8 +35,12 @@ class Responses:
 
     @classmethod
     def load(cls, path: Path = RESPONSES_FILE, choose: Chooser = choose_random) -> Responses:
-        """Read a Rasa-format responses file."""
-        return cls(load_responses(path), choose)
+        """The dialogue's responses file (Rasa format) and the actions' responses; a name in both is an error."""
+        own, actions = load_responses(path), bundled_responses()
+        twice = sorted(set(own) & set(actions))
+        if twice:
+            raise ValueError(f"responses defined both in {path.name} and actions/responses.yml: {twice}")
+        return cls({**own, **actions}, choose)
 
     def __contains__(self, name: object) -> bool:
         return name in self.table
@@ -50,7 +55,7 @@ class Responses:
         """One message of the named response; extra buttons/custom are added to the variant's own."""
         variants = self.table.get(name)
         if not variants:
-            raise KeyError(f"no response named {name!r} in responses.yml")
+            raise KeyError(f"no response named {name!r} (assistant/dialogue or actions responses.yml)")
         v = self.choose(variants)
         own = tuple(Button(str(b["title"]), str(b["payload"])) for b in v.get("buttons") or [])
         text = fill(str(v["text"]), values or {}) if v.get("text") else None

@@ -68,10 +68,10 @@ def test_registry_rejects_duplicates(demo_kb: Any) -> None:
     from actions.faq import AnswerFaq
     from actions.registry import ActionRegistry, DuplicateAction, build_registry
 
-    registry = build_registry(demo_kb, None)
+    registry = build_registry(lambda: demo_kb, None)
     assert "action_submit_lost_notice" in registry
     with pytest.raises(DuplicateAction):
-        registry.add(AnswerFaq(ActionDeps(demo_kb)))
+        registry.add(AnswerFaq(ActionDeps(lambda: demo_kb)))
     with pytest.raises(DuplicateAction):
-        ActionRegistry([AnswerFaq(ActionDeps(demo_kb)), AnswerFaq(ActionDeps(demo_kb))])
+        ActionRegistry([AnswerFaq(ActionDeps(lambda: demo_kb)), AnswerFaq(ActionDeps(lambda: demo_kb))])
     assert {a.name for a in registry.executor().list_actions()} == set(registry.names())

@@ -1,0 +1,39 @@
+"""Where 灵灵 keeps its state: the data folder, the database and the YAML knowledge folder.
+
+These are all the action server needs when it runs alone (`lingling actions`); the app's `Settings`
+(assistant/settings.py) extends them, so both read the same LINGLING_* variables.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any, Self
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class StateSettings(BaseSettings):
+    """Configuration from environment variables (LINGLING_*) or keyword arguments."""
+
+    model_config = SettingsConfigDict(env_prefix="LINGLING_", env_file=None, extra="ignore")
+
+    data_dir: Path = Field(default=Path("var"), description="SQLite file, index and other state")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in data_dir")
+    knowledge_dir: Path | None = Field(default=None, description="YAML knowledge folder; default the demo")
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> Self:
+        """Settings from the environment, with the `lingling` command's --data-dir / --knowledge-dir on top."""
+        overrides: dict[str, Any] = {}
+        if getattr(args, "data_dir", None):
+            overrides["data_dir"] = Path(args.data_dir)
+        if getattr(args, "knowledge_dir", None):
+            overrides["knowledge_dir"] = Path(args.knowledge_dir)
+        return cls(**overrides)
+
+    @property
+    def db_url(self) -> str:
+        """The database URL in use."""
+        return self.database_url or f"sqlite:///{(self.data_dir / 'lingling.db').resolve()}"
