@@ -87,6 +87,10 @@ class FaissIndex:
             idx.add(ids, vectors)
         return idx
 
+    def clone(self) -> FaissIndex:
+        """An independent copy (the vectors are copied)."""
+        return FaissIndex(self.dim, faiss.clone_index(self._index), self.kind)
+
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         if len(ids):
             self._index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64))

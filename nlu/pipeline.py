@@ -7,7 +7,7 @@ import hashlib
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from threading import RLock
@@ -15,14 +15,14 @@ from typing import Any
 
 import numpy as np
 
+from knowledge import clock
 from knowledge.loader import KnowledgeBase
-from knowledge.models import Faq, ServiceItem
 from nlu.classifier import IntentClassifier, parse_payload
 from nlu.embeddings import CachedEncoder, EncoderSpec, encode_many
 from nlu.entities import EntityExtractor, VocabEntry
 from nlu.errors import IndexMismatch
 from nlu.normalize import fold, normalize
-from nlu.retrieval import FusionWeights, Retriever, faq_texts
+from nlu.retrieval import FusionWeights, ItemChange, Retriever, faq_texts
 from nlu.training_data import DEFAULT_NLU, load_training_data
 from nlu.types import Entity, Hit, IntentScore, ParseResult
 from nlu.vector_cache import VectorCache
@@ -83,7 +83,7 @@ class NluPipeline:
     # ---- parsing --------------------------------------------------------------------------
     def parse(self, text: str, today: dt.date | None = None) -> ParseResult:
         """Understand one message (cached: a repeated message costs a dictionary lookup)."""
-        today = today or dt.date.today()
+        today = today or clock.today()
         key = (text, today)
         with self._lock:
             hit = self._cache.get(key)
@@ -99,7 +99,7 @@ class NluPipeline:
 
     def cached(self, text: str, today: dt.date | None = None) -> ParseResult | None:
         """The cached parse of a repeated message, else None (lets async callers skip a thread hop)."""
-        key = (text, today or dt.date.today())
+        key = (text, today or clock.today())
         with self._lock:
             hit = self._cache.get(key)
             if hit is not None:
@@ -166,25 +166,11 @@ class NluPipeline:
                 return IntentScore("out_of_scope", 1 - top.confidence)
         return top
 
-    # ---- incremental knowledge updates ----------------------------------------------------
-    def upsert_faq(self, kb: KnowledgeBase, item: ServiceItem, faq: Faq) -> None:
-        """Index one added or changed FAQ; the next parse sees it (and any new license types or items)."""
-        with self._lock:
-            self.retriever.set_knowledge(kb)
-            self.retriever.upsert_faq(item, faq)
-            self._set_kb(kb)
-
-    def _set_kb(self, kb: KnowledgeBase) -> None:
-        self.kb = kb
-        self.extractor = EntityExtractor(vocab(kb.license_types()), vocab(kb.validation_items()))
-        self._cache.clear()
-
-    def remove_faq(self, kb: KnowledgeBase, faq_id: str) -> None:
-        """Drop one FAQ from the index; the next parse no longer finds it."""
-        with self._lock:
-            self.retriever.set_knowledge(kb)
-            self.retriever.remove_faq(faq_id)
-            self._set_kb(kb)
+    # ---- knowledge updates ----------------------------------------------------------------
+    def updated(self, kb: KnowledgeBase, changes: Iterable[ItemChange]) -> NluPipeline:
+        """A new pipeline over `kb` with the changed FAQs re-indexed (vectors of unchanged texts are kept, the
+        classifier and encoder are shared); this pipeline, its index and its parse cache stay as they are."""
+        return NluPipeline(kb, self.cfg, self.encoder, self.retriever.updated(kb, changes), self.classifier)
 
 
 def _single_threaded_helpers() -> None:

@@ -6,10 +6,11 @@ Indexed texts: every FAQ's question and variants; each service's name, aliases a
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +44,38 @@ def faq_texts(item: ServiceItem, faq: Faq) -> list[str]:
     if faq.id == overview.id:
         texts += [item.name, *item.aliases, item.summary]
     return list(dict.fromkeys(fold(t) for t in texts if t.strip()))
+
+
+@dataclass(frozen=True)
+class FaqChanges:
+    """What one item's change means for the index."""
+
+    upserts: list[Faq] = field(default_factory=list)  # FAQs to (re-)index
+    removes: list[str] = field(default_factory=list)  # FAQ ids to drop
+    cues_changed: bool = False  # the item's cue words differ (retriever boosts)
+
+    @property
+    def touches_index(self) -> bool:
+        return bool(self.upserts or self.removes or self.cues_changed)
+
+
+def faq_changes(old: ServiceItem | None, new: ServiceItem | None) -> FaqChanges:
+    """The FAQs whose indexed texts (question, variants; name/aliases/summary for the overview) changed."""
+    old_faqs = {f.id: f for f in old.faqs} if old else {}
+    new_faqs = {f.id: f for f in new.faqs} if new else {}
+    removes = [fid for fid in old_faqs if fid not in new_faqs]
+    upserts: list[Faq] = []
+    if new is not None:
+        for faq in new.faqs:
+            before = old_faqs.get(faq.id)
+            if before is None or old is None or before.question != faq.question \
+                    or faq_texts(old, before) != faq_texts(new, faq):
+                upserts.append(faq)
+    cues = (list(old.cues) if old else []) != (list(new.cues) if new else [])
+    return FaqChanges(upserts, removes, cues)
+
+
+ItemChange = tuple[ServiceItem | None, FaqChanges]  # (the item's new version, None = gone; what it changes)
 
 
 def domain_terms(kb: KnowledgeBase) -> list[str]:
@@ -152,6 +185,34 @@ class Retriever:
         """Point at a new knowledge base version (after incremental updates)."""
         self.kb = kb
         self._cues = self._compile_cues(kb)
+
+    # ---- copies ---------------------------------------------------------------------------
+    def clone(self) -> Retriever:
+        """An independent copy (vectors are copied, not re-encoded); changing it leaves this one alone."""
+        twin = copy.copy(self)
+        twin.index = self.index.clone()
+        twin._doc_faq = dict(self._doc_faq)
+        twin._doc_text = dict(self._doc_text)
+        twin._faq_docs = {k: list(v) for k, v in self._faq_docs.items()}
+        twin._faq_meta = dict(self._faq_meta)
+        twin._cues = list(self._cues)
+        twin.lexical = copy.deepcopy(self.lexical)
+        return twin
+
+    def updated(self, kb: KnowledgeBase, changes: Iterable[ItemChange]) -> Retriever:
+        """A retriever over `kb` with the changed FAQs re-indexed or dropped; this one is never written to.
+
+        The indexes are copied only when FAQs change; otherwise the new retriever shares them (read only)."""
+        changes = list(changes)
+        twin = self.clone() if any(c.upserts or c.removes for _, c in changes) else copy.copy(self)
+        twin.set_knowledge(kb)
+        for item, change in changes:
+            for faq_id in change.removes:
+                twin.remove_faq(faq_id)
+            for faq in change.upserts:
+                assert item is not None, "an item without a new version has nothing to index"
+                twin.upsert_faq(item, faq)
+        return twin
 
     # ---- persistence ----------------------------------------------------------------------
     def save(self, folder: Path) -> None:

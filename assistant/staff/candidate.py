@@ -1,7 +1,7 @@
 """What chat would answer, for many questions at once, with the live index or a private copy of it.
 
-`clone_retriever` copies the live retriever (FAISS index, lexical index, FAQ table) so a candidate change
-can be applied to the copy and compared with the live answers without touching what applicants see.
+A candidate change is applied with `Retriever.updated` (a copy of the live index with the change in it) and
+compared with the live answers without touching what applicants see.
 `Judge` computes the chat's decision per question exactly as `NluPipeline._parse` does (same encoder,
 classifier, retriever search and `decide`), with the classifier's results computed in one batch and
 cached: a knowledge change never changes them (the classifier is trained at start-up only).
@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-import faiss
 import numpy as np
 
-from knowledge.loader import KnowledgeBase
-from knowledge.models import ServiceItem
 from nlu.classifier import parse_payload
 from nlu.index import FaissIndex
 from nlu.normalize import normalize
@@ -28,19 +25,6 @@ from nlu.types import IntentScore
 
 ASK_SERVICE = "ask_service"
 DENSE_K = 60  # Retriever.search's default dense_k
-
-
-def clone_retriever(src: Retriever) -> Retriever:
-    """An independent copy of a retriever (vectors are not re-encoded)."""
-    twin = copy.copy(src)
-    twin.index = FaissIndex(src.index.dim, faiss.clone_index(src.index._index), src.index.kind)
-    twin._doc_faq = dict(src._doc_faq)
-    twin._doc_text = dict(src._doc_text)
-    twin._faq_docs = {k: list(v) for k, v in src._faq_docs.items()}
-    twin._faq_meta = dict(src._faq_meta)
-    twin._cues = list(src._cues)
-    twin.lexical = copy.deepcopy(src.lexical)
-    return twin
 
 
 class BatchedIndex:
@@ -66,22 +50,13 @@ class BatchedIndex:
         return len(self.inner)
 
 
-def batched(twin: Retriever, prepared: Sequence[Prepared]) -> Retriever:
-    """The (cloned) retriever with its index answering the prepared questions from one batched search."""
+def batched(retriever: Retriever, prepared: Sequence[Prepared]) -> Retriever:
+    """A copy of the retriever whose index answers the prepared questions from one batched search (the
+    retriever itself is left as it is)."""
+    twin = copy.copy(retriever)
     if prepared and isinstance(twin.index, FaissIndex):
         twin.index = BatchedIndex(twin.index, np.stack([p.qvec for p in prepared]))  # type: ignore[assignment]
     return twin
-
-
-def apply_to_retriever(twin: Retriever, kb: KnowledgeBase, changes: Iterable[tuple[ServiceItem | None, list, list[str]]]) -> None:
-    """Apply (item, faqs to upsert, faq ids to remove) to a cloned retriever pointing at `kb`."""
-    twin.set_knowledge(kb)
-    for item, upserts, removes in changes:
-        for faq_id in removes:
-            twin.remove_faq(faq_id)
-        for faq in upserts:
-            assert item is not None
-            twin.upsert_faq(item, faq)
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistant.staff.audit import AuditLog
-from assistant.staff.live import FaqChanges, LiveKnowledge
+from knowledge.clock import Clock, beijing_date, system_clock
 from knowledge.errors import KnowledgeValidationError, LoadProblem
 from knowledge.models import ServiceItem
 from knowledge.store import PUBLISHED, RETIRED, KnowledgeStore, Version
 from knowledge.versions import canonical, check_text, diff_lines, dump_item, header_comment, load_raw
+from nlu.live import LiveKnowledge
+from nlu.retrieval import FaqChanges
 
 log = logging.getLogger(__name__)
 STATUS_LABELS = {PUBLISHED: "已发布", RETIRED: "已停用", "new": "未发布"}
@@ -88,12 +90,14 @@ def skeleton(item_id: str, name: str, today: dt.date) -> str:
 class KnowledgeService:
     """The console's knowledge operations."""
 
-    def __init__(self, store: KnowledgeStore, live: LiveKnowledge, audit: AuditLog,
-                 today: Callable[[], dt.date] = dt.date.today):
+    def __init__(self, store: KnowledgeStore, live: LiveKnowledge, audit: AuditLog, clock: Clock = system_clock):
         self.store = store
         self.live = live
         self.audit = audit
-        self.today = today
+        self.clock = clock
+
+    def today(self) -> dt.date:
+        return beijing_date(self.clock())
 
     # ---- reading -------------------------------------------------------------------------------------------
     def working(self, item_id: str) -> Working | None:

@@ -13,11 +13,13 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from assistant.staff.candidate import Answer, Judge, Prepared, apply_to_retriever, batched, clone_retriever
-from assistant.staff.live import LiveKnowledge, faq_changes
+from assistant.staff.candidate import Answer, Judge, Prepared, batched
 from assistant.staff.questions import TestQuestions
+from knowledge.clock import beijing_date
 from knowledge.loader import KnowledgeBase
 from knowledge.models import ServiceItem
+from nlu.live import LiveKnowledge
+from nlu.retrieval import faq_changes
 
 BETTER, WORSE, CHANGED = "better", "worse", "changed"
 VERDICT_LABELS = {BETTER: "改善", WORSE: "变差", CHANGED: "变化"}
@@ -82,7 +84,7 @@ class RegressionChecker:
     def __init__(self, live: LiveKnowledge, saved: TestQuestions):
         self.live = live
         self.saved = saved
-        self.judge = Judge(live.engine.nlu)
+        self.judge = Judge(live.current.nlu)  # encoder, classifier and thresholds: shared by every snapshot
         self._before: dict[str, Answer] = {}
         self._before_rev = -1
         self._before_lock = threading.Lock()
@@ -91,25 +93,23 @@ class RegressionChecker:
     def _live_answers(self, prepared: list[Prepared]) -> tuple[dict[str, Answer], int]:
         """The live answers of the prepared questions (cached until the next publish) and their revision."""
         with self._before_lock:
-            with self.live.lock:
-                revision = self.live.revision
-                if revision != self._before_rev:
-                    self._before, self._before_rev = {}, revision
-                missing = [p for p in prepared if p.text not in self._before]
-                twin = clone_retriever(self.live.engine.nlu.retriever) if missing else None
-            if twin is not None:
-                batched(twin, missing)
+            snap = self.live.current
+            if snap.revision != self._before_rev:
+                self._before, self._before_rev = {}, snap.revision
+            missing = [p for p in prepared if p.text not in self._before]
+            if missing:
+                live_index = batched(snap.nlu.retriever, missing)
                 for p in missing:
-                    self._before[p.text] = self.judge.answer(twin, p)
-            return dict(self._before), revision
+                    self._before[p.text] = self.judge.answer(live_index, p)
+            return dict(self._before), snap.revision
 
     def warm(self) -> None:
         """Compute the live answers in the background (the entry page calls this when a check is likely)."""
-        if self._before_rev == self.live.revision or (self._warming is not None and self._warming.is_alive()):
+        if self._before_rev == self.live.current.revision or (self._warming is not None and self._warming.is_alive()):
             return
 
         def run() -> None:
-            kb = KnowledgeBase(items=dict(self.live.engine.kb.items))
+            kb = self.live.current.kb
             self._live_answers(self.judge.prepare([q.text for q in _questions([kb], self.saved)]))
 
         self._warming = threading.Thread(target=run, name="regression-warm", daemon=True)
@@ -118,17 +118,15 @@ class RegressionChecker:
     def check(self, candidates: Mapping[str, ServiceItem | None]) -> Report:
         """Compare the live base with the live base plus `candidates` (item id -> new item, None = retire)."""
         t0 = time.perf_counter()
-        today = self.live.today()
+        today = beijing_date(self.live.clock())
         for _ in range(3):  # a publish by someone else in between: start again
-            with self.live.lock:  # a consistent snapshot
-                items = dict(self.live.engine.kb.items)
-                revision = self.live.revision
-                plan = []
-                for item_id, new in candidates.items():
-                    new = new if new is not None and new.is_effective(today) else None
-                    plan.append((item_id, new, faq_changes(items.get(item_id), new)))
-                touched = any(ch.touches_index for _, _, ch in plan)
-                twin = clone_retriever(self.live.engine.nlu.retriever) if touched else None
+            snap = self.live.current  # consistent: a snapshot never changes
+            items = snap.kb.items
+            plan = []
+            for item_id, new in candidates.items():
+                new = new if new is not None and new.is_effective(today) else None
+                plan.append((item_id, new, faq_changes(items.get(item_id), new)))
+            touched = any(ch.touches_index for _, _, ch in plan)
             cand_items = dict(items)
             for item_id, new, _ in plan:
                 if new is None:
@@ -137,15 +135,14 @@ class RegressionChecker:
                     cand_items[item_id] = new
             cand_kb = KnowledgeBase(items=cand_items)
             questions = _questions([cand_kb, KnowledgeBase(items=items)], self.saved)
-            if twin is None:
+            if not touched:
                 return Report(len(questions), [], False, time.perf_counter() - t0)
-            apply_to_retriever(twin, cand_kb, [(new, ch.upserts, ch.removes) for _, new, ch in plan])
+            twin = snap.nlu.retriever.updated(cand_kb, [(new, ch) for _, new, ch in plan])
             prepared = self.judge.prepare([q.text for q in questions])
             before, before_rev = self._live_answers(prepared)
-            if before_rev == revision:
+            if before_rev == snap.revision:
                 break
-        assert twin is not None
-        batched(twin, prepared)
+        twin = batched(twin, prepared)
         by_text = {q.text: q for q in questions}
         changes = []
         for p in prepared:

@@ -248,13 +248,20 @@ def test_in_memory_pipeline(demo_kb) -> None:  # type: ignore[no-untyped-def]
     assert pipe.parse("你好").intent.name == "greet"
 
 
-# ---- FAQ-by-FAQ updates ---------------------------------------------------------------------
+# ---- FAQ-by-FAQ updates: a new pipeline beside the old one ------------------------------------------
 
 
-def test_upsert_and_remove_faq_without_rebuild(ngram_pipeline_copy: NluPipeline, demo_kb, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    pipe = ngram_pipeline_copy
-    index, lexical = pipe.retriever.index, pipe.retriever.lexical
-    n0, lex0 = len(index), len(lexical)
+def _change(old_kb, new_kb, item_id: str):  # type: ignore[no-untyped-def]
+    from nlu.retrieval import faq_changes
+
+    new = new_kb.items.get(item_id)
+    return [(new, faq_changes(old_kb.items.get(item_id), new))]
+
+
+def test_updated_pipeline_reindexes_only_the_changed_faq(ngram_pipeline: NluPipeline, demo_kb,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    pipe = ngram_pipeline
+    index, n0, lex0 = pipe.retriever.index, len(pipe.retriever.index), len(pipe.retriever.lexical)
     query = "给独角兽订个停车位"
     assert UNICORN.id not in {h.faq_id for h in pipe.parse(query).ranking}
 
@@ -264,46 +271,57 @@ def test_upsert_and_remove_faq_without_rebuild(ngram_pipeline_copy: NluPipeline,
     monkeypatch.setattr(inner, "encode_docs", lambda texts: (encoded.extend(texts), original(texts))[1])
 
     kb2, item = _with_faq(demo_kb, "service-hall", UNICORN)
-    pipe.upsert_faq(kb2, item, UNICORN)
+    pipe2 = pipe.updated(kb2, _change(demo_kb, kb2, "service-hall"))
     texts = faq_texts(item, UNICORN)
-    assert len(pipe.retriever.index) == n0 + len(texts)
-    assert len(pipe.retriever.lexical) == lex0 + 1
-    assert pipe.retriever.index is index, "no full rebuild"
+    assert len(pipe2.retriever.index) == n0 + len(texts)
+    assert len(pipe2.retriever.lexical) == lex0 + 1
     assert sorted(encoded) == sorted(texts), "only the new FAQ's texts are encoded"
-    top = pipe.parse(query).ranking[0]
+    top = pipe2.parse(query).ranking[0]
     assert (top.faq_id, top.service_id, top.question) == (UNICORN.id, "service-hall", UNICORN.question)
+    # the old pipeline is untouched: same index object, same size, same answers
+    assert pipe.retriever.index is index and len(index) == n0 and len(pipe.retriever.lexical) == lex0
+    assert UNICORN.id not in {h.faq_id for h in pipe.parse(query).ranking} and pipe.kb is demo_kb
+    assert pipe2.encoder is pipe.encoder and pipe2.classifier is pipe.classifier
 
     # Replace it with fewer texts: the index shrinks by exactly the difference.
     smaller = UNICORN.model_copy(update={"variants": UNICORN.variants[:5], "question": "独角兽停车位预约方法"})
     kb3, item3 = _with_faq(kb2, "service-hall", smaller)
-    pipe.upsert_faq(kb3, item3, smaller)
-    assert len(pipe.retriever.index) == n0 + len(faq_texts(item3, smaller))
-    assert pipe.parse(query).ranking[0].question == "独角兽停车位预约方法"
+    pipe3 = pipe2.updated(kb3, _change(kb2, kb3, "service-hall"))
+    assert len(pipe3.retriever.index) == n0 + len(faq_texts(item3, smaller))
+    assert pipe3.parse(query).ranking[0].question == "独角兽停车位预约方法"
 
     kb4 = _without_faq(kb3, UNICORN.id)
-    pipe.remove_faq(kb4, UNICORN.id)
-    assert len(pipe.retriever.index) == n0 and len(pipe.retriever.lexical) == lex0
-    assert UNICORN.id not in {h.faq_id for h in pipe.parse(query).ranking}
-    assert pipe.kb is kb4
+    pipe4 = pipe3.updated(kb4, _change(kb3, kb4, "service-hall"))
+    assert len(pipe4.retriever.index) == n0 and len(pipe4.retriever.lexical) == lex0
+    assert UNICORN.id not in {h.faq_id for h in pipe4.parse(query).ranking}
+    assert pipe4.kb is kb4
 
 
-def test_remove_existing_faq_and_unknown_id(ngram_pipeline_copy: NluPipeline, demo_kb) -> None:  # type: ignore[no-untyped-def]
-    pipe = ngram_pipeline_copy
+def test_an_answer_only_change_shares_the_index(ngram_pipeline: NluPipeline, demo_kb) -> None:  # type: ignore[no-untyped-def]
+    item = demo_kb.items["service-hall"]
+    faq = item.faqs[0]
+    kb2, _ = _with_faq(demo_kb, "service-hall", faq.model_copy(update={"answer": "新的答案"}))
+    pipe2 = ngram_pipeline.updated(kb2, _change(demo_kb, kb2, "service-hall"))
+    assert pipe2.retriever.index is ngram_pipeline.retriever.index and pipe2.kb is kb2
+    assert pipe2.retriever is not ngram_pipeline.retriever and ngram_pipeline.retriever.kb is demo_kb
+
+
+def test_remove_existing_faq(ngram_pipeline: NluPipeline, demo_kb) -> None:  # type: ignore[no-untyped-def]
+    pipe = ngram_pipeline
     item, faq = next((i, f) for i, f in demo_kb.faqs if f.id.startswith("license-loss-notice/") and f.topic.value != "overview")
     n0 = len(pipe.retriever.index)
     query = faq.variants[0]
     assert faq.id in {h.faq_id for h in pipe.parse(query).ranking}
-    pipe.remove_faq(_without_faq(demo_kb, faq.id), faq.id)
-    assert len(pipe.retriever.index) == n0 - len(faq_texts(item, faq))
-    assert faq.id not in {h.faq_id for h in pipe.parse(query).ranking}
-    pipe.remove_faq(pipe.kb, "no-such/faq")
-    assert len(pipe.retriever.index) == n0 - len(faq_texts(item, faq))
+    kb2 = _without_faq(demo_kb, faq.id)
+    pipe2 = pipe.updated(kb2, _change(demo_kb, kb2, item.id))
+    assert len(pipe2.retriever.index) == n0 - len(faq_texts(item, faq))
+    assert faq.id not in {h.faq_id for h in pipe2.parse(query).ranking}
+    assert faq.id in {h.faq_id for h in pipe.parse(query).ranking}
 
 
-def test_updates_survive_save_and_load(ngram_pipeline_copy: NluPipeline, demo_kb, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    pipe = ngram_pipeline_copy
+def test_updates_survive_save_and_load(ngram_pipeline: NluPipeline, demo_kb, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     kb2, item = _with_faq(demo_kb, "service-hall", UNICORN)
-    pipe.upsert_faq(kb2, item, UNICORN)
+    pipe = ngram_pipeline.updated(kb2, _change(demo_kb, kb2, "service-hall"))
     pipe.retriever.save(tmp_path / "index")
     again = Retriever(kb2, pipe.encoder, NGRAM, FusionWeights())
     again.load(tmp_path / "index")  # the manifest matches kb2: no IndexMismatch
