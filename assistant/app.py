@@ -1,88 +1,76 @@
-"""The app factory: `create_app(settings)` wires routes; the engine loads at start-up, not at import."""
+"""The app factory: `create_app(settings)` wires the doors; the services start in the lifespan, not at import.
+
+Every door is listed here, in matching order; the services they use are built by `running_services`
+(assistant/services.py) when the app starts and reached with `services_of(request)`.
+"""
 
 from __future__ import annotations
 
-import inspect
-import logging
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
+from fastapi.staticfiles import StaticFiles
 
-from assistant.container import Engine
-from assistant.errors import install_error_handlers
+from actions import server as action_server
+from assistant import observability, security
+from assistant.channels import rest, socketio
+from assistant.http_errors import install_error_handlers
+from assistant.loading import load_snapshot
+from assistant.ops import web as ops_web
+from assistant.ops.config import is_postgres
+from assistant.privacy import routes as privacy
+from assistant.routes import chat, health, nlu, notices, pages
+from assistant.services import KnowledgeFactory, running_services
 from assistant.settings import Settings
+from assistant.staff import routes as staff
+from assistant.staff.web import install_handlers as install_staff_handlers
+from knowledge.clock import Clock, system_clock
 
-log = logging.getLogger(__name__)
-
-EngineFactory = Callable[[Settings], Engine]
-
-
-def default_engine(settings: Settings) -> Engine:
-    """Load the live knowledge base (the knowledge store's published versions, seeded from the YAML folder
-    when empty) and the NLU pipeline from disk (building what is missing)."""
-    from assistant.engine import build_pipeline
-    from assistant.staff.live import GENERATION_KEY
-    from assistant.staff.services import load_live_kb
-
-    kb, generation = load_live_kb(settings)
-    engine = Engine(settings=settings, kb=kb, nlu=build_pipeline(settings, kb))
-    engine.extras[GENERATION_KEY] = generation
-    return engine
+ROUTERS: tuple[APIRouter, ...] = (
+    health.router,  # GET /health
+    nlu.router,  # POST /model/parse
+    action_server.router,  # POST /webhook, GET /actions (rasa-sdk action server)
+    rest.router,  # POST /webhooks/rest/webhook
+    notices.router,  # GET /notices, /notices/{number}, PDF
+    chat.router,  # portal chat API (/api/chat, feedback, history ...)
+    pages.router,  # /, /widget.js, /kiosk, /print/materials
+    socketio.router,  # GET /webhooks/socketio/ (the channel itself is mounted at /socket.io)
+    *staff.ROUTERS,  # /admin (staff console)
+    privacy.router,  # /admin/privacy (a person's conversation: export, delete)
+    ops_web.router,  # GET /health/ready
+)
 
 
-def create_app(settings: Settings | None = None, engine_factory: EngineFactory | None = None) -> FastAPI:
-    """A new app for `settings`; `engine_factory` lets tests inject a fast engine."""
+def create_app(settings: Settings | None = None, knowledge_factory: KnowledgeFactory = load_snapshot,
+               clock: Clock = system_clock) -> FastAPI:
+    """A new app for `settings`; `knowledge_factory` and `clock` let tests inject a fast pipeline and a fixed time."""
     settings = settings or Settings()
-    factory = engine_factory or default_engine
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = factory(settings)
-        app.state.engine = engine
-        for hook in app.state.startup_hooks:
-            done = hook(app, engine)
-            if inspect.isawaitable(done):  # async hooks (assistant.ops.web) run in the app's event loop
-                await done
-        if settings.announce:
-            print(f"灵灵 ready: http://{settings.host}:{settings.port}", file=sys.stderr, flush=True)
-        yield
-        for hook in app.state.shutdown_hooks:
-            done = hook(app, engine)
-            if inspect.isawaitable(done):
-                await done
+        async with running_services(settings, knowledge_factory, clock) as services:
+            app.state.services = services
+            if settings.announce:
+                print(f"灵灵 ready: http://{settings.host}:{settings.port}", file=sys.stderr, flush=True)
+            try:
+                yield
+            finally:
+                app.state.services = None
 
     app = FastAPI(title="灵灵 Lingling", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
-    app.state.startup_hooks = []
-    app.state.shutdown_hooks = []
-    install_error_handlers(app)
-    from assistant.routes import health, nlu
-
-    app.include_router(health.router)
-    app.include_router(nlu.router)
-    _extend(app, settings)
-    from assistant.ops.web import register as register_ops  # last: its start-up hook needs the dialogue
-
-    register_ops(app, settings)
-    _harden(app, settings)
-    return app
-
-
-def _harden(app: FastAPI, settings: Settings) -> None:
-    """Middlewares around every door: rate limits, body size, CORS, request logs/metrics, security headers."""
-    from assistant import observability, security
-
-    security.install(app, settings)
-    observability.install(app, settings)
+    app.state.services = None  # assistant.services.Services once started
+    install_error_handlers(app, postgres=is_postgres(settings.db_url))
+    install_staff_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
+    channel = socketio.mount(app, settings)
+    # Middlewares, innermost first: worker header, rate limits ... security headers outermost (assistant/security).
+    app.add_middleware(ops_web.WorkerHeader)  # type: ignore[arg-type]
+    limiter = security.install(app, settings, channel)
+    observability.install(app, settings, limiter)
     security.install_headers(app, settings)
-
-
-def _extend(app: FastAPI, settings: Settings) -> None:
-    """Routes of later parts (dialogue, action server, pages) register here."""
-    try:
-        from assistant.routes.more import register
-    except ImportError:
-        return
-    register(app, settings)
+    return app

@@ -9,17 +9,21 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from actions import cli as filings_cli
+from actions import serve as actions_cli
+from assistant.ops import cli as ops_cli
+from assistant.privacy import cli as privacy_cli
 from assistant.settings import Settings
+from assistant.staff import cli as staff_cli
 
-
-def settings_from_args(args: argparse.Namespace) -> Settings:
-    """Settings from the environment, with --data-dir / --knowledge-dir (when the command has them) on top."""
-    overrides = {}
-    if getattr(args, "data_dir", None):
-        overrides["data_dir"] = Path(args.data_dir)
-    if getattr(args, "knowledge_dir", None):
-        overrides["knowledge_dir"] = Path(args.knowledge_dir)
-    return Settings(**overrides)  # type: ignore[arg-type]
+# Subcommands of the other packages, each module's `register_cli(subparsers)`.
+MORE_COMMANDS = (
+    filings_cli,  # lingling filings ..., lingling reminders
+    actions_cli,  # lingling actions --port 5055 (standalone rasa-sdk action server)
+    staff_cli,  # lingling admin create
+    ops_cli,  # lingling db upgrade|current|revision, lingling backup, lingling restore
+    privacy_cli,  # lingling purge, lingling privacy find|export|delete
+)
 
 
 def cmd_kb_validate(args: argparse.Namespace) -> int:
@@ -27,7 +31,7 @@ def cmd_kb_validate(args: argparse.Namespace) -> int:
     from knowledge.loader import load_knowledge
 
     try:
-        kb = load_knowledge(Path(args.dir) if args.dir else settings_from_args(args).knowledge_dir)
+        kb = load_knowledge(Path(args.dir) if args.dir else Settings.from_args(args).knowledge_dir)
     except KnowledgeValidationError as exc:
         for p in exc.problems:
             print(str(p), file=sys.stderr)
@@ -46,7 +50,7 @@ def cmd_kb_stats(args: argparse.Namespace) -> int:
     from knowledge.stats import kb_stats
 
     try:
-        stats = kb_stats(load_knowledge(settings_from_args(args).knowledge_dir))
+        stats = kb_stats(load_knowledge(Settings.from_args(args).knowledge_dir))
     except KnowledgeError as exc:
         problems = getattr(exc, "problems", None)
         print(f"lingling kb stats: {exc}", file=sys.stderr)
@@ -61,7 +65,7 @@ def cmd_kb_export(args: argparse.Namespace) -> int:
     from knowledge.loader import load_knowledge
     from knowledge.stats import export_yaml
 
-    text = export_yaml(load_knowledge(settings_from_args(args).knowledge_dir))
+    text = export_yaml(load_knowledge(Settings.from_args(args).knowledge_dir))
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
     else:
@@ -70,19 +74,19 @@ def cmd_kb_export(args: argparse.Namespace) -> int:
 
 
 def cmd_index_build(args: argparse.Namespace) -> int:
-    from assistant.engine import build_pipeline
+    from assistant.loading import build_pipeline
 
     t = time.perf_counter()
-    pipe = build_pipeline(settings_from_args(args), force=args.force, show_progress=True)
+    pipe = build_pipeline(Settings.from_args(args), force=args.force, show_progress=True)
     print(f"index ready: {len(pipe.retriever.index)} vectors, {len(pipe.kb.faqs)} faqs, "
           f"encoder {pipe.encoder.name}, {time.perf_counter() - t:.1f}s", file=sys.stderr)
     return 0
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
-    from assistant.engine import build_pipeline
+    from assistant.loading import build_pipeline
 
-    pipe = build_pipeline(settings_from_args(args))
+    pipe = build_pipeline(Settings.from_args(args))
     if args.jsonl:
         for line in sys.stdin:
             line = line.rstrip("\n")
@@ -103,10 +107,10 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from assistant.engine import build_pipeline
+    from assistant.loading import build_pipeline
     from nlu.evaluate import evaluate, read_cases
 
-    pipe = build_pipeline(settings_from_args(args))
+    pipe = build_pipeline(Settings.from_args(args))
     cases = read_cases(Path(args.file).read_text(encoding="utf-8").splitlines())
     rep = evaluate(cases, pipe.parse)
     print(json.dumps({"file": args.file, **rep.as_dict()}, ensure_ascii=False, indent=1))
@@ -119,7 +123,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from assistant.server import serve
 
-    return serve(settings_from_args(args), host=args.host, port=args.port, workers=args.workers)
+    return serve(Settings.from_args(args), host=args.host, port=args.port, workers=args.workers)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -158,17 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--force", action="store_true", help="re-encode everything")
     s.set_defaults(func=cmd_index_build)
 
-    _extend(sub)
+    for module in MORE_COMMANDS:
+        module.register_cli(sub)
     return p
-
-
-def _extend(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Subcommands of later packages (actions, reminders, admin) register here."""
-    try:
-        from assistant.cli_more import register
-    except ImportError:
-        return
-    register(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -32,10 +32,10 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
     # A server runs many requests at once: OpenMP threads spinning after each encode only steal CPU from the
     # event loop and the other workers (docs/benchmarks.md: 147 → 28 ms CPU per parse with 2 threads).
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    if workers > 1:  # the workers would race to create the tables of a fresh database
+    if workers > 1:  # the workers would race to create the tables of a fresh database (each upgrades at start too)
         from assistant.ops.migrate import prepare_database
 
-        prepare_database(settings)
+        prepare_database(settings.db_url)
         import subprocess
         import sys
 

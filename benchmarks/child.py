@@ -187,7 +187,7 @@ def measure_repeat(pipe: Any, messages: list[str]) -> dict[str, Any]:
 
 
 def task_latency(args: dict[str, Any]) -> dict[str, Any]:
-    from assistant.engine import build_pipeline
+    from assistant.loading import build_pipeline
     from assistant.settings import Settings
 
     t = time.perf_counter()
@@ -207,7 +207,7 @@ def task_latency(args: dict[str, Any]) -> dict[str, Any]:
 # ---- build breakdown ------------------------------------------------------------------------------
 def task_build(args: dict[str, Any]) -> dict[str, Any]:
     """A from-scratch build (as `lingling index build --force`) with its phases timed."""
-    from assistant.engine import build_pipeline
+    from assistant.loading import build_pipeline
     from assistant.settings import Settings
 
     timers = build_timers()
@@ -223,13 +223,13 @@ def task_startup(args: dict[str, Any]) -> dict[str, Any]:
     t0 = time.perf_counter()
     import assistant.app  # noqa: F401
     import nlu.pipeline  # noqa: F401
-    from assistant.engine import build_pipeline, load_kb
+    from assistant.loading import build_pipeline, load_live_kb
     from assistant.settings import Settings
 
     t_imp = time.perf_counter()
     timers = build_timers()
     settings = Settings(data_dir=Path(args["data_dir"]))
-    kb = load_kb(settings)
+    kb = load_live_kb(settings)[0]
     t_kb = time.perf_counter()
     pipe = build_pipeline(settings, kb)
     t_pipe = time.perf_counter()

@@ -9,7 +9,8 @@ Session fixtures:
 Function fixtures:
 - `ngram_pipeline_copy`: a private ngram pipeline loaded from a copy of the session's data folder.
 - `make_client`: `make_client(pipeline=None, kb=None)` → a started `TestClient` of `create_app`
-  with an injected engine (default: the ngram pipeline and the demo base).
+  with an injected knowledge snapshot (default: the ngram pipeline and the demo base); its services are
+  `client.app.state.services` (assistant/services.py).
 """
 
 from __future__ import annotations
@@ -127,12 +128,12 @@ def e5_pipeline(tmp_path_factory: pytest.TempPathFactory, demo_kb):  # type: ign
 
 @pytest.fixture
 def make_client(tmp_path: Path, ngram_pipeline, demo_kb) -> Iterator[Callable[..., Any]]:  # type: ignore[no-untyped-def]
-    """Factory of started TestClients with an injected engine; closed at teardown."""
+    """Factory of started TestClients with an injected knowledge snapshot; closed at teardown."""
     from fastapi.testclient import TestClient
 
     from assistant.app import create_app
-    from assistant.container import Engine
     from assistant.settings import Settings
+    from nlu.live import KnowledgeSnapshot
 
     with ExitStack() as stack:
 
@@ -141,7 +142,7 @@ def make_client(tmp_path: Path, ngram_pipeline, demo_kb) -> Iterator[Callable[..
             base = kb or demo_kb
             (tmp_path / "state").mkdir(exist_ok=True)
             s = Settings(data_dir=tmp_path / "state", env="test", **settings)
-            app = create_app(s, engine_factory=lambda st: Engine(settings=st, kb=base, nlu=pipe))
+            app = create_app(s, knowledge_factory=lambda _: KnowledgeSnapshot(base, pipe))
             return stack.enter_context(TestClient(app))
 
         yield make

@@ -29,12 +29,13 @@ class LiveApp:
     thread: threading.Thread
 
     @property
-    def engine(self) -> Any:
-        return self.app.state.engine
+    def services(self) -> Any:
+        """The app's services (assistant/services.py)."""
+        return self.app.state.services
 
     @property
     def dialogue(self) -> Any:
-        return self.engine.extras["dialogue"]
+        return self.services.dialogue
 
     def stop(self) -> None:
         self.server.should_exit = True

@@ -114,20 +114,3 @@ def test_parse_as_a_subprocess(data_dir: Path) -> None:
                           input='{"text": "你好"}\n食经证丢了\n', capture_output=True, text=True, cwd=REPO, env=env, timeout=120)
     assert many.returncode == 0, many.stderr
     assert [b["text"] for b in _lines(many.stdout)] == ["你好", "食经证丢了"]
-
-
-# ---- optional CLI modules (assistant/cli_more.py) --------------------------------------------
-
-
-def test_missing_optional_cli_module_is_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
-    from assistant import cli_more
-
-    monkeypatch.setattr(cli_more, "MODULES", ("lingling_no_such_module",))
-    assert build_parser().parse_args(["kb", "stats"]).func
-
-
-def test_optional_cli_module_in_a_missing_package_is_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
-    from assistant import cli_more
-
-    monkeypatch.setattr(cli_more, "MODULES", ("lingling_no_such_package.cli",))
-    assert build_parser().parse_args(["kb", "stats"]).func

@@ -21,7 +21,7 @@ app = create_app(Settings())
 
 async def main():
     async with app.router.lifespan_context(app):
-        assert app.state.engine.nlu.parse("你好").intent
+        assert app.state.services.knowledge.current.nlu.parse("你好").intent
         print(",".join(sorted({m.split(".")[0] for m in sys.modules} & set(sys.argv[1].split(",")))))
 
 asyncio.run(main())

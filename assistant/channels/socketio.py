@@ -11,7 +11,7 @@ at `/socket.io`:
   `custom` dict as it is, then `{"attachment": {"type": "image", "payload": {"src"}}}`.
   With `session_persistence` the sender is the message's `session_id` and a message without one is ignored
   (as Rasa does); without it the sender is the socket id.
-- The dialogue is the REST channel's (`engine.extras["dialogue"]`, channel "socketio"): same conversation store,
+- The dialogue is the REST channel's (`Services.dialogue`, channel "socketio"): same conversation store,
   so the session id is the sender id everywhere.
 
 Differences from Rasa, all for the widget that shows our answers:
@@ -44,7 +44,6 @@ from assistant.settings import Environment, Settings
 
 log = logging.getLogger(__name__)
 
-DIALOGUE_KEY = "dialogue"  # where assistant.channels.rest's start-up hook puts the DialogueManager
 CHANNEL = "socketio"
 MOUNT_PATH = "/socket.io"
 MAX_SESSION_ID = 128  # as the REST channel's sender
@@ -425,13 +424,13 @@ def _metadata(value: Any) -> dict[str, Any] | None:
     return value if isinstance(value, dict) and value else None
 
 
-def register(app: FastAPI, settings: Settings) -> None:
-    """Mount the socket.io channel at /socket.io (Rasa's socketio_path) and its health route."""
+def mount(app: FastAPI, settings: Settings) -> SocketIOChannel:
+    """Mount the socket.io channel at /socket.io (Rasa's socketio_path); its health route is `router`."""
     conf = SocketIOSettings()
 
     def dialogue() -> Any:
-        engine = getattr(app.state, "engine", None)
-        return engine.extras.get(DIALOGUE_KEY) if engine is not None else None
+        services = app.state.services  # None until the app's services are started
+        return services.dialogue if services is not None else None
 
     channel = SocketIOChannel(
         dialogue,
@@ -445,5 +444,5 @@ def register(app: FastAPI, settings: Settings) -> None:
         markdown=conf.markdown,
     )
     app.state.socketio = channel
-    app.include_router(router)
     app.mount(MOUNT_PATH, channel.asgi_app(), name="socketio")
+    return channel

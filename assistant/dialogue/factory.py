@@ -1,22 +1,20 @@
-"""Builds a DialogueManager from the settings and the engine's objects."""
+"""Builds a DialogueManager from the settings and the live knowledge."""
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from actions.client import ActionClient, HttpActionClient, InProcessActionClient
 from actions.registry import build_registry
-from assistant.dialogue.db import make_engine, migrate
+from assistant.dialogue.db import make_engine
 from assistant.dialogue.domain import build_domain
-from assistant.dialogue.manager import Clock, DialogueManager, local_date, utcnow
+from assistant.dialogue.manager import DialogueManager
 from assistant.dialogue.responses import Chooser, Responses, choose_random
 from assistant.dialogue.store import SqlStateStore
 from assistant.dialogue.turns import TurnLog
 from assistant.settings import Settings
-from knowledge.loader import KnowledgeBase
-from nlu.pipeline import NluPipeline
+from knowledge.clock import Clock, system_clock
+from nlu.live import LiveKnowledge
 
 if TYPE_CHECKING:
     from actions.filings import FilingStore
@@ -24,27 +22,24 @@ if TYPE_CHECKING:
 
 def build_manager(
     settings: Settings,
-    nlu: NluPipeline,
-    kb: KnowledgeBase,
+    knowledge: LiveKnowledge,
     filings: FilingStore | None,
-    clock: Clock = utcnow,
+    clock: Clock = system_clock,
     choose: Chooser = choose_random,
     actions: ActionClient | None = None,
-    today: Callable[[], dt.date] | None = None,
 ) -> DialogueManager:
-    """A DialogueManager on settings.db_url; actions in process unless settings.action_endpoint_url is set."""
+    """A DialogueManager on settings.db_url (its tables upgraded already: assistant/ops/migrate.py); actions in
+    process unless `actions` or settings.action_endpoint_url says otherwise."""
     engine = make_engine(settings.db_url)
-    migrate(engine)
     responses = Responses.load(choose=choose)
     domain = build_domain(responses.table, settings.session_idle_minutes)
     if actions is None:
         if settings.action_endpoint_url:
             actions = HttpActionClient(settings.action_endpoint_url)
         else:
-            registry = build_registry(kb, filings, today=today or (lambda: local_date(clock())))
-            actions = InProcessActionClient(registry.executor())
+            actions = InProcessActionClient(build_registry(knowledge.kb, filings, clock).executor())
     return DialogueManager(
-        nlu, SqlStateStore(engine), TurnLog(engine), actions, domain, responses,
+        knowledge, SqlStateStore(engine), TurnLog(engine), actions, domain, responses,
         idle_minutes=settings.session_idle_minutes, max_chars=settings.max_message_chars, clock=clock,
         on_close=engine.dispose,
     )

@@ -23,12 +23,12 @@ from assistant.dialogue.store import StateStore
 from assistant.dialogue.turns import TurnLog, TurnRecord
 from assistant.dialogue.understanding import UserMessage
 from assistant.errors import Unavailable
+from knowledge.clock import Clock, beijing_date, system_clock
+from nlu.live import LiveKnowledge
 from nlu.pipeline import NluPipeline
 from nlu.types import IntentScore, ParseResult
 
 log = logging.getLogger(__name__)
-Clock = Callable[[], dt.datetime]
-LOCAL_TZ = dt.timezone(dt.timedelta(hours=8), "CST")  # 青岛 (China Standard Time, no DST)
 PARSE_SLOTS = 2  # new messages parsed at once per process (the encoder runs one text at a time anyway)
 PARSE_WAIT_S = 8.0  # a new message that waited longer for the parser is refused: its sender has given up
 
@@ -37,22 +37,12 @@ class Busy(Unavailable):
     """Overloaded: the message waited too long for the parser (HTTP 503)."""
 
 
-def utcnow() -> dt.datetime:
-    """The current time, timezone-aware UTC."""
-    return dt.datetime.now(dt.UTC)
-
-
-def local_date(moment: dt.datetime) -> dt.date:
-    """The calendar day in Qingdao at `moment`."""
-    return moment.astimezone(LOCAL_TZ).date()
-
-
 class DialogueManager:
     """Understands each message (NLU), decides (Policy), acts (actions via ActionClient) and remembers."""
 
     def __init__(
         self,
-        nlu: NluPipeline,
+        knowledge: LiveKnowledge,
         store: StateStore,
         turns: TurnLog,
         actions: ActionClient,
@@ -60,11 +50,11 @@ class DialogueManager:
         responses: Responses,
         idle_minutes: int = 60,
         max_chars: int = 2000,
-        clock: Clock = utcnow,
+        clock: Clock = system_clock,
         policy: PolicyConfig | None = None,
         on_close: Callable[[], None] | None = None,
     ):
-        self.nlu = nlu
+        self.knowledge = knowledge  # the NLU pipeline in force: `knowledge.current.nlu`, read once per message
         self.store = store
         self.turns = turns
         self.responses = responses
@@ -72,7 +62,8 @@ class DialogueManager:
         self.max_chars = max_chars
         self.clock = clock
         self.runner = ActionRunner(actions, domain, responses)
-        self.policy = Policy(self.runner, FormLoop(self.runner, responses), responses, nlu.thresholds, policy)
+        self.policy = Policy(self.runner, FormLoop(self.runner, responses), responses,
+                             knowledge.current.nlu.thresholds, policy)
         self._on_close = on_close
         self._locks: dict[str, asyncio.Lock] = {}
         self._users: dict[str, int] = {}
@@ -119,11 +110,11 @@ class DialogueManager:
             turn = Turn(state, UserMessage.of(parse.text, parse), now)
             turn.say(*notes, self.responses.render(name, {"max_chars": self.max_chars}))
             return self._finish(turn, channel, understood=False)
-        day = local_date(now)
+        day = beijing_date(now)
         # A repeated message is a dictionary lookup: no thread hop (and no GIL hand-over) for it.
-        peek = getattr(self.nlu, "cached", None)
-        hit = peek(stripped, day) if peek is not None else None
-        parse = hit if hit is not None else await self._parse_new(stripped, day)
+        nlu = self.knowledge.current.nlu
+        hit = nlu.cached(stripped, day)
+        parse = hit if hit is not None else await self._parse_new(nlu, stripped, day)
         msg = UserMessage.of(stripped, parse)
         if msg.payload is not None and msg.payload.intent == "restart":  # Rasa's /restart: a fresh conversation
             state = DialogueState.new(sender_id, now)
@@ -136,7 +127,7 @@ class DialogueManager:
             await self.policy.respond(turn)
         return self._finish(turn, channel, understood=True)
 
-    async def _parse_new(self, text: str, day: dt.date) -> ParseResult:
+    async def _parse_new(self, nlu: NluPipeline, text: str, day: dt.date) -> ParseResult:
         """Parse in a thread, a few at a time. Under overload the queue is drained, not worked off: a message
         that waited more than PARSE_WAIT_S is refused (its client has timed out), so a burst cannot leave the
         encoder minutes behind."""
@@ -144,7 +135,7 @@ class DialogueManager:
         async with self._parsing:
             if asyncio.get_running_loop().time() - queued > PARSE_WAIT_S:
                 raise Busy("灵灵现在咨询的人比较多，请稍后再试。", "parse queue wait exceeded")
-            return await asyncio.to_thread(self.nlu.parse, text, day)
+            return await asyncio.to_thread(nlu.parse, text, day)
 
     def _finish(self, turn: Turn, channel: str, understood: bool) -> TurnResult:
         state, msg = turn.state, turn.msg

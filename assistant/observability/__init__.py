@@ -1,9 +1,9 @@
 """Structured logs, request ids and Prometheus metrics.
 
 `install(app, settings)` (called by `assistant.app.create_app`) adds the request middleware (X-Request-ID,
-one access log line per request, request metrics, a JSON 500 for anything unhandled), GET /metrics and a start-up
-hook that counts the dialogue's turns. Under `lingling serve` (settings.announce) it also configures logging
-(LINGLING_LOG_FORMAT, LINGLING_LOG_LEVEL) in every worker.
+one access log line per request, request metrics, a JSON 500 for anything unhandled) and GET /metrics; the
+start-up (assistant/services.py) has the dialogue's turns counted. Under `lingling serve` (settings.announce)
+it also configures logging (LINGLING_LOG_FORMAT, LINGLING_LOG_LEVEL) in every worker.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from starlette.datastructures import MutableHeaders
 from assistant.observability import metrics
 from assistant.observability.logs import configure_logging, path_var, request_id_var
 from assistant.security.asgi import ASGIApp, Message, Receive, Scope, Send, envelope, header, send_json
+from assistant.security.ratelimit import RateLimiter
 from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -86,34 +87,16 @@ class RequestObserver:
 
 
 def _filings_engine(app: FastAPI) -> Any:
-    engine = getattr(app.state, "engine", None)
-    store = engine.extras.get("filings") if engine is not None else None
-    return getattr(store, "engine", None)
+    services = app.state.services  # None until the app's services are started
+    return services.filings.engine if services is not None else None
 
 
-def _count_turns(app: FastAPI, engine: Any) -> None:
-    """Start-up hook: count every turn the dialogue records."""
-    dm = engine.extras.get("dialogue")
-    turns = getattr(dm, "turns", None)
-    listeners = getattr(turns, "listeners", None)
-    if listeners is not None and metrics.observe_turn not in listeners:
-        listeners.append(metrics.observe_turn)
-
-
-def _stop_metrics(app: FastAPI, engine: Any) -> None:
-    metrics.mark_process_dead()
-
-
-def install(app: FastAPI, settings: Settings) -> None:
-    """Add the request middleware, /metrics and the hooks; configure logging under `lingling serve`."""
+def install(app: FastAPI, settings: Settings, limiter: RateLimiter) -> None:
+    """Add the request middleware and /metrics; configure logging under `lingling serve`."""
     if settings.announce:
         configure_logging(settings.log_format, settings.log_level)
     app.add_middleware(RequestObserver)  # type: ignore[arg-type]
-    limiter = getattr(app.state, "rate_limiter", None)
-    if limiter is not None:
-        limiter.on_limited = metrics.observe_rate_limited
-    app.state.startup_hooks.append(_count_turns)
-    app.state.shutdown_hooks.append(_stop_metrics)
+    limiter.on_limited = metrics.observe_rate_limited
     if not settings.metrics:
         return
     collectors = [metrics.FilingsCollector(lambda: _filings_engine(app))]

@@ -3,12 +3,12 @@
 A trigger on `kb_versions` (the knowledge store's table) calls `pg_notify('lingling_kb', '<schema>:<id>')`
 for every published or retired version, whoever wrote it (a worker's staff console, `lingling` commands,
 another machine). Each worker keeps one psycopg async connection LISTENing in a background task; on a
-notification it runs the staff console's `LiveKnowledge.sync()` in a thread, which reads the versions newer
-than the worker's generation from the store and applies them with `NluPipeline.upsert_faq` / `remove_faq`
-(FAQ by FAQ, under the pipeline's lock: requests in flight go on with the old or the new entry).
+notification it runs the live knowledge's `LiveKnowledge.sync()` (nlu/live.py) in a thread, which reads the
+versions newer than the worker's generation from the store and swaps in a new knowledge snapshot (requests in
+flight go on with the snapshot they started with).
 
-Without PostgreSQL (SQLite, several workers) the staff console's own generation polling (1 s, started by
-`assistant.staff.services.start`) does the same job; it also runs on PostgreSQL as a safety net.
+Without PostgreSQL (SQLite, several workers) the live knowledge's own generation polling (1 s, started by the
+start-up, assistant/services.py) does the same job; it also runs on PostgreSQL as a safety net.
 """
 
 from __future__ import annotations

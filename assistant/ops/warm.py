@@ -9,11 +9,11 @@ import sys
 
 
 def main() -> int:
-    from assistant.app import default_engine
+    from assistant.loading import load_snapshot
     from assistant.settings import Settings
 
-    engine = default_engine(Settings())
-    print(f"index ready: {len(engine.nlu.retriever.index)} vectors", file=sys.stderr)
+    snapshot = load_snapshot(Settings())
+    print(f"index ready: {len(snapshot.nlu.retriever.index)} vectors", file=sys.stderr)
     return 0
 
 

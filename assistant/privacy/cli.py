@@ -14,13 +14,13 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from assistant.cli import settings_from_args
+from assistant.settings import Settings
 
 
 def _db(args: argparse.Namespace) -> Engine:
     from assistant.dialogue.db import make_engine, migrate
 
-    engine = make_engine(settings_from_args(args).db_url)
+    engine = make_engine(Settings.from_args(args).db_url)
     migrate(engine)
     return engine
 
@@ -40,7 +40,7 @@ def _audit(db: Engine, action: str, target: str, after: Any) -> None:
 def cmd_purge(args: argparse.Namespace) -> int:
     from assistant.privacy.retention import purge
 
-    days = args.days if args.days is not None else settings_from_args(args).retention_days
+    days = args.days if args.days is not None else Settings.from_args(args).retention_days
     if days < 1:
         print("lingling purge: --days must be at least 1", file=sys.stderr)
         return 2

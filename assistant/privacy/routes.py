@@ -1,4 +1,4 @@
-"""Staff routes for personal-data requests (admins only, every step in the audit log), and the start-up purge.
+"""Staff routes for personal-data requests (admins only, every step in the audit log).
 
 GET  /admin/privacy                         page: find a conversation, export it, delete it
 GET  /admin/privacy/conversations           JSON: {"matches": [...]} for ?sender= / ?filing= / ?phone=
@@ -10,23 +10,16 @@ from __future__ import annotations
 
 import json
 
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
-from assistant.container import Engine
 from assistant.privacy import subject
 from assistant.privacy.masking import mask_text
-from assistant.privacy.retention import purge
-from assistant.settings import Settings
 from assistant.staff import web
-from assistant.staff.audit import ACTION_LABELS
-from assistant.staff.users import ADMIN
 from assistant.staff.web import ADMINS, Auth, redirect, render
 
 router = APIRouter(include_in_schema=False)
-NAV_ENTRY = ("/admin/privacy", "个人信息", (ADMIN,))
-LABELS = {"privacy_lookup": "查询个人对话", "privacy_export": "导出个人对话", "privacy_delete": "删除个人对话"}
 SENDER = Query(default="", max_length=128)
 NOT_FOUND = "没有找到这个对话（可能已被删除或已超过保存期限）。"
 
@@ -99,25 +92,3 @@ async def _sender_of(request: Request) -> str:
         return value.strip() if isinstance(value, str) else ""
     form = await request.form()
     return str(form.get("sender") or "").strip()
-
-
-def _purge_on_start(app: FastAPI, engine: Engine) -> None:
-    from assistant.dialogue.db import make_engine, migrate
-
-    db = make_engine(engine.settings.db_url)
-    try:
-        migrate(db)
-        purge(db, engine.settings.retention_days)
-    finally:
-        db.dispose()
-
-
-def register(app: FastAPI, settings: Settings) -> None:
-    """Add the routes, the audit labels, the console's menu entry and (when configured) the start-up purge."""
-    for key, label in LABELS.items():
-        ACTION_LABELS.setdefault(key, label)
-    if NAV_ENTRY not in web.NAV:
-        web.NAV = (*web.NAV, NAV_ENTRY)  # type: ignore[assignment]  # the console's menu, extended at start
-    app.include_router(router)
-    if settings.purge_on_start:
-        app.state.startup_hooks.append(_purge_on_start)

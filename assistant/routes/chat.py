@@ -1,7 +1,7 @@
 """The chat API of our own pages (portal chat, widget, hall kiosk).
 
 POST /api/chat, /api/feedback, /api/reset; GET /api/history, /api/suggestions, /api/qr.
-The dialogue itself is the dialogue manager's (`engine.extras["dialogue"]`), the same one the Rasa REST
+The dialogue itself is the dialogue manager's (`services_of(request).dialogue`), the same one the Rasa REST
 channel talks to. This module adds what the web faces need around it: the conversation so far (from the
 dialogue's turn log, so a reloaded page or a phone that scanned the kiosk's QR code can show it),
 suggested questions from the knowledge base and the QR code itself.
@@ -9,19 +9,18 @@ suggested questions from the knowledge base and the QR code itself.
 
 from __future__ import annotations
 
-import inspect
 import io
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from assistant.container import Engine
-from assistant.errors import AppError, BadInput, TooLarge, Unavailable
+from assistant.errors import AppError, BadInput, TooLarge
+from assistant.services import services_of
 from assistant.settings import Settings
 from knowledge.loader import KnowledgeBase
 from knowledge.models import Faq, FaqTopic, ServiceItem
@@ -50,19 +49,6 @@ class NotFoundHere(AppError):
 
     status = 404
     code = "not_found"
-
-
-class DialogueLike(Protocol):
-    """What this module uses of `assistant.dialogue.manager.DialogueManager`."""
-
-    async def handle(self, sender_id: str, text: str, channel: str = "rest",
-                     metadata: dict[str, Any] | None = None) -> Any: ...
-
-    def reset(self, sender_id: str) -> Any: ...
-
-    def record_feedback(self, sender_id: str, turn_id: str, rating: int) -> Any: ...
-
-    def export(self, sender_id: str) -> dict[str, Any]: ...
 
 
 # --------------------------------------------------------------------------- knowledge helpers
@@ -178,29 +164,6 @@ class ResetRequest(BaseModel):
 router = APIRouter(prefix="/api", tags=["web chat"])
 
 
-def _engine(request: Request) -> Engine:
-    engine: Engine | None = getattr(request.app.state, "engine", None)
-    if engine is None:
-        raise Unavailable("灵灵正在启动，请稍后再试。", "engine not loaded yet")
-    return engine
-
-
-def _dialogue(request: Request) -> DialogueLike:
-    dm = _engine(request).extras.get("dialogue")
-    if dm is None:
-        raise Unavailable("对话服务暂时不可用，请稍后再试，或拨打大厅咨询电话。", "no dialogue manager in engine.extras")
-    return dm  # type: ignore[no-any-return]
-
-
-async def _maybe_await(value: Any) -> Any:
-    return await value if inspect.isawaitable(value) else value
-
-
-def _export(dm: DialogueLike, sender: str) -> dict[str, Any]:
-    export = getattr(dm, "export", None)
-    return export(sender) if callable(export) else {}
-
-
 def _too_long(settings: Settings) -> str:
     return f"消息太长了，灵灵一次最多能读 {settings.max_message_chars} 个字。请精简后再发送，或分几次发送。"
 
@@ -216,22 +179,22 @@ def _check_size(request: Request, settings: Settings) -> None:
 @router.post("/chat")
 async def chat(body: ChatRequest, request: Request) -> dict[str, Any]:
     """Send one message; answer {"turn_id", "messages": [Rasa REST wire dicts]}."""
-    settings = _engine(request).settings
+    services = services_of(request)
+    settings = services.settings
     _check_size(request, settings)
     text = CONTROL_CHARS.sub("", body.message).strip()
     if not text:
         raise BadInput("请输入您想咨询的内容。", "message is blank")
     if len(text) > settings.max_message_chars:
         raise TooLarge(_too_long(settings), f"message has {len(text)} characters, limit {settings.max_message_chars}")
-    dm = _dialogue(request)
-    result = await dm.handle(body.sender, text, channel=CHANNELS[body.face], metadata={"face": body.face})
+    result = await services.dialogue.handle(body.sender, text, channel=CHANNELS[body.face], metadata={"face": body.face})
     return {"turn_id": str(result.turn_id), "messages": [m.to_wire(body.sender) for m in result.messages]}
 
 
 @router.post("/feedback")
 async def feedback(body: FeedbackRequest, request: Request) -> dict[str, Any]:
     """Record 👍/👎 on a bot turn of this sender."""
-    ok = await _maybe_await(_dialogue(request).record_feedback(body.sender, body.turn_id, body.rating))
+    ok = services_of(request).dialogue.record_feedback(body.sender, body.turn_id, body.rating)
     if not ok:
         raise NotFoundHere("没有找到这条回答，可能对话已被清空。", f"turn {body.turn_id} unknown for this sender")
     return {"ok": True, "turn_id": body.turn_id, "rating": body.rating}
@@ -244,26 +207,27 @@ async def reset(body: ResetRequest, request: Request) -> dict[str, Any]:
     One exception: a kiosk wiping its screen leaves alone a conversation the applicant has since continued
     on their phone (scanned the QR code; the latest turn came from the portal page) — it is theirs now.
     """
-    dm = _dialogue(request)
+    dm = services_of(request).dialogue
     if body.face == "kiosk":
-        turns = _export(dm, body.sender).get("turns") or []
+        turns = dm.export(body.sender).get("turns") or []
         if turns and turns[-1].get("channel") == CHANNELS["portal"]:
             return {"ok": True, "kept": "continued_on_phone"}
-    await _maybe_await(dm.reset(body.sender))
+    dm.reset(body.sender)
     return {"ok": True}
 
 
 @router.get("/history")
 def history(request: Request, sender: str = Query(pattern=SENDER_PATTERN)) -> dict[str, Any]:
     """The conversation so far, as the page shows it (empty once reset or unknown)."""
-    entries = history_entries(_export(_dialogue(request), sender), _engine(request).kb)
+    services = services_of(request)
+    entries = history_entries(services.dialogue.export(sender), services.knowledge.current.kb)
     return {"sender": sender, "entries": entries}
 
 
 @router.get("/suggestions")
 def suggestions(request: Request, limit: int = Query(default=6, ge=1, le=20)) -> dict[str, Any]:
     """Suggested questions (overview FAQs of the most asked services) and the services themselves."""
-    services = popular_services(_engine(request).kb, limit)
+    services = popular_services(services_of(request).knowledge.current.kb, limit)
     return {
         "suggestions": [{"text": s.question, "faq_id": s.faq_id, "service_id": s.service_id} for s in services],
         "services": [
@@ -293,8 +257,3 @@ def qr(request: Request, sender: str = Query(pattern=SENDER_PATTERN)) -> Respons
     """SVG QR code with the URL that continues this conversation on a phone."""
     return Response(qr_svg(continue_url(request, sender)), media_type="image/svg+xml",
                     headers={"Cache-Control": "no-store"})
-
-
-def register(app: FastAPI, settings: Settings) -> None:
-    """Add the chat API."""
-    app.include_router(router)

@@ -6,19 +6,22 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from assistant.services import Services
+
 router = APIRouter()
 
 
 @router.get("/health", tags=["ops"])
 def health(request: Request) -> dict[str, Any]:
     """200 with {"status": "ok"} once the app serves."""
-    engine = getattr(request.app.state, "engine", None)
-    if engine is None:
+    services: Services | None = request.app.state.services
+    if services is None:
         return {"status": "starting"}
+    snap = services.knowledge.current
     return {
         "status": "ok",
-        "services": len(engine.kb.items),
-        "faqs": len(engine.kb.faqs),
-        "encoder": engine.nlu.encoder.name,
-        "vectors": len(engine.nlu.retriever.index),
+        "services": len(snap.kb.items),
+        "faqs": len(snap.kb.faqs),
+        "encoder": snap.nlu.encoder.name,
+        "vectors": len(snap.nlu.retriever.index),
     }

@@ -7,8 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field, field_validator
 
-from assistant.container import Engine
 from assistant.errors import TooLarge
+from assistant.services import services_of
+from knowledge.clock import today
 from nlu.pipeline import CONTRACT_INTENTS
 
 router = APIRouter()
@@ -33,11 +34,11 @@ class ParseRequest(BaseModel):
 @router.post("/model/parse", tags=["nlu"])
 def model_parse(body: ParseRequest, request: Request) -> dict[str, Any]:
     """Intent, entities and the knowledge entries that answer the message."""
-    engine: Engine = request.app.state.engine
-    limit = engine.settings.max_message_chars * 50
+    services = services_of(request)
+    limit = services.settings.max_message_chars * 50
     if len(body.text) > limit:
         raise TooLarge("消息太长了，请精简后再发送。", f"text has {len(body.text)} characters, limit {limit}")
-    wire = engine.nlu.parse(body.text).to_wire()
+    wire = services.knowledge.current.nlu.parse(body.text, today(services.clock)).to_wire()
     name = wire["intent"]["name"]
     if name not in CONTRACT_INTENTS:
         # A payload with an intent of our own (/ask_faq, /inform ...): report a contract intent, keep the original.

@@ -1,8 +1,8 @@
 """The public notice board: GET /notices (HTML or ?format=json), /notices/{number}, /notices/{number}.pdf.
 
-`register(app, settings)` adds the routes, the error answers of actions.filings.errors, and a start-up
-hook that puts a migrated `FilingStore` into `engine.extras["filings"]` (unless one is already there).
-Published notices are public and permanent: there is no path that deletes or changes them.
+The filing store is the app's (`services_of(request).filings`); its errors become answers in
+assistant/http_errors.py. Published notices are public and permanent: there is no path that deletes or
+changes them.
 """
 
 from __future__ import annotations
@@ -15,20 +15,17 @@ from typing import Any, Literal
 from urllib.parse import quote, urlencode
 
 import jinja2
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from actions.filings import FilingError, FilingStore, NoticeNotFound, NoticeView
+from actions.filings import FilingStore, NoticeNotFound, NoticeView
 from actions.filings.pdf import cn_date, notice_body, notice_fields, render_notice_pdf
-from assistant.container import Engine
-from assistant.errors import Unavailable
-from assistant.settings import Settings
+from assistant.services import services_of
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["notices"])
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
-EXTRAS_KEY = "filings"
 
 
 @lru_cache(maxsize=1)
@@ -47,22 +44,13 @@ def _html(name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse
     return HTMLResponse(_env().get_template(name).render(**context), status_code=status)
 
 
-def _engine(request: Request) -> Engine | None:
-    return getattr(request.app.state, "engine", None)
-
-
 def _store(request: Request) -> FilingStore:
-    engine = _engine(request)
-    store = engine.extras.get(EXTRAS_KEY) if engine is not None else None
-    if store is None:
-        raise Unavailable("公告查询暂时不可用，请稍后再试。", "filing store not started")
-    return store  # type: ignore[no-any-return]
+    return services_of(request).filings
 
 
 def _license_types(request: Request) -> tuple[list[str], dict[str, str]]:
     """Canonical license names of the knowledge base, and every alias -> canonical name."""
-    engine = _engine(request)
-    kinds = engine.kb.license_types() if engine is not None and engine.kb is not None else []
+    kinds = services_of(request).knowledge.current.kb.license_types()
     names = list(dict.fromkeys(k.name for k in kinds))
     canon = {alias: k.name for k in kinds for alias in (k.name, *k.aliases)}
     return names, canon
@@ -127,42 +115,3 @@ async def notice_page(request: Request, number: str) -> Response:
     if notice is None:
         return _html("notices/missing.html", {"number": number}, status=404)
     return _html("notices/detail.html", {"n": notice, "body": notice_body(notice), "fields": notice_fields(notice)})
-
-
-def install_filing_errors(app: FastAPI) -> None:
-    """Filing errors as JSON answers: {"error": code, "message": Chinese text, "detail": ...}."""
-
-    async def _filing_error(_: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, FilingError)
-        if exc.status >= 500:
-            log.error("filing error: %s", exc.detail)
-        body = {"error": exc.code, "message": exc.message, "detail": exc.detail}
-        return JSONResponse(body, status_code=exc.status)
-
-    app.add_exception_handler(FilingError, _filing_error)
-
-
-def start_store(app: FastAPI, engine: Engine) -> None:
-    """Start-up hook: a migrated FilingStore in engine.extras["filings"], unless one is there."""
-    if engine.extras.get(EXTRAS_KEY) is not None:
-        return
-    store = FilingStore(engine.settings.db_url)
-    store.migrate()
-    engine.extras[EXTRAS_KEY] = store
-    app.state.filings_owned = True
-
-
-def stop_store(app: FastAPI, engine: Engine) -> None:
-    """Shutdown hook: close the store this module created."""
-    if getattr(app.state, "filings_owned", False):
-        store = engine.extras.get(EXTRAS_KEY)
-        if store is not None:
-            store.close()
-
-
-def register(app: FastAPI, settings: Settings) -> None:
-    """Add the notice board, the filing error answers and the store's start-up hook."""
-    app.include_router(router)
-    install_filing_errors(app)
-    app.state.startup_hooks.append(start_store)
-    app.state.shutdown_hooks.append(stop_store)

@@ -12,15 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
-from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from assistant.container import Engine
-from assistant.errors import Unavailable
 from assistant.routes.chat import overview_faq, popular_services
-from assistant.settings import Settings
+from assistant.services import services_of
 from knowledge.models import Material, MaterialForm
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -64,13 +61,6 @@ templates = _templates()
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
 
-def _engine(request: Request) -> Engine:
-    engine: Engine | None = getattr(request.app.state, "engine", None)
-    if engine is None:
-        raise Unavailable("灵灵正在启动，请稍后刷新页面。", "engine not loaded yet")
-    return engine
-
-
 def _page(request: Request, name: str, context: dict[str, Any], frame_ancestors: str = OWN_ANCESTORS) -> HTMLResponse:
     response = templates.TemplateResponse(request, name, context)
     response.headers["Content-Security-Policy"] = content_security_policy(frame_ancestors)
@@ -81,12 +71,11 @@ def _page(request: Request, name: str, context: dict[str, Any], frame_ancestors:
 @router.get("/", response_class=HTMLResponse, name="portal")
 def portal(request: Request, embed: int = Query(default=0, ge=0, le=1)) -> HTMLResponse:
     """The portal chat; `?embed=1` is the compact face shown in the widget's iframe."""
-    engine = _engine(request)
-    services = popular_services(engine.kb, 6)
+    services = services_of(request)
     context = {
         "embed": bool(embed),
-        "suggestions": services,
-        "max_chars": engine.settings.max_message_chars,
+        "suggestions": popular_services(services.knowledge.current.kb, 6),
+        "max_chars": services.settings.max_message_chars,
     }
     return _page(request, "chat.html", context, EMBED_ANCESTORS if embed else OWN_ANCESTORS)
 
@@ -94,11 +83,11 @@ def portal(request: Request, embed: int = Query(default=0, ge=0, le=1)) -> HTMLR
 @router.get("/kiosk", response_class=HTMLResponse, name="kiosk")
 def kiosk(request: Request) -> HTMLResponse:
     """The hall kiosk: touch first, elderly mode, read aloud, idle wipe, QR code, printing."""
-    engine = _engine(request)
+    services = services_of(request)
     context = {
-        "services": popular_services(engine.kb, 8),
-        "idle_seconds": engine.settings.kiosk_idle_seconds,
-        "max_chars": engine.settings.max_message_chars,
+        "services": popular_services(services.knowledge.current.kb, 8),
+        "idle_seconds": services.settings.kiosk_idle_seconds,
+        "max_chars": services.settings.max_message_chars,
     }
     return _page(request, "kiosk.html", context)
 
@@ -117,8 +106,7 @@ def _material_view(m: Material) -> dict[str, Any]:
 def print_materials(request: Request, faq_id: str = Query(min_length=3, max_length=200),
                     embed: int = Query(default=0, ge=0, le=1)) -> HTMLResponse:
     """The materials checklist of the service a FAQ belongs to, for printing."""
-    engine = _engine(request)
-    found = engine.kb.faq(faq_id)
+    found = services_of(request).knowledge.current.kb.faq(faq_id)
     if found is None:
         response = _page(request, "print_missing.html", {"embed": bool(embed)})
         response.status_code = 404
@@ -143,10 +131,3 @@ def widget() -> FileResponse:
         media_type="text/javascript; charset=utf-8",
         headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"},
     )
-
-
-def register(app: FastAPI, settings: Settings) -> None:
-    """Add the pages and the static files (their security headers: assistant.security.headers)."""
-    if not any(getattr(r, "path", None) == "/static" for r in app.routes):
-        app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.include_router(router)

@@ -12,6 +12,7 @@ import logging
 
 from fastapi import FastAPI
 
+from assistant.channels.socketio import SocketIOChannel
 from assistant.security.actioncall import ActionDoor
 from assistant.security.body import BodySizeLimit
 from assistant.security.cors import DEV_ORIGINS, CorsMiddleware, Origins, split_origins
@@ -21,7 +22,6 @@ from assistant.security.ratelimit import Rate, RateLimiter, RateLimitMiddleware,
 from assistant.settings import Environment, Settings
 
 log = logging.getLogger(__name__)
-LIMITER_KEY = "rate_limiter"  # app.state attribute
 
 
 def portal_origins(settings: Settings) -> list[str]:
@@ -38,12 +38,11 @@ def parse_body_limit(settings: Settings) -> int:
     return max(settings.max_body_bytes, settings.max_message_chars * 50 * 6 + 4096)
 
 
-def install(app: FastAPI, settings: Settings) -> None:
-    """Add the middlewares (and the socket.io rate limit and origins) to `app`."""
+def install(app: FastAPI, settings: Settings, channel: SocketIOChannel) -> RateLimiter:
+    """Add the middlewares to `app` (and the rate limit and origins to the socket.io channel); returns the limiter."""
     origins = Origins(portal_origins(settings))
     limiter = RateLimiter(Rate(settings.rate_ip_per_minute, settings.rate_ip_burst),
                           Rate(settings.rate_sender_per_minute, settings.rate_sender_burst), settings.rate_exempt)
-    setattr(app.state, LIMITER_KEY, limiter)
     if settings.rate_limit:
         app.add_middleware(RateLimitMiddleware, limiter=limiter)  # type: ignore[arg-type]
     app.add_middleware(ActionDoor, allow=settings.action_server_allow)  # type: ignore[arg-type]
@@ -51,15 +50,13 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes, admin_limit=settings.max_upload_bytes,  # type: ignore[arg-type]
                        overrides={"/model/parse": parse_body_limit(settings)})
     app.add_middleware(CorsMiddleware, origins=origins)  # type: ignore[arg-type]
-    channel = getattr(app.state, "socketio", None)
-    if channel is not None:
-        policy = getattr(channel, "origins", None)
-        if policy is not None and hasattr(policy, "exact"):  # the socket.io channel's OriginPolicy: same portals
-            policy.exact |= origins.exact
-            policy.any_port |= origins.any_port
-            policy.everyone = policy.everyone or origins.everyone
-        if settings.rate_limit and not limit_socketio(channel, limiter):
-            log.warning("socket.io channel found but its message handler could not be rate limited")
+    policy = channel.origins  # the socket.io channel's OriginPolicy: the same portals
+    policy.exact |= origins.exact
+    policy.any_port |= origins.any_port
+    policy.everyone = policy.everyone or origins.everyone
+    if settings.rate_limit and not limit_socketio(channel, limiter):
+        log.warning("socket.io channel found but its message handler could not be rate limited")
+    return limiter
 
 
 def install_headers(app: FastAPI, settings: Settings) -> None:

@@ -6,7 +6,7 @@ import argparse
 import getpass
 import sys
 
-from assistant.cli import settings_from_args
+from assistant.settings import Settings
 from assistant.staff.users import ROLES, UserError, UserStore
 
 
@@ -14,7 +14,7 @@ def _users(args: argparse.Namespace) -> UserStore:
     from assistant.staff.db import migrate
     from knowledge.store import make_engine
 
-    engine = make_engine(settings_from_args(args).db_url)
+    engine = make_engine(Settings.from_args(args).db_url)
     migrate(engine)
     return UserStore(engine)
 

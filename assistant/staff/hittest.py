@@ -7,26 +7,20 @@ conversation state and no turn is left behind.
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from dataclasses import asdict
 from typing import Any
 
 from fastapi.concurrency import run_in_threadpool
 
-from assistant.container import Engine
+from assistant.staff.services import Staff
+from nlu.pipeline import Thresholds
 
-LOCAL_TZ = dt.timezone(dt.timedelta(hours=8))
 CHANNEL = "hittest"
 
 
-def _today() -> dt.date:
-    return dt.datetime.now(LOCAL_TZ).date()
-
-
-def explain(engine: Engine, intent: str, top_score: float) -> str:
+def explain(th: Thresholds, intent: str, top_score: float) -> str:
     """One sentence on why chat decided as it did."""
-    th = engine.nlu.thresholds
     if intent == "ask_service":
         return f"判定为咨询事项：答复得分最高的问答（{top_score:.2f}，阈值 {th.retrieval_min:.2f}）。"
     if intent == "out_of_scope":
@@ -35,21 +29,20 @@ def explain(engine: Engine, intent: str, top_score: float) -> str:
     return f"判定为意图“{intent}”，按对话流程处理。"
 
 
-async def hit_test(engine: Engine, text: str) -> dict[str, Any]:
+async def hit_test(staff: Staff, text: str) -> dict[str, Any]:
     """Everything the console shows for one question."""
     text = text.strip()
-    parse = await run_in_threadpool(engine.nlu.parse, text, _today())
-    names = {i.id: i.name for i in engine.kb.items.values()}
-    reply: list[dict[str, Any]] = []
-    dm = engine.extras.get("dialogue")
-    if dm is not None:
-        sender = f"{CHANNEL}-{uuid.uuid4().hex}"
-        try:
-            result = await dm.handle(sender, text, channel=CHANNEL)
-            reply = [m.to_wire(sender) for m in result.messages]
-        finally:
-            await run_in_threadpool(dm.reset, sender)
-    th = engine.nlu.thresholds
+    snap = staff.live.current
+    parse = await run_in_threadpool(snap.nlu.parse, text, staff.today())
+    names = {i.id: i.name for i in snap.kb.items.values()}
+    dm = staff.dialogue
+    sender = f"{CHANNEL}-{uuid.uuid4().hex}"
+    try:
+        result = await dm.handle(sender, text, channel=CHANNEL)
+        reply = [m.to_wire(sender) for m in result.messages]
+    finally:
+        await run_in_threadpool(dm.reset, sender)
+    th = snap.nlu.thresholds
     top = parse.ranking[0].score if parse.ranking else 0.0
     return {
         "text": parse.text,
@@ -67,7 +60,7 @@ async def hit_test(engine: Engine, text: str) -> dict[str, Any]:
         "thresholds": {"fallback": th.fallback, "filing": th.filing, "retrieval_min": th.retrieval_min,
                        "retrieval_rescue": th.retrieval_rescue},
         "timings_ms": parse.timings_ms,
-        "explain": explain(engine, parse.intent.name, top),
+        "explain": explain(th, parse.intent.name, top),
         "reply": reply,
-        "dialogue": dm is not None,
+        "dialogue": True,
     }

@@ -13,14 +13,14 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from assistant.errors import Unavailable
+from assistant.services import services_of
 from assistant.staff.forms import zh_message
-from assistant.staff.services import Staff, staff_of
+from assistant.staff.services import Staff
 from assistant.staff.sessions import COOKIE, Session, tokens_match
 from assistant.staff.users import ADMIN, EDITOR, REVIEWER, ROLE_LABELS, User
+from knowledge.clock import beijing
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
-LOCAL_TZ = dt.timezone(dt.timedelta(hours=8), "CST")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-src 'none'; "
@@ -34,6 +34,7 @@ NAV = (  # (path, label, roles that see it; empty = everyone)
     ("/admin/analytics", "数据分析", ()),
     ("/admin/users", "用户", (ADMIN,)),
     ("/admin/audit", "操作日志", (ADMIN,)),
+    ("/admin/privacy", "个人信息", (ADMIN,)),  # assistant/privacy/routes.py
 )
 FLASH = {
     "saved": "草稿已保存。", "published": "已发布，新版本已生效。", "rolled_back": "已回滚，旧版本已作为新版本发布。",
@@ -70,7 +71,7 @@ class Auth:
 
 
 def local_time(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    return "" if value is None else value.astimezone(LOCAL_TZ).strftime(fmt)
+    return "" if value is None else beijing(value).strftime(fmt)
 
 
 def _env() -> jinja2.Environment:
@@ -117,10 +118,8 @@ def redirect(url: str, done: str = "") -> RedirectResponse:
 
 
 def staff(request: Request) -> Staff:
-    engine = getattr(request.app.state, "engine", None)
-    if engine is None:
-        raise Unavailable("系统正在启动，请稍后刷新页面。", "engine not loaded yet")
-    return staff_of(engine)
+    """The console's objects (503 while the app starts)."""
+    return services_of(request).staff
 
 
 async def current(request: Request) -> Auth:

@@ -47,7 +47,7 @@ def test_lost_notice_end_to_end(client: TestClient, make_client: Callable[..., T
     receipt = body[-1]["custom"]
     assert receipt["type"] == "receipt" and receipt["kind"] == "lost_notice" and receipt["status"] == "submitted"
     assert receipt["filing_id"].startswith("LN")
-    store = client.app.state.engine.extras["filings"]
+    store = client.app.state.services.filings
     assert store.get(receipt["filing_id"]).data["company_name"] == "青岛明远餐饮有限公司"
     again = say(client, "rest-1", "确认提交")[-1]["custom"]
     assert again["filing_id"] == receipt["filing_id"]
@@ -55,7 +55,7 @@ def test_lost_notice_end_to_end(client: TestClient, make_client: Callable[..., T
 
 def test_payload_with_entities_prefills(client: TestClient) -> None:
     body = say(client, "rest-2", '/start_lost_notice{"license_type": "食品经营许可证"}')
-    state = client.app.state.engine.extras["dialogue"].store.load("rest-2")
+    state = client.app.state.services.dialogue.store.load("rest-2")
     assert state.slots["license_type"] == "食品经营许可证"
     assert "单位全称" in body[-1]["text"]
 

@@ -5,10 +5,9 @@ DialogueManager on the session's ngram pipeline (tests/conftest.py) with the fir
 from __future__ import annotations
 
 import os
-import threading
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,25 +15,17 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from knowledge.clock import ManualClock
+
 PG_ENV = "LINGLING_TEST_PG_URL"
 START = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)  # Friday 09:00 in Qingdao
 
 
-class Clock:
-    """A settable clock: `clock()` is now; `clock.advance(minutes=5)` moves it."""
+class Clock(ManualClock):
+    """The project's test clock, starting at START: `clock()` is now; `clock.advance(minutes=5)` moves it."""
 
     def __init__(self, now: datetime = START):
-        self.now = now
-        self._lock = threading.Lock()
-
-    def __call__(self) -> datetime:
-        with self._lock:
-            self.now += timedelta(microseconds=1)
-            return self.now
-
-    def advance(self, **delta: float) -> None:
-        with self._lock:
-            self.now += timedelta(**delta)
+        super().__init__(now)
 
 
 def pg_url_with_schema(base: str, schema: str) -> str:
@@ -96,12 +87,16 @@ def make_dm(make_settings: Callable[..., Any], ngram_pipeline: Any, demo_kb: Any
     """`make_dm(actions=None, **settings)` → a DialogueManager (first response variants, the test clock)."""
     from assistant.dialogue.factory import build_manager
     from assistant.dialogue.responses import first
+    from assistant.ops.migrate import upgrade_all
+    from nlu.live import KnowledgeSnapshot, LiveKnowledge
 
     made: list[Any] = []
+    knowledge = LiveKnowledge(KnowledgeSnapshot(demo_kb, ngram_pipeline), clock=clock)
 
     def make(actions: Any = None, **overrides: Any) -> Any:
-        dm = build_manager(make_settings(**overrides), ngram_pipeline, demo_kb, filings, clock=clock, choose=first,
-                           actions=actions)
+        settings = make_settings(**overrides)
+        upgrade_all(settings.db_url)  # as the app's start-up does
+        dm = build_manager(settings, knowledge, filings, clock=clock, choose=first, actions=actions)
         made.append(dm)
         return dm
 

@@ -276,21 +276,20 @@ def test_broken_knowledge_cannot_be_published(tmp_path: Path, data_dir: Path) ->
     from assistant.app import create_app
     from assistant.settings import Settings
     from assistant.staff.editing import EditError
-    from assistant.staff.services import staff_of
 
     settings = Settings(data_dir=data_dir, env="test", encoder="ngram", secret_key="ops-test-secret")
     with TestClient(create_app(settings)) as client:
-        engine = client.app.state.engine  # type: ignore[attr-defined]
-        staff = staff_of(engine)
+        services = client.app.state.services  # type: ignore[attr-defined]
+        staff = services.staff
         service = staff.knowledge
-        question = engine.kb.items[ITEM].faqs[0].question
+        question = services.knowledge.current.kb.items[ITEM].faqs[0].question
 
         def answer() -> str:
             r = client.post("/webhooks/rest/webhook", json={"sender": f"k{time.monotonic_ns()}", "message": question})
             assert r.status_code == 200
             return str(r.json()[0]["text"])
 
-        live_item, live_answer = engine.kb.items[ITEM], answer()
+        live_item, live_answer = services.knowledge.current.kb.items[ITEM], answer()
         generation, latest = staff.store.generation(), staff.store.latest(ITEM)
         good = latest.text
         broken_texts = [
@@ -306,7 +305,7 @@ def test_broken_knowledge_cannot_be_published(tmp_path: Path, data_dir: Path) ->
             assert "不能发布" in err.value.message
             with pytest.raises(EditError):
                 service.publish_text(ITEM, broken, "editor")
-            assert engine.kb.items[ITEM] is live_item
+            assert services.knowledge.current.kb.items[ITEM] is live_item
             assert staff.store.generation() == generation and staff.store.latest(ITEM) == latest
             assert answer() == live_answer
         service.discard(ITEM, "editor")

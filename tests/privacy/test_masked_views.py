@@ -19,12 +19,12 @@ def test_turn_log_is_masked_but_the_filing_is_not(make_client: Any) -> None:
     client = make_client(rate_limit=False)
     sender = "mask-sender-000001"
     receipt = file_lost_notice(client, sender)
-    dm = client.app.state.engine.extras["dialogue"]
+    dm = client.app.state.services.dialogue
     exported = dm.export(sender)
     logged = str([(t["user_text"], t["normalized"], t["messages"]) for t in exported["turns"]])
     assert PHONE not in logged and USCC not in logged
     assert MASKED_PHONE in logged and MASKED_USCC in logged  # the user's answers and the read-back
-    filing = client.app.state.engine.extras["filings"].get(receipt["filing_id"])
+    filing = client.app.state.services.filings.get(receipt["filing_id"])
     assert filing.contact_phone == PHONE and filing.data["uscc"] == USCC  # stored filings are never altered
     history = client.get("/api/history", params={"sender": sender}).json()
     assert len(history["entries"]) == 20 and PHONE not in str(history) and MASKED_PHONE in str(history)
@@ -39,7 +39,7 @@ def test_inbox_and_analytics_show_no_personal_data(make_client: Any, monkeypatch
     # A turn recorded before masking existed (unmasked in the table): the inbox masks it on display.
     from assistant.dialogue.db import turns
 
-    db = client.app.state.engine.extras["dialogue"].turns.engine
+    db = client.app.state.services.dialogue.turns.engine
     with db.begin() as conn:
         conn.execute(insert(turns).values(
             turn_id=uuid.uuid4().hex, sender_id="old", channel="rest", user_text=f"旧记录 {PHONE} 投诉", normalized=f"旧记录 {PHONE} 投诉",

@@ -64,17 +64,17 @@ def test_cli_purge_keeps_filings(make_client: Any, tmp_path: Path, capsys: Any) 
 
     client = make_client(rate_limit=False)
     receipt = file_lost_notice(client, "retention-1")
-    db: Engine = client.app.state.engine.extras["dialogue"].turns.engine
+    db: Engine = client.app.state.services.dialogue.turns.engine
     with db.begin() as conn:  # age the whole conversation by a year
         conn.execute(turns.update().values(created_at=NOW - dt.timedelta(days=365)))
         conn.execute(conversations.update().values(updated_at=NOW - dt.timedelta(days=365)))
-    data_dir = str(client.app.state.engine.settings.data_dir)
+    data_dir = str(client.app.state.settings.data_dir)
     assert main(["--data-dir", data_dir, "purge", "--dry-run"]) == 0
     assert "would delete 1 conversation(s) and 10 turn(s)" in capsys.readouterr().out
     assert main(["--data-dir", data_dir, "purge", "--days", "30"]) == 0
     assert "deleted 1 conversation(s) and 10 turn(s)" in capsys.readouterr().out
     assert counts(db) == (0, 0)
-    assert client.app.state.engine.extras["filings"].get(receipt["filing_id"]) is not None
+    assert client.app.state.services.filings.get(receipt["filing_id"]) is not None
     assert main(["--data-dir", data_dir, "purge", "--days", "0"]) == 2
 
 

@@ -23,9 +23,7 @@ def client(make_client: Any, monkeypatch: Any) -> Any:
 
 
 def audit(client: Any) -> list[Any]:
-    from assistant.staff.services import staff_of
-
-    entries, _ = staff_of(client.app.state.engine).audit.entries(limit=100)
+    entries, _ = client.app.state.services.staff.audit.entries(limit=100)
     return entries
 
 
@@ -53,10 +51,10 @@ def test_find_export_delete(client: Any) -> None:
     assert missing_csrf.status_code == 403
     deleted = client.post("/admin/privacy/delete", json={"sender": SENDER}, headers={"X-CSRF-Token": csrf})
     assert deleted.status_code == 200 and deleted.json()["deleted"] == {"conversations": 1, "turns": 10}
-    dm = client.app.state.engine.extras["dialogue"]
+    dm = client.app.state.services.dialogue
     assert dm.export(SENDER) == {"sender_id": SENDER, "state": None, "turns": []}
     assert dm.export("someone-else-0001")["turns"]  # nobody else's
-    assert client.app.state.engine.extras["filings"].get(filing_id).contact_phone == PHONE  # filings are kept
+    assert client.app.state.services.filings.get(filing_id).contact_phone == PHONE  # filings are kept
     after = client.get("/admin/privacy/export", params={"sender": "no-such-sender"})
     assert after.status_code == 404
 
@@ -73,7 +71,7 @@ def test_delete_by_form(client: Any) -> None:
     csrf = login(client, "admin")
     r = client.post("/admin/privacy/delete", data={"sender": SENDER, "csrf_token": csrf}, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].startswith("/admin/privacy")
-    assert client.app.state.engine.extras["dialogue"].export(SENDER)["turns"] == []
+    assert client.app.state.services.dialogue.export(SENDER)["turns"] == []
 
 
 @pytest.mark.parametrize("role", ["editor", "reviewer"])
@@ -85,7 +83,7 @@ def test_only_admins(client: Any, role: str) -> None:
     assert client.get("/admin/privacy/export", params={"sender": SENDER}, headers=accept).status_code == 403
     assert client.post("/admin/privacy/delete", json={"sender": SENDER}, headers={"X-CSRF-Token": csrf}).status_code == 403
     assert client.get("/admin/privacy").status_code == 403
-    assert client.app.state.engine.extras["dialogue"].export(SENDER)["turns"]
+    assert client.app.state.services.dialogue.export(SENDER)["turns"]
 
 
 def test_not_logged_in(client: Any) -> None:
@@ -96,7 +94,7 @@ def test_not_logged_in(client: Any) -> None:
 def test_cli_find_export_delete(client: Any, tmp_path: Any, capsys: Any) -> None:
     from assistant.cli import main
 
-    data_dir = str(client.app.state.engine.settings.data_dir)
+    data_dir = str(client.app.state.settings.data_dir)
     assert main(["--data-dir", data_dir, "privacy", "find", "--phone", PHONE]) == 0
     assert json.loads(capsys.readouterr().out.splitlines()[0])["sender_id"] == SENDER
     out = tmp_path / "export.json"

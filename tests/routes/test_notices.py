@@ -25,7 +25,7 @@ def _data(**overrides: Any) -> LostNoticeData:
 
 
 def _store(client: Client) -> FilingStore:
-    store = client.app.state.engine.extras["filings"]
+    store = client.app.state.services.filings
     assert isinstance(store, FilingStore)
     return store
 
@@ -50,23 +50,6 @@ def test_startup_hook_puts_a_migrated_store(client: Client) -> None:
     page = client.get("/notices")
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
     assert "共 0 条公告" in page.text
-
-
-def test_existing_store_is_kept(tmp_path: Any, ngram_pipeline: Any, demo_kb: Any) -> None:
-    from fastapi.testclient import TestClient
-
-    from assistant.app import create_app
-    from assistant.container import Engine
-    from assistant.settings import Settings
-
-    mine = FilingStore(f"sqlite:///{tmp_path / 'mine.db'}")
-    mine.migrate()
-    settings = Settings(data_dir=tmp_path / "state", env="test")
-    app = create_app(settings, engine_factory=lambda s: Engine(settings=s, kb=demo_kb, nlu=ngram_pipeline,
-                                                                extras={"filings": mine}))
-    with TestClient(app) as c:
-        assert c.app.state.engine.extras["filings"] is mine  # type: ignore[attr-defined]
-    mine.close()
 
 
 def test_list_search_and_pagination(client: Client) -> None:

@@ -57,12 +57,12 @@ def client(tmp_path_factory: pytest.TempPathFactory, ngram_pipeline, demo_kb):  
     from fastapi.testclient import TestClient
 
     from assistant.app import create_app
-    from assistant.container import Engine
     from assistant.settings import Settings
+    from nlu.live import KnowledgeSnapshot
 
     state = tmp_path_factory.mktemp("parse-state")
     app = create_app(Settings(data_dir=state, env="test"),
-                     engine_factory=lambda s: Engine(settings=s, kb=demo_kb, nlu=ngram_pipeline))
+                     knowledge_factory=lambda _: KnowledgeSnapshot(demo_kb, ngram_pipeline))
     with TestClient(app) as c:
         yield c
 
@@ -133,7 +133,7 @@ def test_payload_list_value(client) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_too_long_message_is_413(client) -> None:  # type: ignore[no-untyped-def]
-    limit = client.app.state.engine.settings.max_message_chars * 50
+    limit = client.app.state.settings.max_message_chars * 50
     r = client.post("/model/parse", json={"text": "啊" * (limit + 1)})
     assert r.status_code == 413, r.text
     assert r.json()["error"] == "too_large" and r.json()["message"]
@@ -192,12 +192,12 @@ def e5_client(tmp_path_factory: pytest.TempPathFactory, e5_pipeline, demo_kb):  
     from fastapi.testclient import TestClient
 
     from assistant.app import create_app
-    from assistant.container import Engine
     from assistant.settings import Settings
+    from nlu.live import KnowledgeSnapshot
 
     state = tmp_path_factory.mktemp("e5-state")
     app = create_app(Settings(data_dir=state, env="test"),
-                     engine_factory=lambda s: Engine(settings=s, kb=demo_kb, nlu=e5_pipeline))
+                     knowledge_factory=lambda _: KnowledgeSnapshot(demo_kb, e5_pipeline))
     with TestClient(app) as c:
         yield c
 

@@ -16,12 +16,12 @@ import pytest
 @pytest.fixture(scope="session")
 def build_app(tmp_path_factory: pytest.TempPathFactory, ngram_pipeline: Any, demo_kb: Any) -> Callable[..., Any]:
     from assistant.app import create_app
-    from assistant.container import Engine
     from assistant.settings import Settings
+    from nlu.live import KnowledgeSnapshot
 
     def build(**overrides: Any) -> Any:
         settings = Settings(data_dir=tmp_path_factory.mktemp("security-state"), env="test", **overrides)
-        return create_app(settings, engine_factory=lambda s: Engine(settings=s, kb=demo_kb, nlu=ngram_pipeline))
+        return create_app(settings, knowledge_factory=lambda _: KnowledgeSnapshot(demo_kb, ngram_pipeline))
 
     return build
 

@@ -47,9 +47,7 @@ def cheap_hashing(monkeypatch: Any) -> None:
 
 def staff_user(client: Any, role: str) -> str:
     """Create a staff account with this role (username = role) in the client's app."""
-    from assistant.staff.services import staff_of
-
-    staff_of(client.app.state.engine).users.create(role, PASSWORD, role, f"测试{role}")
+    client.app.state.services.staff.users.create(role, PASSWORD, role, f"测试{role}")
     return role
 
 

@@ -65,14 +65,14 @@ def test_loopback_pages_only_outside_production(make_client: Any, tmp_path: Any,
     from fastapi.testclient import TestClient
 
     from assistant.app import create_app
-    from assistant.container import Engine
     from assistant.settings import Settings
+    from nlu.live import KnowledgeSnapshot
 
     dev = make_client()
     r = dev.post("/api/chat", json={"sender": SENDER, "message": "你好"}, headers={"Origin": "http://127.0.0.1:5173"})
     assert r.status_code == 200 and r.headers["access-control-allow-origin"] == "http://127.0.0.1:5173"
     settings = Settings(env="production", secret_key="s" * 32, data_dir=tmp_path / "prod", cors_origins=PORTAL)
-    app = create_app(settings, engine_factory=lambda s: Engine(settings=s, kb=demo_kb, nlu=ngram_pipeline))
+    app = create_app(settings, knowledge_factory=lambda _: KnowledgeSnapshot(demo_kb, ngram_pipeline))
     with TestClient(app) as prod:
         r = prod.post("/api/chat", json={"sender": SENDER, "message": "你好"}, headers={"Origin": "http://127.0.0.1:5173"})
         assert r.status_code == 403

@@ -22,7 +22,7 @@ def test_hostile_company_name_is_stored_verbatim_and_shown_escaped(make_client: 
     cheap_hashing(monkeypatch)
     client = make_client(rate_limit=False)
     receipt = file_lost_notice(client, "inject-1", company=company, circumstances=IMG)
-    store = client.app.state.engine.extras["filings"]
+    store = client.app.state.services.filings
     filing = store.get(receipt["filing_id"])
     assert filing.data["company_name"] == company
     assert filing.data["circumstances"] == IMG

@@ -32,10 +32,10 @@ def test_unhandled_errors_are_a_json_500_without_internals(tmp_path: Any, ngram_
     from fastapi.testclient import TestClient
 
     from assistant.app import create_app
-    from assistant.container import Engine
     from assistant.settings import Settings
+    from nlu.live import KnowledgeSnapshot
 
-    app = create_app(Settings(data_dir=tmp_path, env="test"), engine_factory=lambda s: Engine(settings=s, kb=demo_kb, nlu=ngram_pipeline))
+    app = create_app(Settings(data_dir=tmp_path, env="test"), knowledge_factory=lambda _: KnowledgeSnapshot(demo_kb, ngram_pipeline))
 
     def boom() -> None:
         raise RuntimeError("secret internals 13812345678")

@@ -37,14 +37,14 @@ T = TypeVar("T")
 
 
 def start_app(data_dir: Path, kb: Any, pipeline: Any, **settings: Any) -> LiveApp:
-    """Create an app (injected engine) and serve it on a free loopback port; wait until /health says ok."""
+    """Create an app (injected knowledge snapshot) and serve it on a free loopback port; wait until /health says ok."""
     from assistant.app import create_app
-    from assistant.container import Engine
     from assistant.settings import Settings
+    from nlu.live import KnowledgeSnapshot
 
     data_dir.mkdir(parents=True, exist_ok=True)
     s = Settings(**{"data_dir": data_dir, "env": "test", **settings})
-    app = create_app(s, engine_factory=lambda st: Engine(settings=st, kb=kb, nlu=pipeline))
+    app = create_app(s, knowledge_factory=lambda _: KnowledgeSnapshot(kb, pipeline))
     # A bounded graceful shutdown: Engine.IO holds a long-poll request open up to its ping interval (25 s).
     return serve_in_thread(app, START_TIMEOUT, timeout_graceful_shutdown=3)
 

@@ -1,9 +1,10 @@
 """Fixtures of the staff console tests.
 
-- `staff_engine_parts` (session): a private knowledge base object and an ngram NLU pipeline over it, built
-  once. Publishes change both in place, so `pristine` puts them back before every test.
+- `staff_engine_parts` (session): a knowledge base and an ngram NLU pipeline over it, built once. A publish
+  never changes them (it swaps in a new snapshot: nlu/live.py), so every app starts from the same base.
 - `client` / `make_client`: a started TestClient of `create_app(Settings(data_dir=tmp, env="test",
-  secret_key="test-secret"), engine_factory=...)`; `login(client, user)` logs a user in.
+  secret_key="test-secret"), knowledge_factory=...)`; `login(client, user)` logs a user in;
+  `staff_of(client)` is its console's objects.
 - `users`: creates accounts (admin, editor, reviewer) with known passwords.
 - `live_staff` / `browser` / `page`: a live uvicorn app and headless Chromium for @pytest.mark.browser tests.
 """
@@ -34,29 +35,21 @@ document.addEventListener('securitypolicyviolation', (e) => {
 
 
 class Parts:
-    """The session's knowledge base object, pipeline and the items they started with."""
+    """The session's knowledge base and pipeline (never changed by a publish) and the items they hold."""
 
     def __init__(self, kb: Any, pipeline: Any):
         self.kb = kb
         self.pipeline = pipeline
         self.original = dict(kb.items)
 
-    def restore(self) -> None:
-        """Undo every publish of the previous test (FAQ-level, like a publish)."""
-        from assistant.container import Engine
-        from assistant.settings import Settings
-        from assistant.staff.live import LiveKnowledge
+    def check_untouched(self) -> None:
+        """Publishes replace the app's snapshot; the objects it started from stay as they were."""
+        assert self.kb.items == self.original and self.pipeline.kb is self.kb
 
-        engine = Engine(settings=Settings(env="test"), kb=self.kb, nlu=self.pipeline)
-        live = LiveKnowledge(engine, store=None)  # type: ignore[arg-type]
-        for item_id in sorted(set(self.kb.items) | set(self.original)):
-            live.apply_item(item_id, self.original.get(item_id))
-        assert self.kb.items == self.original
+    def knowledge_factory(self) -> Callable[[Any], Any]:
+        from nlu.live import KnowledgeSnapshot
 
-    def engine_factory(self) -> Callable[[Any], Any]:
-        from assistant.container import Engine
-
-        return lambda settings: Engine(settings=settings, kb=self.kb, nlu=self.pipeline)
+        return lambda _: KnowledgeSnapshot(self.kb, self.pipeline)
 
 
 @pytest.fixture(scope="session")
@@ -74,9 +67,8 @@ def staff_engine_parts(tmp_path_factory: pytest.TempPathFactory) -> Parts:
 
 @pytest.fixture
 def parts(staff_engine_parts: Parts) -> Iterator[Parts]:
-    staff_engine_parts.restore()
     yield staff_engine_parts
-    staff_engine_parts.restore()
+    staff_engine_parts.check_untouched()
 
 
 def settings_for(data_dir: Path, **extra: Any) -> Any:
@@ -94,7 +86,7 @@ def make_client(tmp_path: Path, parts: Parts) -> Iterator[Callable[..., Any]]:
 
     with ExitStack() as stack:
         def make(name: str = "state", **extra: Any) -> Any:
-            app = create_app(settings_for(tmp_path / name, **extra), engine_factory=parts.engine_factory())
+            app = create_app(settings_for(tmp_path / name, **extra), knowledge_factory=parts.knowledge_factory())
             return stack.enter_context(TestClient(app, base_url="http://testserver"))
 
         yield make
@@ -106,9 +98,8 @@ def client(make_client: Callable[..., Any]) -> Any:
 
 
 def staff_of(client: Any) -> Any:
-    from assistant.staff.services import staff_of as get
-
-    return get(client.app.state.engine)
+    """The console's objects of a started app."""
+    return client.app.state.services.staff
 
 
 @pytest.fixture
@@ -143,7 +134,7 @@ def start_app(data_dir: Path, parts: Parts) -> LiveApp:
     """create_app on a free port of 127.0.0.1 in a background thread; returns once /health says ok."""
     from assistant.app import create_app
 
-    app = create_app(settings_for(data_dir), engine_factory=parts.engine_factory())
+    app = create_app(settings_for(data_dir), knowledge_factory=parts.knowledge_factory())
     return serve_in_thread(app)
 
 
@@ -151,9 +142,7 @@ def start_app(data_dir: Path, parts: Parts) -> LiveApp:
 def live_staff(tmp_path: Path, parts: Parts) -> Iterator[LiveApp]:
     """A live app (uvicorn thread) with an admin, an editor and a reviewer."""
     app = start_app(tmp_path / "live", parts)
-    from assistant.staff.services import staff_of as get
-
-    st = get(app.engine)
+    st = app.services.staff
     for role in ("admin", "editor", "reviewer"):
         st.users.create(role, PASSWORD, role, f"测试{role}")
     yield app

@@ -39,7 +39,7 @@ def test_secure_cookie_in_production(tmp_path: Path, parts: Any) -> None:
     from assistant.settings import Settings
 
     settings = Settings(data_dir=tmp_path, env="production", secret_key="prod-secret-for-test")
-    with TestClient(create_app(settings, engine_factory=parts.engine_factory())) as c:
+    with TestClient(create_app(settings, knowledge_factory=parts.knowledge_factory())) as c:
         staff_of(c).users.create("boss", PASSWORD, "admin")
         cookie = login(c, "boss").headers["set-cookie"]
     assert "Secure" in cookie

@@ -58,7 +58,7 @@ def test_login_and_overview(live_staff: Any, new_page: Any, screenshots: Path) -
     page.fill("#password", "correct-horse-9")
     page.click("button[type=submit]")
     expect(page).to_have_url(live_staff.url + "/admin/knowledge")
-    expect(page.locator("#entries tbody tr")).to_have_count(len(live_staff.engine.kb.items))
+    expect(page.locator("#entries tbody tr")).to_have_count(len(live_staff.services.knowledge.current.kb.items))
     page.click("text=概览")
     expect(page.locator(".tiles .tile").first).to_be_visible()
     page.screenshot(path=str(screenshots / "admin-home.png"), full_page=True)
@@ -66,7 +66,7 @@ def test_login_and_overview(live_staff: Any, new_page: Any, screenshots: Path) -
 
 
 def test_edit_answer_publish_and_chat_sees_it_within_two_seconds(live_staff: Any, new_page: Any, screenshots: Path) -> None:
-    kb = live_staff.engine.kb
+    kb = live_staff.services.knowledge.current.kb
     faq = overview(kb, ITEM)
     page = new_page()
     browser_login(page, live_staff.url, "editor")
@@ -96,7 +96,7 @@ def test_edit_answer_publish_and_chat_sees_it_within_two_seconds(live_staff: Any
 
 
 def test_regression_check_then_rollback(live_staff: Any, new_page: Any, screenshots: Path) -> None:
-    kb = live_staff.engine.kb
+    kb = live_staff.services.knowledge.current.kb
     faq = kb.items[ITEM].faqs[2]
     original = faq.answer
     page = new_page(height=1000)
@@ -112,7 +112,7 @@ def test_regression_check_then_rollback(live_staff: Any, new_page: Any, screensh
     page.screenshot(path=str(screenshots / "admin-regression.png"), full_page=True)
     page.click("#publish-btn")
     expect(page.locator(".flash.ok")).to_contain_text("已发布")
-    assert kb.faq(faq.id)[1].answer == "回滚前的临时答案"
+    assert live_staff.services.knowledge.current.kb.faq(faq.id)[1].answer == "回滚前的临时答案"
     page.click("text=历史版本")
     expect(page.locator("#versions tbody tr")).to_have_count(2)
     page.click("text=与上一版比较")
@@ -123,8 +123,8 @@ def test_regression_check_then_rollback(live_staff: Any, new_page: Any, screensh
     page.click("#versions button.rollback")
     expect(page.locator(".flash.ok")).to_contain_text("已回滚")
     expect(page.locator("#versions tbody tr")).to_have_count(3)
-    assert kb.faq(faq.id)[1].answer == original
-    assert live_staff.engine.nlu.parse(faq.question).ranking[0].faq_id == faq.id
+    assert live_staff.services.knowledge.current.kb.faq(faq.id)[1].answer == original
+    assert live_staff.services.knowledge.current.nlu.parse(faq.question).ranking[0].faq_id == faq.id
     clean(page)
 
 
@@ -158,7 +158,7 @@ def test_inbox_variant_flow(live_staff: Any, new_page: Any, screenshots: Path) -
     unknown = "我家的猫咪今天不肯吃猫粮怎么办"
     for _ in range(2):
         httpx.post(live_staff.url + "/api/chat", json={"sender": uuid.uuid4().hex, "message": unknown}, timeout=10)
-    target = "food-business-license/" + live_staff.engine.kb.items["food-business-license"].faqs[0].id.split("/", 1)[1]
+    target = "food-business-license/" + live_staff.services.knowledge.current.kb.items["food-business-license"].faqs[0].id.split("/", 1)[1]
     page = new_page(height=1000)
     browser_login(page, live_staff.url, "editor")
     page.click("text=待处理问题")
@@ -171,7 +171,7 @@ def test_inbox_variant_flow(live_staff: Any, new_page: Any, screenshots: Path) -
     expect(page.locator(".flash.ok")).to_contain_text("已加入草稿")
     page.click("#publish-btn")
     expect(page.locator(".flash.ok")).to_contain_text("已发布")
-    assert live_staff.engine.nlu.parse(question).ranking[0].faq_id == target
+    assert live_staff.services.knowledge.current.nlu.parse(question).ranking[0].faq_id == target
     parsed = httpx.post(live_staff.url + "/model/parse", json={"text": question}, timeout=10).json()
     assert parsed["retrieval"]["ranking"][0]["faq_id"] == target
     page.click("text=待处理问题")
@@ -182,7 +182,7 @@ def test_inbox_variant_flow(live_staff: Any, new_page: Any, screenshots: Path) -
 def test_reviewer_approves_and_publishes_a_notice(live_staff: Any, new_page: Any, screenshots: Path) -> None:
     from actions.filings import LostNoticeData
 
-    store = live_staff.engine.extras["filings"]
+    store = live_staff.services.filings
     filing = store.submit_lost_notice(LostNoticeData(
         company_name="青岛浏览器测试餐饮有限公司", uscc="91370211MA3C4X5Y6Z", license_type="食品经营许可证",
         license_number="JY13702110054321", lost_date=dt.date(2025, 6, 1), circumstances="装修时遗失副本",
@@ -201,7 +201,7 @@ def test_reviewer_approves_and_publishes_a_notice(live_staff: Any, new_page: Any
     page.goto(live_staff.url + "/notices")
     expect(page.locator("body")).to_contain_text("青岛浏览器测试餐饮有限公司")
     expect(page.locator("body")).to_contain_text(number)
-    kb = live_staff.engine.kb
+    kb = live_staff.services.knowledge.current.kb
     for text in (overview(kb, ITEM).question, overview(kb, "food-business-license").question, "帮我订一张去北京的机票"):
         who = uuid.uuid4().hex
         turn = httpx.post(live_staff.url + "/api/chat", json={"sender": who, "message": text}, timeout=10).json()

@@ -34,7 +34,7 @@ def validation_data(**overrides: Any) -> Any:
 
 @pytest.fixture
 def filings(client: Any) -> Any:
-    return client.app.state.engine.extras["filings"]
+    return client.app.state.services.filings
 
 
 @pytest.fixture

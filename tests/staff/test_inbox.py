@@ -55,9 +55,10 @@ def test_fallbacks_and_downvotes_are_grouped_then_become_variants(editor: Any, p
     r = editor.post("/admin/inbox/variant", data={"turn_ids": cluster_ids(page.text, UNKNOWN), "faq_id": target, "text": UNKNOWN},
                     follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].startswith("/admin/knowledge/senior-assistance")
-    assert parts.pipeline.parse(UNKNOWN).ranking[0].faq_id != target  # only a draft so far
+    live = editor.app.state.services.knowledge
+    assert live.current.nlu.parse(UNKNOWN).ranking[0].faq_id != target  # only a draft so far
     assert editor.post("/admin/knowledge/senior-assistance/publish", follow_redirects=False).status_code == 303
-    assert parts.pipeline.parse(UNKNOWN).ranking[0].faq_id == target
+    assert live.current.nlu.parse(UNKNOWN).ranking[0].faq_id == target
     after = editor.get("/admin/inbox").text
     assert f'<strong class="cluster-text">{UNKNOWN}</strong>' not in after
     entries, _ = staff_of(editor).audit.entries(action="inbox_variant")
@@ -87,7 +88,7 @@ def test_new_faq_draft_from_the_inbox(editor: Any) -> None:
 
 
 def test_hit_test_shows_channels_and_the_reply_and_leaves_nothing(editor: Any, parts: Any) -> None:
-    dm = editor.app.state.engine.extras["dialogue"]
+    dm = editor.app.state.services.dialogue
     before = len(dm.turns.needing_review(limit=1000))
     faq = parts.kb.items["license-loss-notice"].faqs[0]
     r = editor.post("/admin/api/hittest", json={"text": faq.question})

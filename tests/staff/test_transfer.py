@@ -82,12 +82,13 @@ def test_excel_export_and_import_updates_faqs_and_reports_bad_rows(editor: Any, 
     r = upload(editor, "faqs.xlsx", out.getvalue(), publish=True)
     assert "至少需要 5 条" in r.text and "没有事项 no-such-item" in r.text
     assert "第" in r.text and "已发布 1 个事项（2 行问答）" in r.text
-    item = parts.kb.items["video-service"]
-    faq = parts.kb.faq(target[1].value)[1]
+    live = editor.app.state.services.knowledge.current
+    item = live.kb.items["video-service"]
+    faq = live.kb.faq(target[1].value)[1]
     assert faq.answer == "视频办：在线连线窗口工作人员，全程视频指导。" and "能不能视频连线办事" in faq.variants
-    assert parts.kb.faq("video-service/new-one")[1].variants == ["问法一", "问法二", "问法三", "问法四", "问法五"]
+    assert live.kb.faq("video-service/new-one")[1].variants == ["问法一", "问法二", "问法三", "问法四", "问法五"]
     assert item.faqs[-1].id == "video-service/new-one"
-    assert parts.pipeline.parse("能不能视频连线办事").ranking[0].faq_id == faq.id
+    assert live.nlu.parse("能不能视频连线办事").ranking[0].faq_id == faq.id
     r = upload(editor, "faqs.txt", b"x", publish=False)
     assert r.status_code == 422
 

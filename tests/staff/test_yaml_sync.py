@@ -5,8 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from assistant.loading import load_live_kb, open_store
 from assistant.settings import Settings
-from assistant.staff.services import load_live_kb, open_store
 from knowledge.store import PUBLISHED
 
 DATA = Path(__file__).parents[2] / "knowledge" / "data"

@@ -40,12 +40,12 @@ document.addEventListener('securitypolicyviolation', (e) => {
 def start_app(data_dir: Path, kb: Any, pipeline: Any, **settings: Any) -> LiveApp:
     """Create and start an app on a free port; wait until /health says ok."""
     from assistant.app import create_app
-    from assistant.container import Engine
     from assistant.settings import Settings
+    from nlu.live import KnowledgeSnapshot
 
     data_dir.mkdir(parents=True, exist_ok=True)
     s = Settings(data_dir=data_dir, env="test", **settings)
-    app = create_app(s, engine_factory=lambda st: Engine(settings=st, kb=kb, nlu=pipeline))
+    app = create_app(s, knowledge_factory=lambda _: KnowledgeSnapshot(kb, pipeline))
     return serve_in_thread(app)
 
 

@@ -185,7 +185,7 @@ def test_lost_notice_filing_by_buttons_and_typing(live: Any, new_page: Any) -> N
     expect(receipt).to_be_visible()
     number = receipt.locator(".receipt-number").inner_text().strip()
     assert number
-    filing = live.engine.extras["filings"].get(number)
+    filing = live.services.filings.get(number)
     assert filing is not None
     assert filing.kind == "lost_notice"
     assert_clean(page)
@@ -615,7 +615,7 @@ def published_notice(live: Any) -> Any:
 
     from actions.filings.types import LostNoticeData
 
-    store = live.engine.extras["filings"]
+    store = live.services.filings
     name = f"青岛蓝湾{uuid.uuid4().hex[:4].upper()}贸易有限公司"
     data = LostNoticeData(company_name=name, uscc=VALID_USCC, license_type="食品经营许可证",
                           license_number="JY13702110012345", lost_date=dt.date(2025, 6, 1), circumstances="遗失正本",

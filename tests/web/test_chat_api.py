@@ -19,7 +19,7 @@ def chat(client: Any, message: str, sender: str = SENDER, face: str = "portal") 
 
 
 def dialogue(client: Any) -> Any:
-    return client.app.state.engine.extras["dialogue"]
+    return client.app.state.services.dialogue
 
 
 def test_chat_answers_in_rasa_wire_shape(make_client: Any) -> None:

@@ -80,14 +80,15 @@ def logout(request: Request, auth: Auth = STAFF) -> Response:
 
 def _overview(auth: Auth) -> dict[str, Any]:
     st = auth.staff
-    out: dict[str, Any] = {"items": len(st.engine.kb.items), "faqs": len(st.engine.kb.faqs)}
+    kb = st.live.current.kb
+    out: dict[str, Any] = {"items": len(kb.items), "faqs": len(kb.faqs)}
     if auth.user.can(EDITOR):
         out["drafts"] = len(st.store.drafts())
         from assistant.staff.inbox import Inbox
 
         out["inbox"] = Inbox(st).count()
-    filings = st.engine.extras.get("filings")
-    if auth.user.can(REVIEWER) and filings is not None:
+    filings = st.filings
+    if auth.user.can(REVIEWER):
         out["lost_pending"] = len(filings.list_filings("lost_notice", "submitted", limit=500))
         out["lost_approved"] = len(filings.list_filings("lost_notice", "approved", limit=500))
         out["validations_open"] = sum(len(filings.list_filings("medical_validation", s, limit=500))

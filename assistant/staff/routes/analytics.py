@@ -18,7 +18,7 @@ STATES = {"submitted": "待审核", "approved": "待刊登", "published": "已�
 
 @router.get("/admin/analytics")
 async def analytics(request: Request, auth: Auth = STAFF, days: int = Query(default=30, ge=7, le=365)) -> Response:
-    f = await run_in_threadpool(figures, auth.staff.db, auth.staff.engine.kb, days)
+    f = await run_in_threadpool(figures, auth.staff.db, auth.staff.live.current.kb, days, auth.staff.today())
     labels = [d.date.strftime("%m-%d") for d in f.days]
     charts = {
         "volume": line_chart(labels, [("咨询人次", [d.conversations for d in f.days]), ("提问数", [d.questions for d in f.days])],

@@ -3,16 +3,14 @@ decisions, on-site check, rectification, result) and the reminders of institutio
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import Response
 
-from actions.filings import FilingError, FilingStore
+from actions.filings import FilingError
 from actions.filings.states import ITEM_DECISIONS, ITEM_LABELS, KIND_LABELS, STATUS_LABELS, TRANSITIONS
-from assistant.errors import Unavailable
-from assistant.staff.web import LOCAL_TZ, REVIEWERS, Auth, redirect, render
+from assistant.staff.web import REVIEWERS, Auth, redirect, render
 
 router = APIRouter(include_in_schema=False)
 FILING_ID = Path(pattern=r"^[A-Za-z]{2}\d{6,20}$")
@@ -33,29 +31,18 @@ ACTIONS = {"approve": "filing_approve", "reject": "filing_reject", "publish": "f
            "reissue": "filing_reissue", "decide": "filing_decide", "finish": "filing_finish"}
 
 
-def _store(auth: Auth) -> FilingStore:
-    store = auth.staff.engine.extras.get("filings")
-    if store is None:
-        raise Unavailable("办件库暂时不可用，请稍后再试。", "no filing store in engine.extras")
-    return store  # type: ignore[no-any-return]
-
-
-def _today() -> dt.date:
-    return dt.datetime.now(LOCAL_TZ).date()
-
-
 @router.get("/admin/filings")
 def queue(request: Request, auth: Auth = REVIEWERS, kind: str = Query(default="lost_notice", max_length=30),
           status: str = Query(default="submitted", max_length=30)) -> Response:
-    store = _store(auth)
+    store = auth.staff.filings
     rows = store.list_filings(kind or None, status or None, limit=200)
     return render(request, "admin/filings.html", {
-        "rows": rows, "kind": kind, "status": status, "queues": QUEUES, "kinds": KIND_LABELS, "today": _today(),
+        "rows": rows, "kind": kind, "status": status, "queues": QUEUES, "kinds": KIND_LABELS, "today": auth.staff.today(),
     }, auth=auth)
 
 
 def _detail(request: Request, auth: Auth, filing_id: str, error: str = "", status: int = 200) -> Response:
-    store = _store(auth)
+    store = auth.staff.filings
     view = store.get(filing_id)
     if view is None:
         return render(request, "admin/error.html", {"title": "没有这个办件", "message": f"办件 {filing_id} 不存在。"}, 404, auth=auth)
@@ -64,7 +51,7 @@ def _detail(request: Request, auth: Auth, filing_id: str, error: str = "", statu
         "f": view, "fields": [(FIELD_LABELS.get(k, k), v) for k, v in view.data.items() if k != "items"],
         "transitions": store.transitions(view.filing_id), "moves": moves, "labels": STATUS_LABELS,
         "item_labels": ITEM_LABELS, "decisions": ITEM_DECISIONS, "kinds": KIND_LABELS, "error": error,
-        "overdue": view.overdue(_today()),
+        "overdue": view.overdue(auth.staff.today()),
     }
     return render(request, "admin/filing.html", ctx, status, auth=auth)
 
@@ -78,7 +65,7 @@ def detail(request: Request, filing_id: str = FILING_ID, auth: Auth = REVIEWERS)
 def act(request: Request, filing_id: str = FILING_ID, action: str = Path(pattern="^(approve|reject|publish|reissue|decide|finish)$"),
         auth: Auth = REVIEWERS, reason: str = Form(default="", max_length=1000), item: str = Form(default="", max_length=100),
         decision: str = Form(default="", max_length=30), note: str = Form(default="", max_length=500)) -> Response:
-    store = _store(auth)
+    store = auth.staff.filings
     filing_id = filing_id.upper()
     before = store.get(filing_id)
     actor = auth.user.username
@@ -112,7 +99,7 @@ def act(request: Request, filing_id: str = FILING_ID, action: str = Path(pattern
 
 @router.get("/admin/reminders")
 def reminders(request: Request, auth: Auth = REVIEWERS, months: int = Query(default=3, ge=1, le=12)) -> Response:
-    store = _store(auth)
-    rows = store.due_reminders(_today(), months)
-    return render(request, "admin/reminders.html", {"rows": rows, "months": months, "today": _today(),
+    store = auth.staff.filings
+    rows = store.due_reminders(auth.staff.today(), months)
+    return render(request, "admin/reminders.html", {"rows": rows, "months": months, "today": auth.staff.today(),
                                                     "queues": QUEUES, "kind": "", "status": ""}, auth=auth)

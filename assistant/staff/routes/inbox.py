@@ -19,7 +19,7 @@ def _ids(turn_ids: str) -> list[str]:
 async def _page(request: Request, auth: Auth, days: int, message: str = "", status: int = 200) -> Response:
     inbox = Inbox(auth.staff)
     clusters = await run_in_threadpool(inbox.clusters, days)
-    kb = auth.staff.engine.kb
+    kb = auth.staff.live.current.kb
     ctx = {"clusters": clusters, "days": days, "reasons": REASON_LABELS, "message": message,
            "faq_ids": [f.id for _, f in kb.faqs], "items": sorted(((i.id, i.name) for i in kb.items.values()), key=lambda x: x[1])}
     return render(request, "admin/inbox.html", ctx, status, auth=auth)

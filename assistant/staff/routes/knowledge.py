@@ -37,7 +37,7 @@ class Row:
 
 def _rows(auth: Auth, q: str, status: str) -> list[Row]:
     st = auth.staff
-    latest, drafts, live = st.store.latest_all(), st.store.drafts(), st.engine.kb.items
+    latest, drafts, live = st.store.latest_all(), st.store.drafts(), st.live.current.kb.items
     rows = []
     for item_id in sorted(set(latest) | set(drafts)):
         v, d = latest.get(item_id), drafts.get(item_id)
@@ -86,7 +86,7 @@ def entry_context(auth: Auth, working: Working, problems: list[LoadProblem] | No
     item, found = validate(working.item_id, working.text)
     problems = found if problems is None else problems
     faqs = [f for f in raw.get("faqs") or [] if isinstance(f, dict)]
-    live = auth.staff.engine.kb.items.get(working.item_id)
+    live = auth.staff.live.current.kb.items.get(working.item_id)
     return {"w": working, "raw": raw, "faqs": faqs, "problems": problems, "errors": field_errors(problems),
             "valid": item is not None, "live": live, "topics": TOPIC_LABELS}
 

@@ -25,14 +25,14 @@ def hittest_page(request: Request, auth: Auth = EDITORS) -> Response:
 async def hittest_api(body: HitTestRequest, auth: Auth = EDITORS) -> Response:
     if not body.text.strip():
         return secure_headers(JSONResponse({"error": "empty", "message": "请输入要测试的问题。"}, status_code=422))
-    result = await hit_test(auth.staff.engine, body.text)
+    result = await hit_test(auth.staff, body.text)
     return secure_headers(JSONResponse(result))
 
 
 @router.get("/admin/tests")
 def tests_page(request: Request, auth: Auth = EDITORS) -> Response:
     questions = auth.staff.questions.all()
-    faq_ids = [f.id for _, f in auth.staff.engine.kb.faqs]
+    faq_ids = [f.id for _, f in auth.staff.live.current.kb.faqs]
     return render(request, "admin/tests.html", {"questions": questions, "faq_ids": faq_ids}, auth=auth)
 
 

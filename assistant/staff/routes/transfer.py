@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
@@ -31,14 +29,14 @@ def transfer(request: Request, auth: Auth = EDITORS) -> Response:
 def export_yml(auth: Auth = EDITORS) -> Response:
     text = export_yaml(auth.staff.knowledge)
     auth.record("export", "yaml", None, {"bytes": len(text.encode())})
-    return _download(text.encode("utf-8"), "application/yaml; charset=utf-8", f"lingling-knowledge-{dt.date.today():%Y%m%d}.yml")
+    return _download(text.encode("utf-8"), "application/yaml; charset=utf-8", f"lingling-knowledge-{auth.staff.today():%Y%m%d}.yml")
 
 
 @router.get("/admin/knowledge/export.xlsx")
 def export_excel(auth: Auth = EDITORS) -> Response:
-    data = export_xlsx(auth.staff.engine.kb)
+    data = export_xlsx(auth.staff.live.current.kb)
     auth.record("export", "xlsx", None, {"bytes": len(data)})
-    return _download(data, XLSX, f"lingling-faqs-{dt.date.today():%Y%m%d}.xlsx")
+    return _download(data, XLSX, f"lingling-faqs-{auth.staff.today():%Y%m%d}.xlsx")
 
 
 @router.post("/admin/knowledge/import")
