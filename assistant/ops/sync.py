@@ -44,13 +44,14 @@ TRIGGER_SQL = (
 
 
 def install_trigger(db_url: str) -> str:
-    """Create the notify trigger on kb_versions (idempotent; creates the table when missing).
+    """Create the notify trigger on kb_versions (idempotent; the knowledge store's tables are upgraded first).
     Returns the schema it lives in (notifications carry it: one database may hold several schemas)."""
-    from knowledge.store import metadata as kb_metadata
+    from knowledge.schema import upgrade
+    from knowledge.store import SCHEMA
 
     engine = create_engine(db_url, pool_pre_ping=True)
     try:
-        kb_metadata.create_all(engine)
+        upgrade(engine, [SCHEMA])
         with engine.begin() as conn:
             # Workers start together: one at a time replaces the function and the trigger.
             conn.execute(text("SELECT pg_advisory_xact_lock(1279872583, 1)"))
