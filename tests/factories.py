@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from knowledge import clock
 from knowledge.loader import KnowledgeBase
 from knowledge.models import ServiceItem
 
@@ -92,7 +93,7 @@ def make_item(data: dict[str, Any] | None = None, **overrides: Any) -> ServiceIt
 
 def make_kb(*items: dict[str, Any] | ServiceItem, today: dt.date | None = None) -> KnowledgeBase:
     """A KnowledgeBase of the given items (dicts are validated); items not in force on `today` are skipped."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     valid = [i if isinstance(i, ServiceItem) else ServiceItem.model_validate(i) for i in items]
     return KnowledgeBase(
         items={i.id: i for i in valid if i.is_effective(today)},

@@ -39,7 +39,7 @@ def build_manager(
         else:
             actions = InProcessActionClient(build_registry(knowledge.kb, filings, clock).executor())
     return DialogueManager(
-        knowledge, SqlStateStore(engine), TurnLog(engine), actions, domain, responses,
+        knowledge, SqlStateStore(engine, clock), TurnLog(engine), actions, domain, responses,
         idle_minutes=settings.session_idle_minutes, max_chars=settings.max_message_chars, clock=clock,
         on_close=engine.dispose,
     )

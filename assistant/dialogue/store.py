@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from typing import Protocol
 
@@ -11,6 +10,7 @@ from sqlalchemy import Engine, bindparam, delete, insert, select, update
 
 from assistant.dialogue.db import conversations
 from assistant.dialogue.state import DialogueState
+from knowledge.clock import Clock, system_clock
 
 log = logging.getLogger(__name__)
 # Built once: a statement with bound parameters is compiled once and reused (SQLAlchemy's compiled cache);
@@ -34,8 +34,9 @@ class StateStore(Protocol):
 class SqlStateStore:
     """DialogueState as JSON in the `conversations` table (SQLite or PostgreSQL)."""
 
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, clock: Clock = system_clock):
         self.engine = engine
+        self.clock = clock
 
     def load(self, sender_id: str) -> DialogueState | None:
         with self.engine.connect() as conn:
@@ -44,7 +45,7 @@ class SqlStateStore:
 
     def save(self, state: DialogueState) -> None:
         raw = state.model_dump_json()
-        now = dt.datetime.now(dt.UTC)
+        now = self.clock()
         with self.engine.begin() as conn:
             done = conn.execute(_UPDATE, {"b_sid": state.sender_id, "b_state": raw, "b_ts": now})
             if not done.rowcount:

@@ -11,7 +11,6 @@ PostgreSQL tools run as subprocesses; the password travels in PGPASSWORD, never 
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import shutil
@@ -27,6 +26,7 @@ from sqlalchemy.engine import make_url
 
 from assistant.ops.config import search_path_schema
 from assistant.settings import Settings
+from knowledge.clock import beijing, system_clock
 
 FORMAT = 1
 DATA_FOLDERS = ("index", "models", "cache")
@@ -58,7 +58,7 @@ def backend_of(db_url: str) -> str:
 
 
 def default_output(settings: Settings) -> Path:
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    stamp = beijing(system_clock()).strftime("%Y%m%d-%H%M%S")
     return settings.data_dir / "backups" / f"lingling-{stamp}.tar.gz"
 
 
@@ -166,7 +166,7 @@ def backup(settings: Settings, output: Path | None = None, with_index: bool = Fa
             (work / "database").mkdir()
             schema = pg_dump(db_url, work / member)
         folders = [f for f in DATA_FOLDERS if with_index and (settings.data_dir / f).is_dir()]
-        manifest = Manifest(FORMAT, dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), backend, member, folders, schema)
+        manifest = Manifest(FORMAT, system_clock().isoformat(timespec="seconds"), backend, member, folders, schema)
         (work / "manifest.json").write_text(manifest.to_json(), encoding="utf-8")
         partial = output.with_name(output.name + ".partial")
         with tarfile.open(partial, "w:gz") as tar:
