@@ -149,11 +149,15 @@ def load_main_database(kind: str, url: str) -> None:
 
 
 def rows(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every part's tables, in a stable order."""
+    """Every row of every part's tables that exist (a part newer than the database has none yet), in a stable
+    order."""
     out: dict[str, list[tuple[Any, ...]]] = {}
+    existing = set(inspect(engine).get_table_names())
     with engine.connect() as conn:
         for part in PARTS:
             for name, table in part.metadata.tables.items():
+                if name not in existing:
+                    continue
                 found = conn.execute(select(table)).all()
                 out[name] = sorted(tuple(str(v) for v in r) for r in found)
     return out
@@ -172,7 +176,9 @@ def test_a_database_made_before_the_migrations_is_adopted_with_its_data(db: tupl
         for part in PARTS:
             assert current(engine, part) == part.head(), part.name
             assert differences(engine, part) == [], part.name
-        assert rows(engine) == before
+        after = rows(engine)
+        assert {name: after[name] for name in before} == before
+        assert all(after[name] == [] for name in set(after) - set(before)), "a new part's tables start empty"
         with engine.connect() as conn:
             texts = conn.execute(text("SELECT item_id, number, status FROM kb_versions ORDER BY id")).all()
         assert [tuple(r) for r in texts] == [("senior-assistance", 1, "published"), ("senior-assistance", 2, "published"),
