@@ -19,15 +19,17 @@ from rasa_sdk.executor import ActionExecutor
 from actions.client import ActionClient, HttpActionClient, InProcessActionClient
 from actions.filings import FilingStore
 from actions.registry import build_registry
-from assistant.dialogue.factory import build_manager
+from assistant.dialogue.factory import build_manager, hall_hours
 from assistant.dialogue.manager import DialogueManager
 from assistant.errors import Unavailable
+from assistant.handoff.desk import HandoffDesk
 from assistant.loading import load_snapshot, seed_texts
 from assistant.observability import metrics
 from assistant.ops.migrate import upgrade_all
 from assistant.ops.runtime import Ops, start_ops
 from assistant.privacy.retention import purge
 from assistant.settings import Settings
+from assistant.staff.audit import AuditLog
 from assistant.staff.services import Staff, build_staff
 from knowledge.clock import Clock, system_clock
 from knowledge.store import SqlKnowledgeStore, make_engine
@@ -46,6 +48,7 @@ class Services:
     filings: FilingStore
     actions: ActionExecutor  # the rasa-sdk actions in this process (POST /webhook; the dialogue's by default)
     dialogue: DialogueManager
+    handoff: HandoffDesk  # tickets for staff (留言, 呼叫导服): opened by the dialogue, answered in the console
     staff: Staff
     ops: Ops  # readiness database, cross-worker sender lock, knowledge listener
 
@@ -73,7 +76,8 @@ async def running_services(settings: Settings, knowledge_factory: KnowledgeFacto
         actions = build_registry(knowledge.kb, filings, clock).executor()
         client: ActionClient = (HttpActionClient(settings.action_endpoint_url) if settings.action_endpoint_url
                                 else InProcessActionClient(actions))
-        dialogue = build_manager(settings, knowledge, filings, clock=clock, actions=client)
+        handoff = HandoffDesk(db, clock, audit=AuditLog(db, clock), hall_hours=lambda: hall_hours(knowledge))
+        dialogue = build_manager(settings, knowledge, filings, clock=clock, actions=client, handoff=handoff)
         stack.callback(dialogue.close)
         dialogue.turns.listeners.append(metrics.observe_turn)
         if settings.purge_on_start:
@@ -82,7 +86,7 @@ async def running_services(settings: Settings, knowledge_factory: KnowledgeFacto
         staff = build_staff(settings, clock, db, store, knowledge, filings, dialogue)
         ops = await start_ops(settings, dialogue, knowledge, follow_store)
         stack.push_async_callback(ops.aclose)
-        yield Services(settings, clock, knowledge, filings, actions, dialogue, staff, ops)
+        yield Services(settings, clock, knowledge, filings, actions, dialogue, handoff, staff, ops)
 
 
 def _align_with_store(knowledge: LiveKnowledge, store: SqlKnowledgeStore, settings: Settings) -> None:

@@ -132,3 +132,24 @@ def opening_phrase(opening: dt.datetime, now: dt.datetime) -> str:
     if days == 2:
         return f"后天（{weekday}）{clock}"
     return f"{when.month}月{when.day}日（{weekday}）{clock}"
+
+
+@dataclass(frozen=True)
+class HallStatus:
+    """Whether the hall is open now (None: its hours could not be read) and when it opens next."""
+
+    open: bool | None
+    next_opening: dt.datetime | None
+    hours: str
+
+    def opens(self, now: dt.datetime) -> str:
+        """When it opens next, as people say it ('' when unknown)."""
+        return opening_phrase(self.next_opening, now) if self.next_opening else ""
+
+
+def hall_status(hours: str | None, now: dt.datetime, working_day: WorkingDay = weekdays_only) -> HallStatus:
+    """The status of a hall whose `hours` text is given, at `now`."""
+    parsed = OfficeHours.parse(hours)
+    if parsed is None:
+        return HallStatus(None, None, hours or "")
+    return HallStatus(parsed.is_open(now, working_day), parsed.next_opening(now, working_day), hours or "")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from actions.client import ActionClient, HttpActionClient, InProcessActionClient
+from actions.common import HALL_ID
 from actions.registry import build_registry
 from assistant.dialogue.db import make_engine
 from assistant.dialogue.domain import build_domain
@@ -12,6 +13,7 @@ from assistant.dialogue.manager import DialogueManager
 from assistant.dialogue.responses import Chooser, Responses, choose_random
 from assistant.dialogue.store import SqlStateStore
 from assistant.dialogue.turns import TurnLog
+from assistant.handoff.desk import HandoffDesk
 from assistant.settings import Settings
 from knowledge.clock import Clock, system_clock
 from nlu.live import LiveKnowledge
@@ -27,9 +29,11 @@ def build_manager(
     clock: Clock = system_clock,
     choose: Chooser = choose_random,
     actions: ActionClient | None = None,
+    handoff: HandoffDesk | None = None,
 ) -> DialogueManager:
     """A DialogueManager on settings.db_url (its tables upgraded already: assistant/ops/migrate.py); actions in
-    process unless `actions` or settings.action_endpoint_url says otherwise."""
+    process unless `actions` or settings.action_endpoint_url says otherwise. Without a `handoff` desk (the app
+    gives it one) a desk of its own on the same database, the hall's hours from the live knowledge base."""
     engine = make_engine(settings.db_url)
     responses = Responses.load(choose=choose)
     domain = build_domain(responses.table, settings.session_idle_minutes)
@@ -38,8 +42,16 @@ def build_manager(
             actions = HttpActionClient(settings.action_endpoint_url)
         else:
             actions = InProcessActionClient(build_registry(knowledge.kb, filings, clock).executor())
+    if handoff is None:
+        handoff = HandoffDesk(engine, clock, hall_hours=lambda: hall_hours(knowledge))
     return DialogueManager(
         knowledge, SqlStateStore(engine, clock), TurnLog(engine), actions, domain, responses,
         idle_minutes=settings.session_idle_minutes, max_chars=settings.max_message_chars, clock=clock,
-        on_close=engine.dispose,
+        on_close=engine.dispose, handoff=handoff,
     )
+
+
+def hall_hours(knowledge: LiveKnowledge) -> str | None:
+    """The service hall's opening hours in the knowledge base in force."""
+    hall = knowledge.current.kb.items.get(HALL_ID)
+    return hall.hours if hall else None

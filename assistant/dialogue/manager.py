@@ -14,6 +14,7 @@ from typing import Any
 from actions.client import ActionClient
 from assistant.dialogue.form_loop import FormLoop
 from assistant.dialogue.forms import FORMS
+from assistant.dialogue.handoff import HandoffFlow
 from assistant.dialogue.messages import BotMessage, TurnResult
 from assistant.dialogue.policy import Policy, PolicyConfig
 from assistant.dialogue.responses import Responses
@@ -23,6 +24,7 @@ from assistant.dialogue.store import StateStore
 from assistant.dialogue.turns import TurnLog, TurnRecord
 from assistant.dialogue.understanding import UserMessage
 from assistant.errors import Unavailable
+from assistant.handoff.desk import HandoffDesk
 from knowledge.clock import Clock, beijing_date, system_clock
 from nlu.live import LiveKnowledge
 from nlu.pipeline import NluPipeline
@@ -53,6 +55,7 @@ class DialogueManager:
         clock: Clock = system_clock,
         policy: PolicyConfig | None = None,
         on_close: Callable[[], None] | None = None,
+        handoff: HandoffDesk | None = None,
     ):
         self.knowledge = knowledge  # the NLU pipeline in force: `knowledge.current.nlu`, read once per message
         self.store = store
@@ -61,7 +64,8 @@ class DialogueManager:
         self.idle = dt.timedelta(minutes=idle_minutes)
         self.max_chars = max_chars
         self.clock = clock
-        self.runner = ActionRunner(actions, domain, responses)
+        self.handoff = handoff  # tickets for staff (留言, 呼叫导服); None: the dialogue offers no human help
+        self.runner = ActionRunner(actions, domain, responses, local=HandoffFlow(handoff, turns, responses).actions())
         self.policy = Policy(self.runner, FormLoop(self.runner, responses), responses,
                              knowledge.current.nlu.thresholds, policy)
         self._on_close = on_close

@@ -43,6 +43,7 @@ replies = Table(
     Column("kind", String(16), nullable=False),  # reply (staff's words) | status (claimed, closed)
     Column("author", String(64), nullable=False, default=""),  # the staff member (never shown to the applicant)
     Column("text", Text, nullable=False),
+    Column("closes", Boolean, nullable=False, default=False),  # this reply ended the ticket
     Column("created_at", DateTime(timezone=True), nullable=False),
     Index("ix_handoff_replies_sender_id_id", "sender_id", "id"),
 )

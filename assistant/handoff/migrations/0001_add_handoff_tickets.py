@@ -51,6 +51,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(16), nullable=False),
         sa.Column("author", sa.String(64), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("closes", sa.Boolean(), nullable=False),
         sa.Column("created_at", TZ, nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
