@@ -55,7 +55,8 @@ def create_app(settings: Settings | None = None, knowledge_factory: KnowledgeFac
             if settings.announce:
                 print(f"灵灵 ready: http://{settings.host}:{settings.port}", file=sys.stderr, flush=True)
             try:
-                yield
+                async with app.state.socketio.pushing(services.handoff):  # staff replies to socket.io sessions
+                    yield
             finally:
                 app.state.services = None
 

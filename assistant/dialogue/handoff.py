@@ -112,7 +112,8 @@ def _shown(text: str, previous: list[dict[str, Any]]) -> str:
 
 
 def _message_line(msg: dict[str, Any]) -> str:
-    custom = msg.get("custom") if isinstance(msg.get("custom"), dict) else {}
+    raw = msg.get("custom")
+    custom: dict[str, Any] = raw if isinstance(raw, dict) else {}
     kind = str(custom.get("type") or "")
     text = str(msg.get("text") or "")
     if kind == "answer_card":

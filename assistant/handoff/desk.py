@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import Engine, delete, func, insert, select, update
@@ -85,7 +85,7 @@ class HandoffDesk:
             "claimed_by": "", "closed_by": "", "note": "",
         }
         with self.engine.begin() as conn:
-            ticket_id = int(conn.execute(insert(tickets).values(**values)).inserted_primary_key[0])
+            ticket_id = _new_id(conn.execute(insert(tickets).values(**values)))
         ticket = self.get(ticket_id)
         self._audit(APPLICANT, "handoff_open", ticket, None, ticket.summary())
         return ticket, True
@@ -203,7 +203,7 @@ class HandoffDesk:
         row = {"ticket_id": ticket.id, "sender_id": ticket.sender_id, "kind": kind, "author": author[:64],
                "text": text, "closes": closes, "created_at": now}
         with self.engine.begin() as conn:
-            reply_id = int(conn.execute(insert(replies).values(**row)).inserted_primary_key[0])
+            reply_id = _new_id(conn.execute(insert(replies).values(**row)))
         return Reply(reply_id, ticket.id, ticket.sender_id, kind, author[:64], text, now, closes)
 
     # ---- personal data -------------------------------------------------------------------------
@@ -260,6 +260,12 @@ def purge_tickets(db: Engine, cutoff: dt.datetime, dry_run: bool = False) -> int
     return len(ids)
 
 
+def _new_id(result: Any) -> int:
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
 def _reply_text(text: str) -> str:
     body = text.strip()
     if not body:
@@ -269,7 +275,7 @@ def _reply_text(text: str) -> str:
     return body
 
 
-def _ticket(row: Mapping[str, Any]) -> Ticket:
+def _ticket(row: Any) -> Ticket:
     try:
         raw = json.loads(row["transcript"] or "[]")
     except ValueError:
@@ -286,7 +292,7 @@ def _ticket(row: Mapping[str, Any]) -> Ticket:
     )
 
 
-def _reply(row: Mapping[str, Any]) -> Reply:
+def _reply(row: Any) -> Reply:
     return Reply(int(row["id"]), int(row["ticket_id"]), row["sender_id"], row["kind"], row["author"] or "",
                  row["text"], as_utc(row["created_at"]), bool(row["closes"]))
 

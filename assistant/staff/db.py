@@ -16,7 +16,7 @@ staff_users = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("username", String(64), nullable=False, unique=True),
     Column("display_name", String(64), nullable=False, default=""),
-    Column("role", String(16), nullable=False),  # editor | reviewer | admin
+    Column("role", String(16), nullable=False),  # editor | reviewer | agent | admin
     Column("password_hash", String(255), nullable=False),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", DateTime(timezone=True), nullable=False),

@@ -13,9 +13,9 @@ from sqlalchemy import Engine, and_, func, insert, select, update
 from assistant.staff.db import staff_login_attempts, staff_users
 from knowledge.clock import Clock, as_utc, system_clock
 
-EDITOR, REVIEWER, ADMIN = "editor", "reviewer", "admin"
-ROLES = (EDITOR, REVIEWER, ADMIN)
-ROLE_LABELS = {EDITOR: "知识编辑", REVIEWER: "办件审核", ADMIN: "管理员"}
+EDITOR, REVIEWER, AGENT, ADMIN = "editor", "reviewer", "agent", "admin"
+ROLES = (EDITOR, REVIEWER, AGENT, ADMIN)
+ROLE_LABELS = {EDITOR: "知识编辑", REVIEWER: "办件审核", AGENT: "咨询导服", ADMIN: "管理员"}
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{2,64}$")
 MIN_PASSWORD = 8
 

@@ -8,9 +8,10 @@ from fastapi import APIRouter, Form, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
+from assistant.services import services_of
 from assistant.settings import Environment
 from assistant.staff.sessions import COOKIE, LOGIN_COOKIE, MAX_AGE
-from assistant.staff.users import EDITOR, REVIEWER, UserError
+from assistant.staff.users import AGENT, EDITOR, REVIEWER, UserError
 from assistant.staff.web import STAFF, Auth, client_ip, local_time, redirect, render, staff
 
 router = APIRouter(include_in_schema=False)
@@ -99,6 +100,10 @@ def _overview(auth: Auth) -> dict[str, Any]:
 @router.get("/admin")
 async def home(request: Request, auth: Auth = STAFF) -> Response:
     counts = await run_in_threadpool(_overview, auth)
+    if auth.user.can(AGENT):
+        queue = await run_in_threadpool(services_of(request).handoff.queue)
+        counts["handoff_waiting"] = sum(1 for t in queue if t.status == "open")
+        counts["handoff_open"] = len(queue)
     return render(request, "admin/home.html", {"counts": counts}, auth=auth)
 
 
