@@ -81,7 +81,10 @@ async def running_services(settings: Settings, knowledge_factory: KnowledgeFacto
         stack.callback(dialogue.close)
         dialogue.turns.listeners.append(metrics.observe_turn)
         if settings.purge_on_start:
-            await asyncio.to_thread(purge, dialogue.turns.engine, settings.retention_days, clock())
+            report = await asyncio.to_thread(purge, dialogue.turns.engine, settings.retention_days, clock())
+            if report.tickets:
+                AuditLog(db, clock).record("system", "handoff_purge", "", None,
+                                           {"tickets": report.tickets, "cutoff": report.cutoff.isoformat()})
 
         staff = build_staff(settings, clock, db, store, knowledge, filings, dialogue)
         ops = await start_ops(settings, dialogue, knowledge, follow_store)
