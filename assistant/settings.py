@@ -38,6 +38,8 @@ class Settings(StateSettings):
     query_cache_size: int = Field(default=4096, ge=0)
     session_idle_minutes: int = Field(default=60, ge=1)
     kiosk_idle_seconds: int = Field(default=90, ge=5)
+    kiosk_id: str = Field(default="", pattern=r"^[A-Za-z0-9_-]{0,16}$",
+                          description="this hall kiosk's number when /kiosk has no ?id= (呼叫导服 sends staff to it)")
     action_endpoint_url: str | None = Field(default=None, description="remote rasa-sdk action server")
     max_message_chars: int = Field(default=2000, ge=10)
     tls: bool = Field(default=False, description="served over HTTPS (secure cookies, HSTS)")

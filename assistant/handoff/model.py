@@ -102,9 +102,9 @@ class Ticket:
 
     @property
     def where(self) -> str:
-        """Where the applicant is: 3 号自助终端, 网站 ..."""
+        """Where the applicant is: 3号自助终端, 网站 ..."""
         if self.channel == "kiosk":
-            return f"{self.kiosk_id} 号自助终端" if self.kiosk_id else "自助终端（未配置编号）"
+            return f"{self.kiosk_id}号自助终端" if self.kiosk_id else "自助终端（未配置编号）"
         return CHANNEL_LABELS.get(self.channel, self.channel or "未知")
 
     @property
