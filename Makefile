@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: run test install index bench lint typecheck clean eval load
+.PHONY: run test install index bench lint typecheck clean eval load screenshots
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ run: index
 
 test: install
 	$(BIN)/python -m pytest -q
+
+# The README's pictures: the browser tests save them to tests/screenshots/ (headless /usr/bin/chromium).
+screenshots: install
+	$(BIN)/python -m pytest -q -m browser tests/web tests/staff tests/socketio
 
 lint: install
 	$(BIN)/ruff check assistant knowledge nlu actions tests

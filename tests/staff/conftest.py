@@ -151,11 +151,13 @@ def live_staff(tmp_path: Path, parts: Parts) -> Iterator[LiveApp]:
 
 @pytest.fixture
 def new_page(browser: Any) -> Iterator[Callable[..., Any]]:
-    """new_page() → a page in a fresh context that records console errors and CSP violations."""
+    """new_page(width=1280, height=900, **context_options) → a page in a fresh context that records console errors
+    and CSP violations (context options e.g. is_mobile=True, has_touch=True for a phone)."""
     contexts: list[Any] = []
 
-    def make(width: int = 1280, height: int = 900) -> Any:
-        context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN", timezone_id="Asia/Shanghai")
+    def make(width: int = 1280, height: int = 900, **options: Any) -> Any:
+        context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN", timezone_id="Asia/Shanghai",
+                                      **options)
         context.set_default_timeout(15_000)
         context.add_init_script(WATCH_SCRIPT)
         contexts.append(context)

@@ -803,15 +803,11 @@ export class Chat {
       row('现在', el('span', 'handoff-open', '工作人员在岗'));
     }
     if (c.hours) row('服务时间', el('span', '', c.hours));
-    card.appendChild(dl);
-    const ways = c.kiosk && c.open !== false
-      ? '点“呼叫导服”，导服人员会到这台终端旁为您服务；点“留言”，写下问题和联系电话，等工作人员答复或回电。'
-      : '点“留言”，写下问题和联系电话：工作人员的答复会显示在这里，需要时也会给您回电。';
-    card.appendChild(el('p', 'card-hint', ways));
+    card.appendChild(dl); // what to tap (留言, 呼叫导服) is said by the message's own text and buttons
     if (c.hotline) {
       const line = el('p', 'card-source');
       line.append('紧急事项或投诉建议，可拨打 ');
-      const href = telHref(c.hotline);
+      const href = /^\d{3,12}$/.test(str(c.hotline)) ? `tel:${str(c.hotline)}` : null;
       if (href && this.o.linkMode !== 'kiosk') {
         const a = el('a', '', str(c.hotline));
         a.href = href;
