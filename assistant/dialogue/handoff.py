@@ -57,7 +57,7 @@ class HandoffFlow:
                   "opens": status.opens(turn.now) or "下个工作日"}
         name = "utter_message_left_off_hours" if ticket.off_hours else "utter_message_left"
         turn.say(self.responses.render(name, values, custom=ticket_card(ticket, status, turn.now)))
-        turn.handoff = st.handoff = True
+        st.handoff = True  # the turn that asked for staff (转人工) is the one the inbox lists, not this one
 
     async def call_staff(self, turn: Turn) -> None:
         """Ask a staff member to come to this kiosk (once: a second tap says they are on their way)."""
@@ -78,7 +78,7 @@ class HandoffFlow:
         name = "utter_staff_called" if created else "utter_staff_already_called"
         turn.say(self.responses.render(name, {"number": ticket.number, "where": ticket.where},
                                        custom=ticket_card(ticket, status, turn.now)))
-        turn.handoff = st.handoff = True
+        st.handoff = True  # the turn that asked for staff (转人工) is the one the inbox lists, not this one
 
 
 def ticket_card(ticket: Ticket, status: HallStatus, now: dt.datetime) -> dict[str, Any]:
