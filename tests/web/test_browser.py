@@ -287,16 +287,15 @@ def test_conversation_survives_reload_and_can_be_cleared(live: Any, new_page: An
 
 def test_handoff_typing_indicator_and_size_limit(live: Any, new_page: Any) -> None:
     page = new_page(live.url + "/")
-
-    def slow(route: Any) -> None:
-        time.sleep(0.8)
-        route.continue_()
-
-    page.route("**/api/chat", slow)
+    held: list[Any] = []  # the request waits here until the busy state has been seen (no race with the server)
+    page.route("**/api/chat", lambda route: held.append(route))
     before = bot_turns(page)
     page.click("#btn-handoff")
     expect(page.locator("#typing")).to_be_visible()
     expect(page.locator("#btn-send")).to_be_disabled()
+    while not held:
+        page.wait_for_timeout(20)
+    held[0].continue_()
     turn = wait_answer(page, before)
     page.unroute("**/api/chat")
     expect(page.locator("#log .msg.user .bubble").last).to_have_text("转人工")
