@@ -296,7 +296,7 @@ def test_entities_sorted_and_today_defaults_to_today_in_beijing(extractor: Entit
 
 # ---- the contract's development set ----------------------------------------------------------
 
-DEV = Path(__file__).resolve().parents[3] / "shared" / "contract" / "dev_entities.jsonl"
+DEV = Path(__file__).resolve().parents[1] / "contract" / "dev_entities.jsonl"
 
 
 def _dev_cases() -> list[dict]:  # type: ignore[type-arg]

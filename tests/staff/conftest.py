@@ -22,10 +22,6 @@ import pytest
 from tests.live_server import LiveApp, serve_in_thread
 
 PASSWORD = "correct-horse-9"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "screenshots"
 WATCH_SCRIPT = """
 window.__problems = [];
 document.addEventListener('securitypolicyviolation', (e) => {
@@ -172,12 +168,6 @@ def new_page(browser: Any) -> Iterator[Callable[..., Any]]:
     yield make
     for context in contexts:
         context.close()
-
-
-@pytest.fixture(scope="session")
-def screenshots() -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS
 
 
 def browser_login(page: Any, base_url: str, username: str, password: str = PASSWORD) -> None:
