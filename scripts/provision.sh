@@ -31,7 +31,6 @@ debian_wants() {
   [ -f "$NOTO" ] || want+=(fonts-noto-cjk)
   { command -v pdftotext && command -v pdffonts; } >/dev/null || want+=(poppler-utils)
   command -v gcc >/dev/null || want+=(gcc libc6-dev)
-  command -v npm >/dev/null || want+=(npm)
   [ -n "${LINGLING_TEST_PG_URL:-}" ] || command -v pg_ctlcluster >/dev/null || want+=(postgresql)
   echo "${want[@]}"
 }
@@ -40,13 +39,18 @@ read -r -a want <<<"$(debian_wants)"
 if [ ${#want[@]} -gt 0 ] && is_root && command -v apt-get >/dev/null; then
   say "apt-get install ${want[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null; } \
-    || say "apt-get failed (is the package registry reachable?)"
+  apt_install() { apt-get install -y -qq --no-install-recommends "$@" >/dev/null; }
+  if ! apt-get update -qq; then
+    say "apt-get update failed (is the package registry reachable?)"
+  elif ! apt_install "${want[@]}"; then
+    say "apt-get could not install them together; trying one by one"
+    for pkg in "${want[@]}"; do apt_install "$pkg" || say "apt-get install $pkg failed"; done
+  fi
   read -r -a want <<<"$(debian_wants)"
 fi
 for pkg in "${want[@]}"; do
   case $pkg in
-    libc6-dev) ;;
+    libc6-dev | postgresql) ;;  # postgresql: reported below, with its tests
     *) lack "Debian package $pkg" "as root: apt-get install -y $pkg" ;;
   esac
 done
@@ -68,12 +72,13 @@ else
     read -r ver name port status _ < <(pg_lsclusters -h | head -n1)
   fi
   [ "$status" = online ] || pg_ctlcluster "$ver" "$name" start
-  psql_q() { su postgres -c "psql -p $port -qtAc \"$1\""; }
+  as_postgres() { (cd / && su postgres -c "$1"); }  # from / : postgres may not enter this folder
+  psql_q() { as_postgres "psql -p $port -qtAc \"$1\""; }
   if [ "$(psql_q "SELECT 1 FROM pg_roles WHERE rolname='$PG_ROLE'")" != 1 ]; then
     psql_q "CREATE ROLE $PG_ROLE LOGIN SUPERUSER PASSWORD '$PG_ROLE'" >/dev/null
   fi
   if [ "$(psql_q "SELECT 1 FROM pg_database WHERE datname='$PG_DB'")" != 1 ]; then
-    su postgres -c "createdb -p $port -O $PG_ROLE $PG_DB"
+    as_postgres "createdb -p $port -O $PG_ROLE $PG_DB"
   fi
   url="postgresql+psycopg://$PG_ROLE:$PG_ROLE@127.0.0.1:$port/$PG_DB"
   echo "LINGLING_TEST_PG_URL=$url" >"$ENV_FILE"
@@ -89,6 +94,7 @@ if [ ! -f "$WEBCHAT" ] && command -v npm >/dev/null; then
   npm ci --prefix tests/socketio --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null \
     || say "npm ci failed (is the npm registry reachable?)"
 fi
+command -v npm >/dev/null || say "no npm here (it comes with Node.js; the machine's own, not Debian's, on this kind)"
 [ -f "$WEBCHAT" ] || lack "rasa-webchat (socket.io browser tests)" "npm ci --prefix tests/socketio"
 
 # ---- torch (CPU) and the `st` extra: the optional sentence-transformers backend --------------------------

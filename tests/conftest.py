@@ -213,6 +213,7 @@ def browser():  # type: ignore[no-untyped-def]
     chromium = needs.chromium()
     from playwright import sync_api
 
+    sync_api.expect.set_options(timeout=needs.BROWSER_WAIT_MS)
     with sync_api.sync_playwright() as p:
         b = p.chromium.launch(executable_path=str(chromium), args=needs.CHROMIUM_ARGS)
         yield b

@@ -28,6 +28,7 @@ CHROMIUM_ENV = "LINGLING_CHROMIUM"  # another path of Debian's chromium (default
 PREFIX = "needs "
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
+BROWSER_WAIT_MS = 15_000  # the longest a page or an `expect` waits (2 cores shared with the rest of the suite)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 import pytest
 
 from tests.live_server import LiveApp, free_port, serve_in_thread
-from tests.needs import CHROMIUM_ARGS, chromium, webchat_bundle
+from tests.needs import BROWSER_WAIT_MS, CHROMIUM_ARGS, chromium, webchat_bundle
 
 HERE = Path(__file__).resolve().parent
 PAGE_DIR = HERE / "page"
@@ -143,7 +143,7 @@ class Webchat:
             try:
                 context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN",
                                               timezone_id="Asia/Shanghai")
-                context.set_default_timeout(15_000)
+                context.set_default_timeout(BROWSER_WAIT_MS)
                 page = context.new_page()
                 page.errors = []
                 page.on("pageerror", lambda exc: page.errors.append(str(exc)))
@@ -160,4 +160,5 @@ def webchat() -> Webchat:
     webchat_bundle()
     from playwright import sync_api
 
+    sync_api.expect.set_options(timeout=BROWSER_WAIT_MS)
     return Webchat(sync_api, executable)

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from tests.live_server import LiveApp, serve_in_thread
+from tests.needs import BROWSER_WAIT_MS
 
 PASSWORD = "correct-horse-9"
 WATCH_SCRIPT = """
@@ -154,7 +155,7 @@ def new_page(browser: Any) -> Iterator[Callable[..., Any]]:
     def make(width: int = 1280, height: int = 900, **options: Any) -> Any:
         context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN", timezone_id="Asia/Shanghai",
                                       **options)
-        context.set_default_timeout(15_000)
+        context.set_default_timeout(BROWSER_WAIT_MS)
         context.add_init_script(WATCH_SCRIPT)
         contexts.append(context)
         page = context.new_page()

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from tests.live_server import LiveApp, serve_in_thread
+from tests.needs import BROWSER_WAIT_MS
 
 # Recorded in every page before its own scripts run (init scripts are not subject to the page's CSP).
 WATCH_SCRIPT = """
@@ -73,7 +74,7 @@ def new_page(browser: Any) -> Iterator[Callable[..., Any]]:
     def make(url: str | None = None, width: int = 1280, height: int = 800, **options: Any) -> Any:
         context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN",
                                       timezone_id="Asia/Shanghai", **options)
-        context.set_default_timeout(15_000)
+        context.set_default_timeout(BROWSER_WAIT_MS)
         context.add_init_script(WATCH_SCRIPT)
         contexts.append(context)
         page = context.new_page()
