@@ -24,8 +24,9 @@ index: install
 	$(BIN)/lingling kb validate
 	$(BIN)/lingling index build
 
+# A developer's machine: LINGLING_ENV=development (the default is production, which needs LINGLING_SECRET_KEY).
 run: index
-	$(BIN)/lingling serve --host 127.0.0.1 --port 5005
+	LINGLING_ENV=$${LINGLING_ENV:-development} $(BIN)/lingling serve --host 127.0.0.1 --port 5005
 
 test: install
 	$(BIN)/python -m pytest -q
