@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from knowledge.models import NamedKind
+from nlu import references
 from nlu.entities import extract_date
 from nlu.normalize import normalize
 from nlu.uscc import is_valid as uscc_valid
@@ -198,9 +199,10 @@ def check_validation_items(value: Any, kinds: Sequence[NamedKind]) -> Check:
 
 
 def check_filing_id(value: Any) -> Check:
-    """A filing id: LN or MV + yyyymmdd + 3 digits."""
-    m = re.search(r"(LN|MV)\d{11}", re.sub(r"\s", "", clean(value)).upper())
-    return Check(m.group(0)) if m else Check(error="utter_invalid_filing_id")
+    """A filing reference (nlu/references.py: LN20250618-7K3QX9, or the older LN20250618001), canonical."""
+    text = clean(value)
+    found = references.find(text) or references.find(re.sub(r"\s", "", text))
+    return Check(found[0][2]) if found else Check(error="utter_invalid_filing_id")
 
 
 def check_last4(value: Any) -> Check:

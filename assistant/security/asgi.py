@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -58,6 +60,12 @@ def client_key(ip: str) -> str:
             return str(addr.ipv4_mapped)
         return str(ipaddress.IPv6Network((addr, 64), strict=False))
     return str(addr)
+
+
+def client_tag(secret: str, ip: str) -> str:
+    """A stable pseudonym of the client (its `client_key`), keyed with the app's secret: what the doors put into
+    a message's metadata (`client`) so that actions can count per client without storing addresses."""
+    return hmac.new(secret.encode(), client_key(ip).encode(), hashlib.sha256).hexdigest()[:20]
 
 
 def own_origin(scope: Scope) -> str | None:
