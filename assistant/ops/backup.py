@@ -183,8 +183,9 @@ def backup(settings: Settings, output: Path | None = None, with_index: bool = Fa
 
 
 DATABASE_MEMBERS = {"sqlite": "database/lingling.sqlite3", "postgresql": "database/lingling.pgdump"}
-MANIFEST_FIELDS: dict[str, type | tuple[type, ...]] = {"format": int, "created_at": str, "backend": str, "database": str, "data_folders": list,
-                   "schema": (str, type(None))}
+MANIFEST_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "format": int, "created_at": str, "backend": str, "database": str, "data_folders": list, "schema": (str, type(None)),
+}
 
 
 def read_manifest(archive: Path) -> Manifest:
