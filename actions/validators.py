@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from knowledge.models import NamedKind
-from nlu import references
+from nlu import numbers, references
 from nlu.entities import extract_date
 from nlu.normalize import normalize
 from nlu.uscc import is_valid as uscc_valid
@@ -50,8 +50,9 @@ def check_org_name(value: Any, error: str) -> Check:
 
 
 def check_uscc(value: Any) -> Check:
-    """统一社会信用代码: 18 characters of the GB 32100 alphabet with a correct check digit."""
-    code = re.sub(r"[\s-]", "", clean(value)).upper()
+    """统一社会信用代码: 18 characters of the GB 32100 alphabet with a correct check digit (written in groups too:
+    nlu/numbers.py, which the masking of personal data uses as well)."""
+    code = numbers.whole_code(clean(value)) or re.sub(r"[\s-]", "", clean(value)).upper()
     if not uscc_shape_ok(code):
         return Check(error="utter_invalid_uscc_format")
     if not uscc_valid(code):
@@ -161,7 +162,11 @@ _LANDLINE = re.compile(r"(0\d{2,3})-?(\d{7,8})")
 
 
 def check_phone(value: Any) -> Check:
-    """A mainland mobile number or a landline with area code (0532-12345678)."""
+    """A mainland mobile number (any spelling nlu/numbers.py reads: 1-3-8-…, (138)12345678, +86 (138) 1234-5678,
+    ①③⑧…; the masking of personal data reads the same) or a landline with area code (0532-12345678)."""
+    mobile = numbers.whole_mobile(clean(value))
+    if mobile is not None:
+        return Check(mobile)
     text = re.sub(r"[\s()（）]", "", clean(value))
     text = re.sub(r"^(\+?86)(?=1)", "", text)
     digits = text.replace("-", "")
