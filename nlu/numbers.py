@@ -73,7 +73,8 @@ def _runs(text: str, letters: bool) -> list[_Run]:
     def close(letter_after: bool) -> None:
         if chars:
             runs.append(_Run("".join(chars), tuple(starts), tuple(ends), tuple(gap), letter_before, letter_after))
-        chars.clear(), starts.clear(), ends.clear(), gap.clear()
+        for part in (chars, starts, ends, gap):
+            part.clear()
 
     for i, ch in enumerate(text):
         latin = ch.isascii() or "\uff21" <= ch <= "\uff5a"  # typed Latin letters (ASCII or full-width), not ʷ or ℌ
