@@ -257,12 +257,17 @@ def check_members(tar: tarfile.TarFile, manifest: Manifest) -> None:
         raise BackupError(f"the archive lacks its database file {manifest.database!r}")
 
 
-def _replace_folder(source: Path, dest: Path, data_dir: Path) -> None:
-    """Put `source` at `dest` (a folder directly inside the data folder), never following a link out of it."""
+def _check_destination(dest: Path, data_dir: Path) -> None:
+    """`dest` is a folder (or nothing yet) directly inside the data folder, not a link out of it."""
     if dest.parent.resolve() != data_dir.resolve():
         raise BackupError(f"{dest} is not directly inside the data folder {data_dir}; refusing to restore")
     if dest.is_symlink() or (dest.exists() and not dest.is_dir()):
         raise BackupError(f"{dest} is a link or a file, not a folder of the data folder; move it away first")
+
+
+def _replace_folder(source: Path, dest: Path, data_dir: Path) -> None:
+    """Put `source` at `dest` (a folder directly inside the data folder), never following a link out of it."""
+    _check_destination(dest, data_dir)
     if dest.exists():
         shutil.rmtree(dest)
     shutil.copytree(source, dest, symlinks=False)
@@ -276,6 +281,9 @@ def restore(settings: Settings, archive: Path, with_index: bool = True) -> Manif
     backend = backend_of(db_url)
     if backend != manifest.backend:
         raise BackupError(f"the backup holds a {manifest.backend} database, the configured one is {backend}")
+    if with_index:
+        for folder in manifest.data_folders:
+            _check_destination(settings.data_dir / folder, settings.data_dir)
     with tempfile.TemporaryDirectory(prefix="lingling-restore-") as tmp:
         work = Path(tmp)
         with tarfile.open(archive, "r:gz") as tar:
