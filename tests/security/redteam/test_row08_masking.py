@@ -101,3 +101,30 @@ def test_the_turn_log_and_the_inbox_hold_no_spelled_number(make_client: Any, mon
     page = client.get("/admin/inbox")
     assert page.status_code == 200
     assert PHONE not in digits_left(page.text) and USCC not in alnum_left(page.text)
+
+
+GLUE = st.sampled_from(["", " ", "-", "\u200b", "\u200d", "😀", "\ufe0f", "tel", "号", "：", "(", "）", "·", "\u3000"])
+DROPPED = st.sampled_from(["", "", "", "", "\u200b", "\u200d", "😀", "\ufe0f", "\u0301"])  # the normaliser drops these
+
+
+@settings(max_examples=300, deadline=None, database=None, derandomize=True)
+@given(number=st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True), cuts=st.lists(DROPPED, min_size=10, max_size=10),
+       before=GLUE, after=GLUE)
+def test_whatever_the_nlu_reads_as_a_phone_is_masked(number: str, cuts: list[str], before: str, after: str) -> None:
+    """The NLU reads through what its normaliser drops (zero-width characters, emoji): the masking does too."""
+    from nlu.entities import extract_phone
+    from nlu.normalize import normalize
+
+    text = before + "".join(d + c for d, c in zip(number, [*cuts, ""], strict=True)) + after
+    phones = [e.value for e in extract_phone(normalize(text)) if len(e.value) == 11]
+    if before in ("", " ", "号", "：", "(", "）", "·", "\u3000") and after in ("", " ", "号", "：", "(", "）", "·", "\u3000"):
+        assert phones == [number], text  # the NLU reads it: so must the masking
+    masked = mask_text(text)
+    for phone in phones:
+        assert phone not in digits_left(masked), (text, masked)
+
+
+def test_the_reader_skips_what_the_normaliser_drops() -> None:
+    from nlu import normalize, numbers
+
+    assert numbers.DROPPED_CATEGORIES == normalize._DROP_CATEGORIES
