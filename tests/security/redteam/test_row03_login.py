@@ -19,6 +19,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.actions.conftest import filing_db_url  # noqa: F401  (an empty SQLite file or PostgreSQL schema)
 from tests.live_server import serve_in_thread
 from tests.security.flows import PASSWORD, cheap_hashing
 
@@ -138,3 +139,27 @@ def test_guesses_from_many_clients_slow_the_account_down(make_client: Any, hashe
             assert "秒后再试" in r.text and int(r.headers["retry-after"]) <= 60
     assert codes[:10] == [401] * 10 and 429 in codes[10:], codes  # after 10: one guess per growing interval
     assert hasher.checks < 14
+
+
+def test_simultaneous_admissions_are_atomic_on_every_database(filing_db_url: str) -> None:
+    """The counting itself, on SQLite and PostgreSQL: 40 threads, one (account, client), exactly 5 admitted."""
+    from assistant.staff.db import migrate
+    from assistant.staff.lockout import LoginGuard
+    from knowledge.store import make_engine
+
+    engine = make_engine(filing_db_url)
+    try:
+        migrate(engine)
+        guard = LoginGuard(engine)
+        barrier = threading.Barrier(20)
+
+        def admit(_: int) -> bool:
+            barrier.wait()
+            return guard.admit(ADMIN, "198.51.100.77") is None
+
+        with ThreadPoolExecutor(20) as pool:
+            admitted = list(pool.map(admit, range(20)))
+        assert admitted.count(True) == 5, admitted
+        assert guard.admit(ADMIN, "198.51.100.78") is None  # another client still may
+    finally:
+        engine.dispose()
