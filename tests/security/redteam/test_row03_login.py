@@ -19,7 +19,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.actions.conftest import filing_db_url  # noqa: F401  (an empty SQLite file or PostgreSQL schema)
+from tests.actions.conftest import filing_db_url as any_database  # noqa: F401  (empty SQLite file or PostgreSQL schema)
 from tests.live_server import serve_in_thread
 from tests.security.flows import PASSWORD, cheap_hashing
 
@@ -141,13 +141,13 @@ def test_guesses_from_many_clients_slow_the_account_down(make_client: Any, hashe
     assert hasher.checks < 14
 
 
-def test_simultaneous_admissions_are_atomic_on_every_database(filing_db_url: str) -> None:
+def test_simultaneous_admissions_are_atomic_on_every_database(any_database: str) -> None:  # noqa: F811 (the fixture)
     """The counting itself, on SQLite and PostgreSQL: 40 threads, one (account, client), exactly 5 admitted."""
     from assistant.staff.db import migrate
     from assistant.staff.lockout import LoginGuard
     from knowledge.store import make_engine
 
-    engine = make_engine(filing_db_url)
+    engine = make_engine(any_database)
     try:
         migrate(engine)
         guard = LoginGuard(engine)

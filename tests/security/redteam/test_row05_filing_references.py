@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 
 from actions.filings import FilingStore, LostNoticeData
-from tests.actions.conftest import FakeClock, filing_db_url  # noqa: F401  (SQLite file or PostgreSQL schema)
+from tests.actions.conftest import FakeClock
+from tests.actions.conftest import filing_db_url as any_database  # noqa: F401  (SQLite file or PostgreSQL schema)
 from tests.security.flows import REST, file_lost_notice, say
 
 
@@ -68,10 +69,10 @@ def test_three_hundred_guesses_do_not_find_the_last_four_digits(store: FilingSto
         store.status_for(view.filing_id, "5678", "the-applicant")  # the right answer waits a day too
 
 
-def test_simultaneous_guesses_stay_within_the_limit(filing_db_url: str) -> None:
+def test_simultaneous_guesses_stay_within_the_limit(any_database: str) -> None:  # noqa: F811 (the fixture)
     from actions.filings import LookupLimited
 
-    store = FilingStore(filing_db_url, clock=FakeClock(datetime(2025, 6, 18, 2, tzinfo=UTC)))
+    store = FilingStore(any_database, clock=FakeClock(datetime(2025, 6, 18, 2, tzinfo=UTC)))
     store.migrate()
     view = store.submit_lost_notice(notice(), "victim")
     lock = threading.Lock()
