@@ -10,11 +10,13 @@ from actions.filings.errors import (
     InvalidTransition,
     ItemsUndecided,
     NoticeNotFound,
+    NotResubmittable,
     SequenceExhausted,
     UnknownItem,
     WrongKind,
 )
 from actions.filings.reminders import LogNotifier
+from actions.filings.notice_search import NoticeQuery, parse_query
 from actions.filings.states import ITEM_LABELS, LOST_NOTICE, MEDICAL_VALIDATION, STATUS_LABELS
 from actions.filings.store import FilingStore
 from actions.filings.types import (
@@ -44,7 +46,9 @@ __all__ = [
     "LogNotifier",
     "LostNoticeData",
     "NoticeNotFound",
+    "NoticeQuery",
     "NoticeView",
+    "NotResubmittable",
     "Notifier",
     "Reminder",
     "SequenceExhausted",
@@ -52,4 +56,5 @@ __all__ = [
     "UnknownItem",
     "ValidationData",
     "WrongKind",
+    "parse_query",
 ]
