@@ -15,8 +15,8 @@ from actions.filings.errors import (
     UnknownItem,
     WrongKind,
 )
-from actions.filings.reminders import LogNotifier
 from actions.filings.notice_search import NoticeQuery, parse_query
+from actions.filings.reminders import LogNotifier
 from actions.filings.states import ITEM_LABELS, LOST_NOTICE, MEDICAL_VALIDATION, STATUS_LABELS
 from actions.filings.store import FilingStore
 from actions.filings.types import (

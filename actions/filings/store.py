@@ -21,7 +21,6 @@ from actions.filings import notices, reminders, validations
 from actions.filings import states as st
 from actions.filings.dates import PROMISED_WORKING_DAYS, add_working_days
 from actions.filings.db import make_engine
-from actions.filings.notice_search import NoticeQuery, parse_query
 from actions.filings.errors import (
     FilingNotFound,
     IdempotencyConflict,
@@ -31,6 +30,7 @@ from actions.filings.errors import (
     SequenceExhausted,
     WrongKind,
 )
+from actions.filings.notice_search import NoticeQuery, parse_query
 from actions.filings.tables import SCHEMA, Filing, FilingItem, Transition
 from actions.filings.types import (
     FilingView,
