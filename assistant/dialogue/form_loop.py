@@ -56,9 +56,12 @@ class FormLoop:
             st.slots[name] = None
         st.confirming = None
         st.last_submit = None
+        st.slots["resubmission_of"] = None
         st.set_slot("form_session_id", uuid.uuid4().hex, turn.now)
         st.set_form(form.name, turn.now)
-        if form.intro:
+        if turn.msg.payload_value("resubmission_of"):  # 修改后重新提交: the rejected filing's answers filled in
+            await self.runner.run("action_prefill_resubmission", turn)
+        elif form.intro:
             turn.say(self.responses.render(form.intro))
         await self._fill(form, self._candidates(form, turn, requested=None, initial=True), turn)
 

@@ -70,9 +70,9 @@ class Policy:
         elif intent in FILING_FORMS:
             await self.forms.start(FILING_FORMS[intent], turn)
         elif intent == "check_status":
-            await self.forms.start(STATUS, turn)
-        elif intent == "search_notice":
-            await self.forms.start(NOTICE_SEARCH, turn)
+            await self.check_status(turn)
+        elif intent == "search_notice":  # the action asks for the company or number when the message names none
+            await self.runner.run(NOTICE_SEARCH.submit_action, turn)
         elif intent == "affirm" and st.last_submit and msg.is_explicit_confirm():
             await self.forms.submit(FORMS[st.last_submit], turn)  # a retried confirm: same filing again
         elif intent == "affirm":
@@ -118,6 +118,17 @@ class Policy:
                 ents = {"license_type": types[0]} if types else {}
                 buttons.append(Button(label, _payload(intent, **ents)))
         turn.say(self.responses.render("utter_did_you_mean", buttons=tuple(buttons)))
+
+    async def check_status(self, turn: Turn) -> None:
+        """A filing this conversation owns is told at once; any other needs its id and the phone's last four."""
+        st = turn.state
+        known = [str(x).upper() for x in st.slots.get("session_filings") or []]
+        named = [str(x).strip().upper() for x in turn.msg.entities("filing_id") if x]
+        if known and all(n in known for n in named):
+            st.set_slot("filing_id", named[0] if named else None, turn.now)
+            await self.runner.run(STATUS.submit_action, turn)
+        else:
+            await self.forms.start(STATUS, turn)
 
     async def handoff(self, turn: Turn) -> None:
         """The ways to reach staff (留言, 呼叫导服 at a kiosk); the conversation is marked for staff."""
