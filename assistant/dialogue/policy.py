@@ -9,7 +9,7 @@ from assistant.dialogue.form_loop import READBACK_BUTTONS, FormLoop
 from assistant.dialogue.forms import FILING_FORMS, FORMS, HANDOFF, NOTICE_SEARCH, STATUS, FormSpec
 from assistant.dialogue.messages import Button
 from assistant.dialogue.responses import Responses
-from assistant.dialogue.runner import ActionRunner, Turn
+from assistant.dialogue.runner import CHAT, FORM, REQUEST, ActionRunner, Turn
 from nlu.pipeline import Thresholds
 
 CHITCHAT = {"greet": "utter_greet", "goodbye": "utter_goodbye", "thanks": "utter_thanks",
@@ -58,6 +58,7 @@ class Policy:
         msg, st = turn.msg, turn.state
         intent = msg.payload.intent if msg.payload else msg.intent
         if intent in CHITCHAT:
+            turn.handled_as = CHAT
             turn.say(self.responses.render(CHITCHAT[intent]))
         elif intent == "human_handoff":
             await self.handoff(turn)
@@ -72,14 +73,15 @@ class Policy:
         elif intent == "check_status":
             await self.check_status(turn)
         elif intent == "search_notice":  # the action asks for the company or number when the message names none
+            turn.handled_as = REQUEST
             await self.runner.run(NOTICE_SEARCH.submit_action, turn)
         elif intent == "affirm" and st.last_submit and msg.is_explicit_confirm():
             await self.forms.submit(FORMS[st.last_submit], turn)  # a retried confirm: same filing again
-        elif intent == "affirm":
-            turn.say(self.responses.render("utter_ack"))
-        elif intent == "deny":
-            turn.say(self.responses.render("utter_deny_ack"))
+        elif intent in ("affirm", "deny"):
+            turn.handled_as = CHAT
+            turn.say(self.responses.render("utter_ack" if intent == "affirm" else "utter_deny_ack"))
         elif intent in ("inform", "correct"):
+            turn.handled_as = FORM
             turn.say(self.responses.render("utter_no_active_form"))
         else:
             self._not_understood(turn)
@@ -122,6 +124,7 @@ class Policy:
     async def check_status(self, turn: Turn) -> None:
         """A filing this conversation owns is told at once; any other needs its id and the phone's last four."""
         st = turn.state
+        turn.handled_as = REQUEST
         known = [str(x).upper() for x in st.slots.get("session_filings") or []]
         named = [str(x).strip().upper() for x in turn.msg.entities("filing_id") if x]
         if known and all(n in known for n in named):
@@ -132,6 +135,7 @@ class Policy:
 
     async def handoff(self, turn: Turn) -> None:
         """The ways to reach staff (留言, 呼叫导服 at a kiosk); the conversation is marked for staff."""
+        turn.handled_as = REQUEST
         turn.handoff = True
         turn.state.handoff = True
         await self.runner.run("action_human_handoff", turn)
@@ -157,6 +161,7 @@ class Policy:
             elif self._is_question(form, turn):
                 await self.runner.run("action_answer_faq", turn)
             elif self._is_small_talk(form, turn):
+                turn.handled_as = CHAT
                 name = CHITCHAT.get(msg.intent, "utter_continue_form")
                 turn.say(self.responses.render(name, {"form_label": form.label}))
             else:
@@ -182,8 +187,10 @@ class Policy:
         elif p.intent == "call_staff":
             await self.runner.run("action_call_staff", turn)
         elif p.intent in CHITCHAT:
+            turn.handled_as = CHAT
             turn.say(self.responses.render(CHITCHAT[p.intent]))
         else:
+            turn.handled_as = FORM
             turn.say(self.responses.render("utter_continue_form", {"form_label": form.label}))
         await self.forms.ask(form, st.requested_slot, turn)
 
@@ -231,6 +238,7 @@ class Policy:
             await self.runner.run("action_answer_faq", turn)
             turn.say(self.responses.render("utter_confirm_pending", buttons=READBACK_BUTTONS))
         else:
+            turn.handled_as = FORM
             turn.say(self.responses.render("utter_confirm_pending", buttons=READBACK_BUTTONS))
 
 

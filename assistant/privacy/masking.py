@@ -1,10 +1,12 @@
-"""Masking of personal data in free text: mobile numbers, 统一社会信用代码 and 18-digit 身份证号.
+"""Masking of personal data in free text: mobile and landline numbers, 统一社会信用代码 and 18-digit 身份证号.
 
 Used wherever text leaves the conversation it was typed in: the turn log (at the source), log lines, the
 staff inbox and exports. Masking is deliberately generous: anything shaped like one of these numbers is masked,
 whether or not its check digit is right (a mistyped ID card number is still personal data).
 
     138****5678            mobile (keeps the first 3 and last 4 digits; +86 and separators are dropped)
+    0532-****7766          landline with its area code, in what people typed (`landlines=True`): bot texts keep
+                           the hall's own numbers readable
     9137**********4XN9     18-character code (USCC or ID card number: keeps the first 4 and last 4)
 """
 
@@ -20,6 +22,8 @@ _EDGE_R = r"(?![0-9A-Za-z])"
 # Mainland mobile numbers: 1[3-9]x xxxx xxxx, optionally +86 / 86 first and single spaces or dashes between groups.
 # \d matches full-width digits too (Python's str patterns are Unicode-aware).
 MOBILE = re.compile(_EDGE_L + r"(?:\+?86[ -]?)?(1[3-9]\d)[ -]?(\d{4})[ -]?(\d{4})" + _EDGE_R)
+# Landlines with their area code (0 + 2-3 digits), separators optional: 0532-86887766, 0532 8688 7766, 053286887766.
+LANDLINE = re.compile(_EDGE_L + r"(0[1-9]\d{1,2})[ -]?(\d{3,4})[ -]?(\d{4})" + _EDGE_R)
 # 18-digit resident ID numbers (6-digit region, birth date, sequence, check digit 0-9/X).
 ID_CARD = re.compile(_EDGE_L + r"([1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[0-9Xx])" + _EDGE_R)
 # 统一社会信用代码 (GB 32100): registration authority, type, 6-digit region, 9-character org code, check character.
@@ -43,6 +47,14 @@ def mask_mobile(number: str) -> str:
     return f"{digits[:3]}****{digits[-4:]}"
 
 
+def mask_landline(number: str) -> str:
+    """0532-****7766 (the area code and the last four digits)."""
+    m = LANDLINE.fullmatch(number)
+    if m is None:
+        return number
+    return f"{m.group(1)}-****{m.group(3)}"
+
+
 def mask_code(code: str) -> str:
     """First 4 and last 4 characters of an 18-character code, the rest as '*'."""
     return f"{code[:4]}{'*' * (len(code) - 8)}{code[-4:]}"
@@ -54,13 +66,17 @@ _FOLD[0xFF0B] = ord("+")
 _FOLD[0xFF0D] = ord("-")
 
 
-def mask_text(text: str) -> str:
-    """`text` with every mobile number, ID card number and USCC masked; other text unchanged."""
+def mask_text(text: str, landlines: bool = False) -> str:
+    """`text` with every mobile number, ID card number and USCC masked (and landlines, with `landlines`: for
+    what a person typed, not for 灵灵's answers, which give the hall's numbers); other text unchanged."""
     if not text or not any(c.isdigit() for c in text):
         return text
     folded = text.translate(_FOLD)
     spans: list[tuple[int, int, str]] = []
-    for pattern, group, mask in ((ID_CARD, 1, mask_code), (USCC, 1, mask_code), (MOBILE, 0, mask_mobile)):
+    patterns = [(ID_CARD, 1, mask_code), (USCC, 1, mask_code), (MOBILE, 0, mask_mobile)]
+    if landlines:
+        patterns.append((LANDLINE, 0, mask_landline))
+    for pattern, group, mask in patterns:
         for m in pattern.finditer(folded):
             start, end = m.span(group)
             if not any(start < e and s < end for s, e, _ in spans):
