@@ -68,8 +68,11 @@ def status_details(view: FilingView, field_labels: Mapping[str, str], notice: No
             lines.append("需要修改：" + "、".join(field_labels.get(f, f) for f in view.fix_fields) + "。")
         if view.resubmitted_as:
             lines.append(f"您已修改后重新提交，新受理编号 {view.resubmitted_as}，请查询新办件的进度。")
+        elif view.fix_fields:
+            lines.append(f"点击“{RESUBMIT_TITLE}”，上次填写的信息会自动带入，只需重新填写上面这几项；"
+                         "也可以咨询窗口工作人员。")
         else:
-            lines.append(f"点击“{RESUBMIT_TITLE}”，上次填写的信息会自动带入，只需改正需要修改的内容；"
+            lines.append(f"点击“{RESUBMIT_TITLE}”，上次填写的信息会自动带入，按驳回原因改正后再提交；"
                          "也可以咨询窗口工作人员。")
     elif view.kind == "medical_validation" and view.items:
         todo = [(i, s) for i, s in view.items.items() if s in ("rectification", "not_passed")]
