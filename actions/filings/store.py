@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from actions.filings import notices, reminders, validations
+from actions.filings import notices, reminders, resubmissions, validations
 from actions.filings import states as st
 from actions.filings.dates import PROMISED_WORKING_DAYS, add_working_days
 from actions.filings.db import make_engine
@@ -26,7 +26,6 @@ from actions.filings.errors import (
     IdempotencyConflict,
     InvalidData,
     InvalidTransition,
-    NotResubmittable,
     SequenceExhausted,
     WrongKind,
 )
@@ -82,19 +81,6 @@ def _next_filing_id(session: Session, prefix: str, day: date) -> str:
     if seq > 999:
         raise SequenceExhausted(f"more than 999 filings of {prefix} on {day}")
     return f"{stem}{seq:03d}"
-
-
-def _check_resubmittable(session: Session, original: Filing, kind: str) -> None:
-    """A filing may be corrected by a resubmission once, when it was rejected (or not passed)."""
-    if original.kind != kind:
-        raise NotResubmittable(f"{original.id} is a {original.kind}, not a {kind}", "原办件与本次申请的类型不同。")
-    if original.status not in st.RESUBMITTABLE:
-        raise NotResubmittable(f"{original.id} is {original.status}",
-                               f"原办件 {original.id} 当前为“{st.status_label(original.status)}”，不需要重新提交。")
-    again = session.scalar(select(Filing.id).where(Filing.resubmission_of == original.id))
-    if again is not None:
-        raise NotResubmittable(f"{original.id} was resubmitted as {again}",
-                               f"原办件 {original.id} 已经重新提交过（受理编号 {again}），请查询该办件的进度。")
 
 
 class FilingStore:
@@ -192,7 +178,7 @@ class FilingStore:
                     raise IdempotencyConflict(f"key {key!r} already used by {existing.id} with other data")
                 return filing_view(session, existing)
             if original_id is not None:
-                _check_resubmittable(session, self._locked(session, original_id), kind)
+                resubmissions.check(session, self._locked(session, original_id), kind)
             now = self._now()
             day = beijing_date(now)
             row = Filing(id=_next_filing_id(session, st.ID_PREFIX[kind], day), kind=kind, status=st.SUBMITTED,
@@ -334,9 +320,7 @@ class FilingStore:
 
         def attempt(session: Session) -> FilingView:
             row = self._locked(session, filing_id)
-            now = self._now()
-            for item, decision, note in decisions:
-                validations.decide(session, row, item, decision, actor, (note or "").strip(), now, walk=True)
+            validations.decide_many(session, row, decisions, actor, self._now())
             return filing_view(session, row)
 
         return self._write(attempt)
@@ -348,12 +332,7 @@ class FilingStore:
 
         def attempt(session: Session) -> FilingView:
             row = self._locked(session, filing_id)
-            if row.kind != st.MEDICAL_VALIDATION:
-                raise WrongKind(row.status, st.PASSED, f"{row.id} is a {row.kind}")
-            now = self._now()
-            for item in validations.open_items(session, row):
-                validations.decide(session, row, item, st.PASSED, actor, note.strip(), now, walk=True)
-            validations.finish(session, row, actor, now)
+            validations.pass_all(session, row, actor, note.strip(), self._now())
             return filing_view(session, row)
 
         return self._write(attempt)

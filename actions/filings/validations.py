@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -51,6 +52,22 @@ def _step(session: Session, row: Filing, it: FilingItem, decision: str, actor: s
                                actor=actor, at=now, note=st.item_note(it.name, decision)))
         row.status, row.updated_at = overall, now
     session.flush()
+
+
+def decide_many(session: Session, row: Filing, decisions: Sequence[tuple[str, str, str]], actor: str,
+                now: datetime) -> None:
+    """Several `(item, decision, note)` decisions, each walked through review when the item is fresh."""
+    for item, decision, note in decisions:
+        decide(session, row, item, decision, actor, (note or "").strip(), now, walk=True)
+
+
+def pass_all(session: Session, row: Filing, actor: str, note: str, now: datetime) -> None:
+    """Every item without a final decision passes; then the validation is finished."""
+    if row.kind != st.MEDICAL_VALIDATION:
+        raise WrongKind(row.status, st.PASSED, f"{row.id} is a {row.kind}")
+    for item in open_items(session, row):
+        decide(session, row, item, st.PASSED, actor, note, now, walk=True)
+    finish(session, row, actor, now)
 
 
 def open_items(session: Session, row: Filing) -> list[str]:
