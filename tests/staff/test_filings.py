@@ -126,6 +126,8 @@ def test_reject_names_the_fields_to_fix_and_shows_the_resubmission(reviewer: Any
                                        resubmission_of=filing.filing_id)
     assert f'id="resubmitted-as">{again.filing_id}<' in reviewer.get(f"/admin/filings/{filing.filing_id}").text
     assert f'id="resubmission-of">{filing.filing_id}<' in reviewer.get(f"/admin/filings/{again.filing_id}").text
+    queue = reviewer.get("/admin/filings?kind=lost_notice&status=submitted").text
+    assert f"{again.filing_id}</a> <span class=\"badge\" title=\"{filing.filing_id} 被驳回后修改重新提交\">重新提交</span>" in queue
     entries, _ = staff_of(reviewer).audit.entries(action="filing_reject")
     assert entries[0].after["fix_fields"] == ["uscc", "license_number"]
 

@@ -34,6 +34,7 @@ QUEUES = (  # (kind, status, label)
     ("lost_notice", "rejected", "遗失公告 · 已驳回"),
     ("medical_validation", "", "医疗机构校验 · 全部"),
 )
+ACTORS = {"applicant": "申请人", "cli": "命令行"}  # actors recorded by code, as staff read them
 ACTIONS = {"approve": "filing_approve", "reject": "filing_reject", "publish": "filing_publish",
            "reissue": "filing_reissue", "decide": "filing_decide", "finish": "filing_finish",
            "decide-items": "filing_decide_items", "pass-all": "filing_pass_all"}
@@ -59,7 +60,7 @@ def _detail(request: Request, auth: Auth, filing_id: str, error: str = "", statu
     ctx: dict[str, Any] = {
         "f": view, "fields": [(FIELD_LABELS.get(k, k), v) for k, v in view.data.items() if k != "items"],
         "fix_choices": [(k, FIELD_LABELS.get(k, k)) for k in view.data if k != "items"],
-        "history": history, "moves": moves, "labels": STATUS_LABELS, "field_labels": FIELD_LABELS,
+        "history": history, "actors": ACTORS, "moves": moves, "labels": STATUS_LABELS, "field_labels": FIELD_LABELS,
         "item_labels": ITEM_LABELS, "decisions": ITEM_DECISIONS, "kinds": KIND_LABELS, "error": error,
         "overdue": view.overdue(auth.staff.today()),
         "open_items": [i for i, state in view.items.items() if state not in ITEM_FINAL],

@@ -136,3 +136,36 @@ def test_a_rejected_filing_is_resubmitted_and_published(live_staff: Any, new_pag
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     assert [p for p in chat.problems() if "favicon" not in p] == []
     assert [p for p in staff.problems() if "favicon" not in p] == []
+
+
+def test_a_reviewer_decides_several_items_in_one_form_then_passes_the_rest(live_staff: Any, new_page: Any,
+                                                                           screenshots: Path) -> None:
+    from actions.filings import ValidationData
+
+    store = live_staff.services.filings
+    items = ["医疗机构执业许可证", "放射诊疗许可证", "母婴保健技术服务执业许可证"]
+    fid = store.submit_validation(ValidationData(
+        institution_name="青岛浏览器康宁诊所", registration_number="PDY12345637021117D2152", items=items,
+        license_valid_until=dt.date(2027, 3, 31), contact_name="李康", contact_phone="13912345678"), "browser-mv").filing_id
+    page = new_page(height=1000)
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
+    browser_login(page, live_staff.url, "reviewer")
+    page.goto(f"{live_staff.url}/admin/filings/{fid}")
+    rows = page.locator("#validation-items tbody tr")
+    rows.nth(0).locator("select").select_option(label="通过")
+    rows.nth(1).locator("select").select_option(label="整改中")
+    rows.nth(1).locator("input[name=note]").fill("防护门需加装联锁装置")
+    page.click("#decide-items-btn")
+    expect(page.locator("#filing-status")).to_have_text("整改中")
+    assert store.get(fid).items == {items[0]: "passed", items[1]: "rectification", items[2]: "pending"}
+    expect(rows.nth(1)).to_contain_text("防护门需加装联锁装置")
+    page.screenshot(path=str(screenshots / "admin-validation-items.png"), full_page=True)
+    page.click("#pass-all-btn")
+    expect(page.locator("#filing-status")).to_have_text("校验通过，已办结")
+    assert dialogs and items[1] in dialogs[-1] and items[2] in dialogs[-1]  # the confirm names what passes
+    history = page.locator("section.card", has_text="办理记录")
+    expect(history).to_contain_text("放射诊疗许可证：整改中")
+    shown = history.inner_text().replace("reviewer", "")  # the staff account's name is not a status code
+    assert not re.search(r"review|rectification|passed|pending|onsite|applicant", shown), shown
+    assert [p for p in page.problems() if "favicon" not in p] == []
