@@ -65,6 +65,7 @@ class Policy:
         elif intent == "leave_message":
             await self.forms.start(HANDOFF, turn)
         elif intent == "call_staff":
+            turn.handled_as = REQUEST
             await self.runner.run("action_call_staff", turn)
         elif intent in ("ask_service", "ask_faq"):
             await self.runner.run("action_answer_faq", turn)
@@ -185,6 +186,7 @@ class Policy:
         elif p.intent == "human_handoff":
             await self.handoff(turn)
         elif p.intent == "call_staff":
+            turn.handled_as = REQUEST
             await self.runner.run("action_call_staff", turn)
         elif p.intent in CHITCHAT:
             turn.handled_as = CHAT
@@ -232,6 +234,7 @@ class Policy:
             self.forms.cancel(form, turn, quiet=True)
             await self.forms.start(HANDOFF, turn)
         elif msg.payload is not None and msg.payload.intent == "call_staff":
+            turn.handled_as = REQUEST
             await self.runner.run("action_call_staff", turn)
             turn.say(self.responses.render("utter_confirm_pending", buttons=READBACK_BUTTONS))
         elif (msg.payload is not None and msg.payload.intent == "ask_faq") or self._is_question(form, turn):
