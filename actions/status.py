@@ -12,6 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import validators as v
 from actions.common import SESSION_FILINGS_SLOT, ActionDeps, answer, latest_text, session_filings, with_session_filing
+from actions.filings.errors import LookupLimited
 from actions.receipts import notice_card, utter_status
 from actions.texts import text
 
@@ -22,6 +23,14 @@ STATUS_FORM = "status_form"
 NOTICE_FORM = "notice_search_form"
 MAX_NOTICES = 5
 MAX_TOLD = 3  # a status request without an id tells at most this many of the conversation's filings
+
+
+def client_of(tracker: Tracker) -> str:
+    """Whom status look-ups are counted against: the client tag the web app's doors put into the message's
+    metadata (`client`, never taken from the user), else the conversation."""
+    metadata = (tracker.latest_message or {}).get("metadata") or {}
+    tag = metadata.get("client") if isinstance(metadata, dict) else None
+    return f"client:{tag}" if isinstance(tag, str) and tag else f"sender:{tracker.sender_id}"
 
 
 class ValidateStatusForm(FormValidationAction):
@@ -66,7 +75,11 @@ class CheckStatus(Action):
         if store is not None and filing_id.ok and filing_id.value in known:
             views = [store.get(filing_id.value)]
         elif store is not None and filing_id.ok and last4.ok:
-            views = [store.status_for(filing_id.value, last4.value)]
+            try:
+                views = [store.status_for(filing_id.value, last4.value, client_of(tracker))]
+            except LookupLimited:
+                dispatcher.utter_message(text=text(domain, "utter_status_too_many"))
+                return [SlotSet("filing_id", None), SlotSet("phone_last4", None)]
             if views[0] is not None:
                 known = with_session_filing(tracker, views[0].filing_id)
         elif store is not None and not tracker.get_slot("filing_id") and known:

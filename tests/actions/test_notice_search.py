@@ -94,7 +94,7 @@ def test_the_migration_fills_the_keys_of_notices_published_before(filing_db_url:
         store.publish(fid, "a")
         engine = migration_engine(filing_db_url)  # as `lingling db` runs them
         try:
-            downgrade(engine, SCHEMA, "0001_initial")
+            downgrade(engine, SCHEMA, "0002_random_references")
             with engine.connect() as conn:
                 assert "name_key" not in conn.execute(text("SELECT * FROM filing_notices")).keys()
             upgrade(engine, [SCHEMA])

@@ -26,7 +26,7 @@ from assistant.staff.web import REVIEWERS, Auth, redirect, render
 
 router = APIRouter(include_in_schema=False)
 FormList = Annotated[list[str] | None, Form()]  # a field sent several times (one per item / checkbox)
-FILING_ID = Path(pattern=r"^[A-Za-z]{2}\d{6,20}$")
+FILING_ID = Path(pattern=r"^[A-Za-z]{2}\d{6,20}(-[A-Za-z0-9]{4,10})?$")  # nlu/references.py (and the older form)
 QUEUES = (  # (kind, status, label)
     ("lost_notice", "submitted", "遗失公告 · 待审核"),
     ("lost_notice", "approved", "遗失公告 · 待刊登"),

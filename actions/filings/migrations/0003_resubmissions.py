@@ -1,7 +1,7 @@
 """Resubmissions (a rejected filing's fields to fix, a new filing's link to it) and the notices' search keys.
 
-Revision ID: 0002_resubmissions
-Revises: 0001_initial
+Revision ID: 0003_resubmissions
+Revises: 0002_random_references
 Create Date: 2026-11-23
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_resubmissions"
-down_revision = "0001_initial"
+revision = "0003_resubmissions"
+down_revision = "0002_random_references"
 branch_labels = None
 depends_on = None
 
@@ -19,7 +19,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("filings") as batch:
         batch.add_column(sa.Column("fix_fields", sa.JSON(), nullable=True))
-        batch.add_column(sa.Column("resubmission_of", sa.String(16), nullable=True))
+        batch.add_column(sa.Column("resubmission_of", sa.String(24), nullable=True))
         batch.create_index("ix_filings_resubmission_of", ["resubmission_of"])
     with op.batch_alter_table("filing_notices") as batch:
         batch.add_column(sa.Column("name_key", sa.Text(), nullable=False, server_default=""))
