@@ -47,7 +47,9 @@ _QUESTION = re.compile(
 )
 _ELLIPSIS = re.compile(r"呢[?？!！。.~～]*$")  # "那个体户呢", "副本呢", "放射诊疗那项呢"
 # Pieces of names and aliases that say nothing about which service is meant.
-_GENERIC = re.compile(r"怎么办|怎么|什么|如何|哪些|哪里|在哪|需要|办理|申请|[要的和与及或在这那个了吗呢我你他它是也都就还能可会去来到给把被让]")
+_GENERIC = re.compile(
+    r"怎么办|怎么|什么|如何|哪些|哪里|在哪|需要|办理|申请|[要的和与及或在这那个了吗呢我你他它是也都就还能可会去来到给把被让]"
+)
 _CJK = re.compile(r"[\u3400-\u9fff]")
 MIN_PIECE, MAX_PIECE = 2, 6
 
@@ -236,11 +238,14 @@ class FocusResolver:
         return out
 
 
-def followup_intent(ranking: Sequence[IntentScore], evidence: float, fallback: float) -> IntentScore | None:
-    """A resolved follow-up is a service question unless the classifier is sure of a dialogue intent
-    (a greeting, a filing start, a status check ...); None keeps the usual decision."""
+def followup_intent(text: str, ranking: Sequence[IntentScore], evidence: float, fallback: float) -> IntentScore | None:
+    """A resolved follow-up is a service question unless the classifier is sure of a dialogue intent (a greeting,
+    a filing start, a status check ...). 好吗 / 可以吗 / 是吗 stay a yes or no; 正本呢 / 收费吗 become questions.
+    None keeps the usual decision."""
     top = ranking[0]
-    if top.name in ("ask_service", "out_of_scope", "affirm", "deny") or top.confidence < fallback:
+    shaped = bool(aspects(text) or _ELLIPSIS.search(text))
+    if top.name in ("ask_service", "out_of_scope") or (top.name in ("affirm", "deny") and shaped) \
+            or top.confidence < fallback:
         probs = {r.name: r.confidence for r in ranking}
         return IntentScore("ask_service", max(probs.get("ask_service", 0.0), evidence))
     return None

@@ -110,8 +110,8 @@ class NluPipeline:
 
     def _parse(self, text: str, today: dt.date, focus: Focus | None = None) -> ParseResult:
         result = self._parse_one(text, today, focus)
-        if parse_payload(text) is not None:
-            return result  # a button
+        if parse_payload(text) is not None or (result.ranking and result.ranking[0].matched == result.normalized):
+            return result  # a button, or a question of the knowledge base word for word ("…吗？在哪个系统？")
         segments = split_questions(normalize(text))
         if len(segments) < 2:
             return result
@@ -146,19 +146,20 @@ class NluPipeline:
         raw = ranking[0].name
         t3 = time.perf_counter()
         hits = tuple(self.retriever.search(norm.text[:512], qvec, k=10))
+        t4 = time.perf_counter()
+        timings = {"entities": t1 - t0, "encode": t2 - t1, "classify": t3 - t2, "retrieve": t4 - t3}
         use = None
         if focus is not None:  # a follow-up without its own subject is ranked within the focused service
-            oos = next((r.confidence for r in ranking if r.name == "out_of_scope"), 0.0)
-            res = self.focus.resolve(norm.text, entities, qvec, hits, self.retriever, focus, oos)
+            p_oos = next((r.confidence for r in ranking if r.name == "out_of_scope"), 0.0)
+            res = self.focus.resolve(norm.text, entities, qvec, hits, self.retriever, focus, p_oos)
             hits, use = res.hits, res.use
-        t4 = time.perf_counter()
+            timings["focus"] = time.perf_counter() - t4
         intent = self.decide(ranking, max((h.evidence for h in hits), default=0.0))
         if use is not None and use.applied:
-            intent = followup_intent(ranking, res.evidence, self.thresholds.fallback) or intent
+            intent = followup_intent(norm.text, ranking, res.evidence, self.thresholds.fallback) or intent
         if intent.name != ranking[0].name or intent.confidence != ranking[0].confidence:
             # The thresholds overrode the classifier: report the decision first, as Rasa does.
             ranking = [intent, *(r for r in ranking if r.name != intent.name)]
-        timings = {"entities": t1 - t0, "encode": t2 - t1, "classify": t3 - t2, "retrieve": t4 - t3}
         return ParseResult(
             text, norm.text, intent, tuple(ranking), entities, hits, raw,
             {k: round(v * 1000, 3) for k, v in timings.items()}, use,

@@ -20,7 +20,10 @@ from nlu.normalize import Normalized
 MAX_QUESTIONS = 3
 _CLAUSE_END = re.compile(r"[?!;,.。、\n]+|(?<=[\u3400-\u9fff?]) +(?=[\u3400-\u9fff])")
 _CJK = re.compile(r"[\u3400-\u9fff]")
-_CONNECTIVE = re.compile(r"(?:顺便(?:再)?问(?:一下|下)?|再问(?:一下|下)|还想问(?:一下|下)?|另外(?:问(?:一下|下)?)?|还有)(?!没有|吗|什么|啥|别的|其他|哪些)")
+_CONNECTIVE = re.compile(
+    r"(?:顺便(?:再)?问(?:一下|下)?|再问(?:一下|下)|还想问(?:一下|下)?|另外(?:问(?:一下|下)?)?|还有)"
+    r"(?!没有|吗|什么|啥|别的|其他|哪些)"
+)
 _PARTICLE_END = re.compile(r"吗|呢|(?<![怎什那这多要])么|(?<!干)嘛")  # a question closed; another may follow without punctuation
 _OPENER = re.compile(r"需要|要|得|能|可以|可不可以|有没有|在哪|去哪|多久|多长时间|多少钱|收费|收不收|费用|是否|还要|还能|还需")
 _FINAL_QW = re.compile(r"(?:多久|多长时间|多少钱|多少|在哪里?|去哪里?|哪里|哪儿|几天|怎么办|咋办|什么|啥|吗|呢|么|嘛)$")
