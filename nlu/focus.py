@@ -41,14 +41,17 @@ ASPECTS: dict[FaqTopic, str] = {
     FaqTopic.POLICY: r"罚款|处罚|罚|违法|规定|效力|政策|为什么",
     FaqTopic.RESULT: r"结果|公示|通过|没通过|进度|出证|拿到",
 }
+# Opening hours: asked as "周末能办吗"; every service's `where` FAQ states its hours (knowledge/data).
+HOURS = r"周末|周六|周日|星期六|星期天|星期日|节假日|几点|上班|下班|工作时间|办公时间|开门|关门"
 _ASPECT_RE = {topic: re.compile(words) for topic, words in ASPECTS.items()}
+_HOURS_RE = re.compile(HOURS)
 _QUESTION = re.compile(
     r"[?？]|怎么|咋|如何|什么|啥|哪|吗|嘛|么|呢|多少|多久|几|能不能|可不可以|是否|要不要|需不需要|有没有|为啥|为什么|行不行|还是|谁"
 )
 _ELLIPSIS = re.compile(r"呢[?？!！。.~～]*$")  # "那个体户呢", "副本呢", "放射诊疗那项呢"
 # Pieces of names and aliases that say nothing about which service is meant.
 _GENERIC = re.compile(
-    r"怎么办|怎么|什么|如何|哪些|哪里|在哪|需要|办理|申请|[要的和与及或在这那个了吗呢我你他它是也都就还能可会去来到给把被让]"
+    r"怎么办|怎么|什么|如何|哪些|哪里|在哪|需要|办理|申请|[要的和与及或在这那个了吗呢我你他它是也都就还能可会去来到给把被让不没]"
 )
 _CJK = re.compile(r"[\u3400-\u9fff]")
 MIN_PIECE, MAX_PIECE = 2, 6
@@ -59,9 +62,10 @@ class FocusConfig:
     """Bars of the resolution, chosen on the tune conversations (tests/data/tune_conversations.jsonl)."""
 
     min_evidence: float = 0.40  # the focused service's best FAQ must be at least this close (else: not about it)
-    switch_margin: float = 0.30  # a subject-less message goes elsewhere only when another service is this much closer
+    switch_margin: float = 0.45  # a subject-less message goes elsewhere only when another service is this much closer
     sure_out_of_scope: float = 0.90  # the classifier this sure of out_of_scope: not a follow-up ("今天股市咋样")
     aspect_bonus: float = 0.05  # follow-up with an aspect word ("在哪办"): bonus for the FAQs of that topic
+    hours_bonus: float = 0.15  # follow-up about opening hours ("周末能办吗"): bonus for the `where` FAQs
     topic_bonus: float = 0.08  # elliptical follow-up ("正本呢"): bonus for FAQs of the focused FAQ's topic
     same_faq_bonus: float = 0.04  # ... and for the focused FAQ itself
     max_chars: int = 30  # longer messages are not taken as follow-ups
@@ -159,8 +163,9 @@ class SubjectIndex:
 
 
 def aspects(text: str) -> frozenset[FaqTopic]:
-    """The aspects a message asks about."""
-    return frozenset(t for t, pattern in _ASPECT_RE.items() if pattern.search(text))
+    """The aspects a message asks about (opening hours count as `where`: that FAQ states them)."""
+    found = {t for t, pattern in _ASPECT_RE.items() if pattern.search(text)}
+    return frozenset(found | ({FaqTopic.WHERE} if _HOURS_RE.search(text) else set()))
 
 
 def looks_like_question(text: str) -> bool:
@@ -206,11 +211,12 @@ class FocusResolver:
         ranked = self._rank_within(text, qvec, retriever, target, focus, elliptical)
         if not ranked:
             return keep("no entries")
-        best = ranked[0].evidence
+        best = max(h.evidence for h in ranked)  # how close the service is at all (bonuses only reorder it)
         if best < cfg.min_evidence:
             return keep("not about the focused service")
         top_other = next((h for h in own if h.service_id != target), None)
-        if not named and top_other is not None and top_other.evidence - best > cfg.switch_margin:
+        vague = not named and not elliptical and not aspects(text)  # "有人帮吗": no subject, no aspect either
+        if vague and top_other is not None and top_other.evidence - best > cfg.switch_margin:
             return keep("closer to another service")
         rest = tuple(h for h in own if h.service_id != target)
         reason = "follow-up" if target == focus.service_id else "same question, new subject"
@@ -225,7 +231,8 @@ class FocusResolver:
         if elliptical and focused is not None:
             topics, bonus, same = frozenset({focused[1].topic}), cfg.topic_bonus, cfg.same_faq_bonus
         elif asked:
-            topics, bonus, same = asked, cfg.aspect_bonus, 0.0
+            bonus = cfg.hours_bonus if _HOURS_RE.search(text) else cfg.aspect_bonus
+            topics, same = asked, 0.0
         else:
             return hits
         item = self.kb.items[service_id]
