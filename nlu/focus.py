@@ -41,6 +41,14 @@ ASPECTS: dict[FaqTopic, str] = {
     FaqTopic.POLICY: r"罚款|处罚|罚|违法|规定|效力|政策|为什么",
     FaqTopic.RESULT: r"结果|公示|通过|没通过|进度|出证|拿到",
 }
+# The words that ask for an aspect ("去哪交材料" asks where, not what): when one is present, they decide.
+ASKING: dict[FaqTopic, str] = {
+    FaqTopic.WHERE: r"在哪|去哪|哪里|哪儿|哪个窗口|几楼",
+    FaqTopic.TIME_LIMIT: r"多久|多长时间|几天|几个工作日|什么时候|啥时候",
+    FaqTopic.FEES: r"(?<![省赚挣])多少钱|收费吗|收不收|要钱吗|交钱吗|花钱吗|要不要钱|免费吗",
+    FaqTopic.MATERIALS: r"带什么|带啥|带哪些|准备什么|准备啥|准备哪些|(?:什么|啥|哪些)(?:材料|资料)|交什么|交啥",
+}
+_ASKING_RE = {topic: re.compile(words) for topic, words in ASKING.items()}
 # Opening hours: asked as "周末能办吗"; every service's `where` FAQ states its hours (knowledge/data).
 HOURS = r"周末|周六|周日|星期六|星期天|星期日|节假日|几点|上班|下班|工作时间|办公时间|开门|关门"
 _ASPECT_RE = {topic: re.compile(words) for topic, words in ASPECTS.items()}
@@ -64,7 +72,8 @@ class FocusConfig:
     min_evidence: float = 0.40  # the focused service's best FAQ must be at least this close (else: not about it)
     switch_margin: float = 0.45  # a subject-less message goes elsewhere only when another service is this much closer
     sure_out_of_scope: float = 0.90  # the classifier this sure of out_of_scope: not a follow-up ("今天股市咋样")
-    aspect_bonus: float = 0.05  # follow-up with an aspect word ("在哪办"): bonus for the FAQs of that topic
+    asking_bonus: float = 0.15  # follow-up asking for an aspect ("去哪交材料"): bonus for the FAQs of that topic
+    aspect_bonus: float = 0.05  # ... or only naming one ("材料的事"): a smaller bonus
     hours_bonus: float = 0.15  # follow-up about opening hours ("周末能办吗"): bonus for the `where` FAQs
     topic_bonus: float = 0.08  # elliptical follow-up ("正本呢"): bonus for FAQs of the focused FAQ's topic
     same_faq_bonus: float = 0.04  # ... and for the focused FAQ itself
@@ -162,9 +171,15 @@ class SubjectIndex:
         return bool(names) and all(n in self.covers.get(service_id, ()) for n in names)
 
 
+def asked_for(text: str) -> frozenset[FaqTopic]:
+    """The aspects a message asks for with a question word ("去哪", "多久", "带什么")."""
+    return frozenset(t for t, pattern in _ASKING_RE.items() if pattern.search(text))
+
+
 def aspects(text: str) -> frozenset[FaqTopic]:
-    """The aspects a message asks about (opening hours count as `where`: that FAQ states them)."""
-    found = {t for t, pattern in _ASPECT_RE.items() if pattern.search(text)}
+    """The aspects a message asks about: those asked for, else those named (opening hours count as `where`:
+    that FAQ states them)."""
+    found = set(asked_for(text)) or {t for t, pattern in _ASPECT_RE.items() if pattern.search(text)}
     return frozenset(found | ({FaqTopic.WHERE} if _HOURS_RE.search(text) else set()))
 
 
@@ -231,7 +246,7 @@ class FocusResolver:
         if elliptical and focused is not None:
             topics, bonus, same = frozenset({focused[1].topic}), cfg.topic_bonus, cfg.same_faq_bonus
         elif asked:
-            bonus = cfg.hours_bonus if _HOURS_RE.search(text) else cfg.aspect_bonus
+            bonus = cfg.hours_bonus if _HOURS_RE.search(text) else cfg.asking_bonus if asked_for(text) else cfg.aspect_bonus
             topics, same = asked, 0.0
         else:
             return hits
