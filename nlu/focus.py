@@ -33,7 +33,7 @@ from nlu.types import Entity, Focus, FocusUse, Hit, IntentScore
 ASPECTS: dict[FaqTopic, str] = {
     FaqTopic.MATERIALS: r"材料|资料|证明|带什么|带啥|带哪些|准备什么|准备啥|准备哪些|交什么|交啥|上传|复印件|原件|表格|登记表",
     FaqTopic.TIME_LIMIT: r"多久|多长时间|几天|几个工作日|时限|多快|多会|啥时候|什么时候|快多少|当天|当场|批下来|下证|拿证",
-    FaqTopic.FEES: r"收费|费用|多少钱|要钱|交钱|花钱|免费|收钱|钱吗|要费|工本费",
+    FaqTopic.FEES: r"收费|费用|(?<![省赚挣])多少钱|要钱|交钱|花钱|免费|收钱|(?<![省赚挣])钱吗|要费|工本费",
     FaqTopic.WHERE: r"在哪|去哪|哪里|哪儿|哪个窗口|窗口|地址|几楼|哪个区|位置|怎么走",
     FaqTopic.ONLINE: r"网上|线上|网站|手机上|app|小程序|系统|不用跑|不见面|下载|打印",
     FaqTopic.CONDITIONS: r"条件|资格|能不能办|可以办|谁能|谁可以|能申请|可以申请|个人能|需要满足|符合",
@@ -233,9 +233,9 @@ class FocusResolver:
         vague = not named and not elliptical and not aspects(text)  # "有人帮吗": no subject, no aspect either
         if vague and top_other is not None and top_other.evidence - best > cfg.switch_margin:
             return keep("closer to another service")
-        rest = tuple(h for h in own if h.service_id != target)
         reason = "follow-up" if target == focus.service_id else "same question, new subject"
-        return Resolution(FocusUse(focus, True, reason, target), (*ranked, *rest)[: max(len(own), 3)], best)
+        # The ranking is the service's own entries, best first: given the focus, they are the best answers.
+        return Resolution(FocusUse(focus, True, reason, target), tuple(ranked[: max(len(own), 3)]), best)
 
     def _rank_within(self, text: str, qvec: np.ndarray, retriever: Retriever, service_id: str, focus: Focus,
                      elliptical: bool) -> list[Hit]:

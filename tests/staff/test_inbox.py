@@ -108,3 +108,17 @@ def test_hit_test_shows_channels_and_the_reply_and_leaves_nothing(editor: Any, p
 
         assert conn.execute(sql("select count(*) from turns where channel = 'hittest'")).scalar() == 0
         assert conn.execute(sql("select count(*) from conversations where sender_id like 'hittest-%'")).scalar() == 0
+
+
+def test_hit_test_as_a_follow_up_on_a_focus(editor: Any) -> None:
+    r = editor.post("/admin/api/hittest", json={"text": "要多久", "focus": "food-business-license"})
+    assert r.status_code == 200, r.text
+    d = r.json()
+    assert d["focus"]["service_id"] == "food-business-license" and d["focus"]["service_name"] == "食品经营许可证"
+    assert d["focus"]["explain"] and isinstance(d["focus"]["applied"], bool)
+    r = editor.post("/admin/api/hittest", json={"text": "要多久？收费吗？", "focus": "food-business-license/fees"})
+    assert r.status_code == 200, r.text
+    assert [p["text"] for p in r.json()["parts"]] == ["要多久", "收费吗"]
+    r = editor.post("/admin/api/hittest", json={"text": "要多久", "focus": "no-such-service"})
+    assert r.status_code == 422 and "没有这个事项" in r.json()["message"]
+    assert "对话焦点" in editor.get("/admin/hittest").text
