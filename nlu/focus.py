@@ -54,12 +54,15 @@ HOURS = r"周末|周六|周日|星期六|星期天|星期日|节假日|几点|�
 _ASPECT_RE = {topic: re.compile(words) for topic, words in ASPECTS.items()}
 _HOURS_RE = re.compile(HOURS)
 _QUESTION = re.compile(
-    r"[?？]|怎么|咋|如何|什么|啥|哪|吗|嘛|么|呢|多少|多久|几|能不能|可不可以|是否|要不要|需不需要|有没有|为啥|为什么|行不行|还是|谁"
+    r"[?？]|怎么|咋|如何|什么|啥|哪|吗|嘛|么|呢|多少|多久|几|是否|为啥|为什么|还是|谁|([\u3400-\u9fff])[不没]\1"
 )
 _ELLIPSIS = re.compile(r"呢[?？!！。.~～]*$")  # "那个体户呢", "副本呢", "放射诊疗那项呢"
+_FILLER = re.compile(r"[那这个的呢吗啊呀吧么项种类部分些\s?？!！。.,，~～]")  # what is left of "那食品许可证的呢"
+# Doing something with a license ("新办", "变更") is its own service's business, not a question about a loss notice.
+_ACTION = re.compile(r"新办|新申请|申请|办理|办证|变更|延续|换证|注销|续期")
 # Pieces of names and aliases that say nothing about which service is meant.
 _GENERIC = re.compile(
-    r"怎么办|怎么|什么|如何|哪些|哪里|在哪|需要|办理|申请|[要的和与及或在这那个了吗呢我你他它是也都就还能可会去来到给把被让不没]"
+    r"怎么办|怎么|什么|如何|哪些|哪里|在哪|需要|办理|申请|[要的和与及或在这那个了吗呢我你他它是也都就还能可会去来到给把被让]"
 )
 _CJK = re.compile(r"[\u3400-\u9fff]")
 MIN_PIECE, MAX_PIECE = 2, 6
@@ -122,7 +125,8 @@ class SubjectIndex:
 
         terms: dict[str, frozenset[str]] = {}
         for t, owners in pieces.items():
-            if len(owners) == 1 and _CJK.search(t) and not any(p.search(t) for p in _ASPECT_RE.values()):
+            if len(owners) == 1 and _CJK.search(t) and t[0] not in "不没" and t[-1] not in "不没" \
+                    and not any(p.search(t) for p in _ASPECT_RE.values()):
                 n, share, sid = usage(t)
                 if n >= piece_count and share >= piece_share and sid in owners:
                     terms[t] = frozenset(owners)
@@ -146,6 +150,11 @@ class SubjectIndex:
                 named = [sid for sid, text in names.items() if sid != item.id and any(f in text for f in forms)]
                 self.owner.setdefault(kind.name, named[0] if len(named) == 1 else None)
                 self.covers[item.id].add(kind.name)
+        self.forms = {item.id: " ".join(fold(f) for k in (*item.license_types, *item.validation_items)
+                                        for f in (k.name, *k.aliases)) for item in kb.items.values()}
+        forms = [f for text in self.forms.values() for f in text.split(" ")]
+        self._names_re = re.compile("|".join(re.escape(f) for f in sorted(set(forms), key=len, reverse=True) if f)
+                                    or r"(?!)")
 
     def services(self, text: str, entities: Iterable[Entity] = ()) -> tuple[frozenset[str], bool]:
         """(services the text names, whether it names a license or item that has no service of its own)."""
@@ -165,10 +174,20 @@ class SubjectIndex:
                     found.add(sid)
         return frozenset(found), other
 
-    def covered(self, service_id: str, entities: Iterable[Entity]) -> bool:
-        """Every license or validation item the message names is one the service handles."""
-        names = [str(e.value) for e in entities if e.entity in ("license_type", "validation_item")]
-        return bool(names) and all(n in self.covers.get(service_id, ()) for n in names)
+    def covered(self, service_id: str, text: str, entities: Iterable[Entity]) -> bool:
+        """The message names licenses or validation items the service handles, and nothing else: "劳务派遣的算不算"
+        asked of the loss notice, which accepts that license (but not "医疗机构校验…", another service)."""
+        handled = self.covers.get(service_id, set())
+        names = {str(e.value) for e in entities if e.entity in ("license_type", "validation_item")}
+        terms = [m.group(0) for m in self._re.finditer(text)] if self._re is not None else []
+        forms = self.forms.get(service_id, "")
+        return bool(names or terms) and names <= handled and all(t in forms for t in terms)
+
+    def bare(self, text: str) -> bool:
+        """Nothing but a subject ("那食品许可证呢", "出版物的呢"): the rest of the question is the one before."""
+        rest = self._names_re.sub("", text)
+        rest = self._re.sub("", rest) if self._re is not None else rest
+        return not _FILLER.sub("", rest)
 
 
 def asked_for(text: str) -> frozenset[FaqTopic]:
@@ -217,10 +236,12 @@ class FocusResolver:
         named, other = self.subjects.services(text, entities)
         elliptical = bool(_ELLIPSIS.search(text)) and not aspects(text)
         target = focus.service_id
-        if elliptical and focus.faq_id and self.subjects.covered(focus.service_id, entities):
+        others = named - {focus.service_id}
+        if (other or others) and not aspects(text) and not _ACTION.search(text) \
+                and self.subjects.covered(focus.service_id, text, entities):
             pass  # "那食品许可证呢" after a loss-notice answer: the loss notice handles that license too
-        elif other or (named - {focus.service_id}):
-            if not (elliptical and len(named) == 1 and not other and focus.faq_id):
+        elif other or others:
+            if not (len(named) == 1 and not other and focus.faq_id and self.subjects.bare(text)):
                 return keep("names its own subject")
             target = next(iter(named))  # "出版物的呢": the focused question, about the newly named service
         ranked = self._rank_within(text, qvec, retriever, target, focus, elliptical)

@@ -51,8 +51,11 @@ def test_licenses_name_their_own_service(subjects: SubjectIndex) -> None:
     assert subjects.services("", [food]) == (frozenset({"food-business-license"}), False)
     assert subjects.services("", [radiation]) == (frozenset({"medical-institution-validation"}), False)
     assert subjects.services("", [drugs]) == (frozenset(), True)  # a license with no service of its own
-    assert subjects.covered("license-loss-notice", [food, drugs])  # the loss notice accepts both
-    assert not subjects.covered("food-business-license", [drugs])
+    assert subjects.covered("license-loss-notice", "", [food, drugs])  # the loss notice accepts both
+    assert not subjects.covered("food-business-license", "", [drugs])
+    assert subjects.covered("license-loss-notice", "劳务派遣的算不算", [])  # a piece of a license it accepts
+    assert not subjects.covered("license-loss-notice", "那医疗机构校验呢", [])  # another service's own name
+    assert subjects.bare("那食品许可证呢") and subjects.bare("出版物的呢") and not subjects.bare("那食品许可证新办呢")
 
 
 def test_aspects_and_question_shape() -> None:
