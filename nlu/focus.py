@@ -235,15 +235,16 @@ class FocusResolver:
             return keep("out of scope")
         named, other = self.subjects.services(text, entities)
         elliptical = bool(_ELLIPSIS.search(text)) and not aspects(text)
-        target = focus.service_id
+        target, reason = focus.service_id, "follow-up"
         others = named - {focus.service_id}
         if (other or others) and not aspects(text) and not _ACTION.search(text) \
                 and self.subjects.covered(focus.service_id, text, entities):
-            pass  # "那食品许可证呢" after a loss-notice answer: the loss notice handles that license too
+            reason = "handled by the focused service"  # "那食品许可证呢" asked of the loss notice, which takes it
         elif other or others:
             if not (len(named) == 1 and not other and focus.faq_id and self.subjects.bare(text)):
                 return keep("names its own subject")
-            target = next(iter(named))  # "出版物的呢": the focused question, about the newly named service
+            # "出版物的呢": the focused question, about the newly named service
+            target, reason = next(iter(named)), "same question, new subject"
         ranked = self._rank_within(text, qvec, retriever, target, focus, elliptical)
         if not ranked:
             return keep("no entries")
@@ -254,7 +255,6 @@ class FocusResolver:
         vague = not named and not elliptical and not aspects(text)  # "有人帮吗": no subject, no aspect either
         if vague and top_other is not None and top_other.evidence - best > cfg.switch_margin:
             return keep("closer to another service")
-        reason = "follow-up" if target == focus.service_id else "same question, new subject"
         # The ranking is the service's own entries, best first: given the focus, they are the best answers.
         return Resolution(FocusUse(focus, True, reason, target), tuple(ranked[: max(len(own), 3)]), best)
 

@@ -21,6 +21,7 @@ CHANNEL = "hittest"
 FOCUS_REASONS = {  # nlu/focus.py's reasons, for staff
     "follow-up": "没有说自己的事项，按对话焦点理解为追问",
     "same question, new subject": "同一个问题换了事项（如“那X呢”），按新事项回答",
+    "handled by the focused service": "提到的证照由焦点事项办理（如遗失公告也受理这种许可证），按焦点理解",
     "names its own subject": "问题里有自己的事项，不沿用对话焦点",
     "not a question": "不是问题，不沿用对话焦点",
     "long message": "消息较长，按独立问题理解",
