@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from actions.client import ActionClient, HttpActionClient, InProcessActionClient
+from actions.offload import Offload
 from actions.registry import build_registry
 from assistant.dialogue.db import make_engine
 from assistant.dialogue.domain import build_domain
@@ -14,6 +15,7 @@ from assistant.dialogue.store import SqlStateStore
 from assistant.dialogue.turns import TurnLog
 from assistant.settings import Settings
 from knowledge.clock import Clock, system_clock
+from nlu.gate import ParseGate
 from nlu.live import LiveKnowledge
 
 if TYPE_CHECKING:
@@ -27,9 +29,12 @@ def build_manager(
     clock: Clock = system_clock,
     choose: Chooser = choose_random,
     actions: ActionClient | None = None,
+    parsing: ParseGate | None = None,
+    blocking: Offload | None = None,
 ) -> DialogueManager:
     """A DialogueManager on settings.db_url (its tables upgraded already: assistant/ops/migrate.py); actions in
-    process unless `actions` or settings.action_endpoint_url says otherwise."""
+    process unless `actions` or settings.action_endpoint_url says otherwise. `parsing` and `blocking` are the
+    process's parse gate and thread pool for database work (the manager makes its own when not given)."""
     engine = make_engine(settings.db_url)
     responses = Responses.load(choose=choose)
     domain = build_domain(responses.table, settings.session_idle_minutes)
@@ -41,5 +46,5 @@ def build_manager(
     return DialogueManager(
         knowledge, SqlStateStore(engine, clock), TurnLog(engine), actions, domain, responses,
         idle_minutes=settings.session_idle_minutes, max_chars=settings.max_message_chars, clock=clock,
-        on_close=engine.dispose,
+        on_close=engine.dispose, parsing=parsing, blocking=blocking,
     )

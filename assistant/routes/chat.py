@@ -194,7 +194,8 @@ async def chat(body: ChatRequest, request: Request) -> dict[str, Any]:
 @router.post("/feedback")
 async def feedback(body: FeedbackRequest, request: Request) -> dict[str, Any]:
     """Record 👍/👎 on a bot turn of this sender."""
-    ok = services_of(request).dialogue.record_feedback(body.sender, body.turn_id, body.rating)
+    dm = services_of(request).dialogue
+    ok = await dm.blocking(dm.record_feedback, body.sender, body.turn_id, body.rating)
     if not ok:
         raise NotFoundHere("没有找到这条回答，可能对话已被清空。", f"turn {body.turn_id} unknown for this sender")
     return {"ok": True, "turn_id": body.turn_id, "rating": body.rating}
@@ -209,18 +210,19 @@ async def reset(body: ResetRequest, request: Request) -> dict[str, Any]:
     """
     dm = services_of(request).dialogue
     if body.face == "kiosk":
-        turns = dm.export(body.sender).get("turns") or []
+        turns = (await dm.blocking(dm.export, body.sender)).get("turns") or []
         if turns and turns[-1].get("channel") == CHANNELS["portal"]:
             return {"ok": True, "kept": "continued_on_phone"}
-    dm.reset(body.sender)
+    await dm.blocking(dm.reset, body.sender)
     return {"ok": True}
 
 
 @router.get("/history")
-def history(request: Request, sender: str = Query(pattern=SENDER_PATTERN)) -> dict[str, Any]:
+async def history(request: Request, sender: str = Query(pattern=SENDER_PATTERN)) -> dict[str, Any]:
     """The conversation so far, as the page shows it (empty once reset or unknown)."""
     services = services_of(request)
-    entries = history_entries(services.dialogue.export(sender), services.knowledge.current.kb)
+    export = await services.dialogue.blocking(services.dialogue.export, sender)
+    entries = history_entries(export, services.knowledge.current.kb)
     return {"sender": sender, "entries": entries}
 
 

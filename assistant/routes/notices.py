@@ -19,7 +19,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from actions.filings import FilingStore, NoticeNotFound, NoticeView
+from actions.filings import NoticeNotFound, NoticeView
 from actions.filings.pdf import cn_date, notice_body, notice_fields, render_notice_pdf
 from assistant.services import services_of
 
@@ -42,10 +42,6 @@ def _env() -> jinja2.Environment:
 
 def _html(name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
     return HTMLResponse(_env().get_template(name).render(**context), status_code=status)
-
-
-def _store(request: Request) -> FilingStore:
-    return services_of(request).filings
 
 
 def _license_types(request: Request) -> tuple[list[str], dict[str, str]]:
@@ -73,10 +69,10 @@ async def board(
     format: Literal["html", "json"] = Query(default="html"),
 ) -> Response:
     """Published lost-license notices, newest first; searchable and paginated."""
-    store = _store(request)
+    services = services_of(request)
     names, canon = _license_types(request)
     license_type = canon.get(license_type.strip(), license_type.strip())
-    notices, total = await run_in_threadpool(store.search_notices, q, license_type, number, page, per_page)
+    notices, total = await services.blocking(services.filings.search_notices, q, license_type, number, page, per_page)
     pages = max(1, ceil(total / per_page))
     if format == "json":
         return JSONResponse({"items": [n.to_json() for n in notices], "total": total, "page": page,
@@ -98,7 +94,8 @@ async def board(
 @router.get("/notices/{number}.pdf", response_model=None)
 async def notice_pdf(request: Request, number: str) -> Response:
     """The printable notice (PDF, Chinese text embedded)."""
-    notice = await run_in_threadpool(_store(request).notice, number)
+    services = services_of(request)
+    notice = await services.blocking(services.filings.notice, number)
     if notice is None:
         raise NoticeNotFound(number)
     data = await run_in_threadpool(render_notice_pdf, notice)
@@ -111,7 +108,8 @@ async def notice_pdf(request: Request, number: str) -> Response:
 @router.get("/notices/{number}", response_model=None)
 async def notice_page(request: Request, number: str) -> Response:
     """One notice as a web page (404 page when the number is unknown)."""
-    notice: NoticeView | None = await run_in_threadpool(_store(request).notice, number)
+    services = services_of(request)
+    notice: NoticeView | None = await services.blocking(services.filings.notice, number)
     if notice is None:
         return _html("notices/missing.html", {"number": number}, status=404)
     return _html("notices/detail.html", {"n": notice, "body": notice_body(notice), "fields": notice_fields(notice)})

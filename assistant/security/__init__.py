@@ -32,12 +32,6 @@ def portal_origins(settings: Settings) -> list[str]:
     return origins
 
 
-def parse_body_limit(settings: Settings) -> int:
-    """/model/parse reads texts of up to 50 x max_message_chars characters (its own 413 beyond); in JSON each
-    character may take 6 bytes (a \\uXXXX escape)."""
-    return max(settings.max_body_bytes, settings.max_message_chars * 50 * 6 + 4096)
-
-
 def install(app: FastAPI, settings: Settings, channel: SocketIOChannel) -> RateLimiter:
     """Add the middlewares to `app` (and the rate limit and origins to the socket.io channel); returns the limiter."""
     origins = Origins(portal_origins(settings))
@@ -47,8 +41,7 @@ def install(app: FastAPI, settings: Settings, channel: SocketIOChannel) -> RateL
         app.add_middleware(RateLimitMiddleware, limiter=limiter)  # type: ignore[arg-type]
     app.add_middleware(ActionDoor, allow=settings.action_server_allow)  # type: ignore[arg-type]
     app.add_middleware(JsonSurrogates)  # type: ignore[arg-type]
-    app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes, admin_limit=settings.max_upload_bytes,  # type: ignore[arg-type]
-                       overrides={"/model/parse": parse_body_limit(settings)})
+    app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes, admin_limit=settings.max_upload_bytes)  # type: ignore[arg-type]
     app.add_middleware(CorsMiddleware, origins=origins)  # type: ignore[arg-type]
     policy = channel.origins  # the socket.io channel's OriginPolicy: the same portals
     policy.exact |= origins.exact
