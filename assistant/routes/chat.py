@@ -96,7 +96,7 @@ def _payload_title(text: str, previous: list[dict[str, Any]], kb: KnowledgeBase)
     name, _, raw = text.partition("{")
     try:
         values = json.loads("{" + raw) if raw else {}
-    except ValueError:
+    except (ValueError, RecursionError):
         values = {}
     if isinstance(values, dict):
         if name == "/ask_faq" and isinstance(values.get("faq_id"), str):

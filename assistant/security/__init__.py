@@ -2,7 +2,8 @@
 
 `install(app, settings)` and, after the observability middleware, `install_headers(app, settings)` are called by
 `assistant.app.create_app` once every route module registered. From the outside in: security headers → request
-observer (assistant.observability) → CORS → body-size limit → JSON surrogate repair → action-door checks →
+observer (assistant.observability) → CORS → body-size limit → input hygiene (assistant/security/hygiene.py:
+what no layer below can take is refused with a 4xx; the same check guards socket.io) → action-door checks →
 rate limits → the app.
 """
 
@@ -17,7 +18,7 @@ from assistant.security.actioncall import ActionDoor
 from assistant.security.body import BodySizeLimit
 from assistant.security.cors import DEV_ORIGINS, CorsMiddleware, Origins, split_origins
 from assistant.security.headers import SecurityHeaders
-from assistant.security.hygiene import JsonSurrogates
+from assistant.security.hygiene import InputHygiene, guard_socketio
 from assistant.security.ratelimit import Rate, RateLimiter, RateLimitMiddleware, limit_socketio
 from assistant.settings import Environment, Settings
 
@@ -40,13 +41,15 @@ def install(app: FastAPI, settings: Settings, channel: SocketIOChannel) -> RateL
     if settings.rate_limit:
         app.add_middleware(RateLimitMiddleware, limiter=limiter)  # type: ignore[arg-type]
     app.add_middleware(ActionDoor, allow=settings.action_server_allow)  # type: ignore[arg-type]
-    app.add_middleware(JsonSurrogates)  # type: ignore[arg-type]
+    app.add_middleware(InputHygiene)  # type: ignore[arg-type]
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes, admin_limit=settings.max_upload_bytes)  # type: ignore[arg-type]
     app.add_middleware(CorsMiddleware, origins=origins)  # type: ignore[arg-type]
     policy = channel.origins  # the socket.io channel's OriginPolicy: the same portals
     policy.exact |= origins.exact
     policy.any_port |= origins.any_port
     policy.everyone = policy.everyone or origins.everyone
+    if not guard_socketio(channel):
+        log.warning("socket.io channel found but its message handler could not be guarded")
     if settings.rate_limit and not limit_socketio(channel, limiter):
         log.warning("socket.io channel found but its message handler could not be rate limited")
     return limiter
