@@ -2,6 +2,8 @@
 
 - `serve(**settings)`: the app (ngram pipeline, demo base, its own data folder; `knowledge=` another snapshot)
   served by uvicorn in a thread on 127.0.0.1 and a free port; stopped at teardown.
+- `database`: parametrised over SQLite and PostgreSQL: the settings overrides of each (a skip without
+  LINGLING_TEST_PG_URL).
 - `pg_url`: a fresh PostgreSQL schema on LINGLING_TEST_PG_URL (skipped without it), dropped afterwards.
 
 Every wait is bounded and every server binds loopback only.
@@ -35,13 +37,22 @@ def serve(tmp_path: Path, ngram_pipeline: Any, demo_kb: Any) -> Iterator[Callabl
         data = tmp_path / f"state-{len(running)}"
         data.mkdir()
         settings = Settings(data_dir=data, env="test", **overrides)
-        live = serve_in_thread(create_app(settings, knowledge_factory=lambda _: snapshot))
+        # (a bounded graceful shutdown: socket.io long-polls may hold it up to their ping interval)
+        live = serve_in_thread(create_app(settings, knowledge_factory=lambda _: snapshot), timeout_graceful_shutdown=3)
         running.append(live)
         return live
 
     yield start
     for live in running:
         live.stop()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Settings overrides for the backend: {} for SQLite, {"database_url": a fresh schema} for PostgreSQL."""
+    if request.param == "sqlite":
+        return {}
+    return {"database_url": request.getfixturevalue("pg_url")}
 
 
 @pytest.fixture
