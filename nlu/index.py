@@ -66,6 +66,15 @@ class FaissIndex:
         self.dim = dim
         self.kind = kind
         self._index = index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        self._frozen = False  # set once it serves searches: FAISS must not be written while it is searched
+
+    def freeze(self) -> None:
+        """From now on this index is only searched: `add` and `remove` raise (change a `clone()` instead)."""
+        self._frozen = True
+
+    def _writable(self) -> None:
+        if self._frozen:
+            raise RuntimeError("this index serves searches and is never changed; change a clone() of it")
 
     @classmethod
     def build(cls, ids: np.ndarray, vectors: np.ndarray, exact_max: int = EXACT_MAX, nprobe: int = 96) -> FaissIndex:
@@ -92,10 +101,12 @@ class FaissIndex:
         return FaissIndex(self.dim, faiss.clone_index(self._index), self.kind)
 
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        self._writable()
         if len(ids):
             self._index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64))
 
     def remove(self, ids: np.ndarray) -> int:
+        self._writable()
         if not len(ids):
             return 0
         return int(self._index.remove_ids(np.asarray(ids, dtype=np.int64)))  # type: ignore[arg-type]

@@ -74,6 +74,7 @@ class NluPipeline:
         self.cfg = cfg
         self.encoder = encoder
         self.retriever = retriever
+        retriever.freeze()  # it serves from now on: a change makes an updated copy (`updated`)
         self.classifier = classifier
         self.extractor = EntityExtractor(vocab(kb.license_types()), vocab(kb.validation_items()))
         self.thresholds = cfg.thresholds

@@ -92,7 +92,10 @@ def domain_terms(kb: KnowledgeBase) -> list[str]:
 
 
 class Retriever:
-    """Owns the vector index, the lexical index and the FAQ table; updates FAQ by FAQ."""
+    """Owns the vector index, the lexical index and the FAQ table; updates FAQ by FAQ.
+
+    Built (`build` / `load`), then frozen once it serves (an NluPipeline freezes its retriever): from then on
+    it is only searched, and a change makes an `updated` copy — FAISS must never be written while searched."""
 
     def __init__(self, kb: KnowledgeBase, encoder: CachedEncoder, spec: EncoderSpec, weights: FusionWeights):
         self.kb = kb
@@ -109,6 +112,20 @@ class Retriever:
         self._faq_meta: dict[str, tuple[str, str]] = {}  # faq id -> (service id, question)
         self._next_id = 0
         self._cues = self._compile_cues(kb)
+        self._frozen = False
+
+    def freeze(self) -> None:
+        """This retriever serves searches from now on: its indexes and tables are never changed again."""
+        self._frozen = True
+        self.index.freeze()
+
+    @property
+    def frozen(self) -> bool:
+        return self._frozen
+
+    def _writable(self) -> None:
+        if self._frozen:
+            raise RuntimeError("this retriever serves searches and is never changed; use updated()")
 
     @staticmethod
     def _compile_cues(kb: KnowledgeBase) -> list[tuple[str, re.Pattern[str]]]:
@@ -131,6 +148,7 @@ class Retriever:
         progress: Callable[[int], None] | None = None,
     ) -> None:
         """Index the whole knowledge base (vectors already known by text are reused)."""
+        self._writable()
         rows: list[tuple[str, str]] = []
         for item, faq in self.kb.faqs:
             self._faq_meta[faq.id] = (item.id, faq.question)
@@ -156,7 +174,8 @@ class Retriever:
         )
 
     def upsert_faq(self, item: ServiceItem, faq: Faq) -> None:
-        """Add or replace one FAQ in both channels; visible to the next query."""
+        """Add or replace one FAQ in both channels (of a retriever not serving yet: `updated` uses it)."""
+        self._writable()
         self.remove_faq(faq.id)
         texts = faq_texts(item, faq)
         vecs = self.encoder.encode_docs(texts)
@@ -171,7 +190,8 @@ class Retriever:
         self.lexical.set_doc(faq.id, " ".join(texts))
 
     def remove_faq(self, faq_id: str) -> None:
-        """Remove one FAQ from both channels."""
+        """Remove one FAQ from both channels (of a retriever not serving yet)."""
+        self._writable()
         ids = self._faq_docs.pop(faq_id, [])
         if ids:
             self.index.remove(np.asarray(ids, dtype=np.int64))
@@ -182,7 +202,8 @@ class Retriever:
         self.lexical.remove_doc(faq_id)
 
     def set_knowledge(self, kb: KnowledgeBase) -> None:
-        """Point at a new knowledge base version (after incremental updates)."""
+        """Point at a new knowledge base version (of a retriever not serving yet)."""
+        self._writable()
         self.kb = kb
         self._cues = self._compile_cues(kb)
 
@@ -190,6 +211,7 @@ class Retriever:
     def clone(self) -> Retriever:
         """An independent copy (vectors are copied, not re-encoded); changing it leaves this one alone."""
         twin = copy.copy(self)
+        twin._frozen = False
         twin.index = self.index.clone()
         twin._doc_faq = dict(self._doc_faq)
         twin._doc_text = dict(self._doc_text)
@@ -204,7 +226,11 @@ class Retriever:
 
         The indexes are copied only when FAQs change; otherwise the new retriever shares them (read only)."""
         changes = list(changes)
-        twin = self.clone() if any(c.upserts or c.removes for _, c in changes) else copy.copy(self)
+        if any(c.upserts or c.removes for _, c in changes):
+            twin = self.clone()
+        else:  # shares the (frozen) indexes; only its knowledge base and cues are its own
+            twin = copy.copy(self)
+            twin._frozen = False
         twin.set_knowledge(kb)
         for item, change in changes:
             for faq_id in change.removes:
@@ -212,6 +238,8 @@ class Retriever:
             for faq in change.upserts:
                 assert item is not None, "an item without a new version has nothing to index"
                 twin.upsert_faq(item, faq)
+        if self._frozen:
+            twin.freeze()
         return twin
 
     # ---- persistence ----------------------------------------------------------------------
