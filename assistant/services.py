@@ -18,6 +18,7 @@ from rasa_sdk.executor import ActionExecutor
 
 from actions.client import ActionClient, HttpActionClient, InProcessActionClient
 from actions.filings import FilingStore
+from actions.filings.pdfcache import NoticePdfs
 from actions.offload import Offload
 from actions.registry import build_registry
 from assistant.dialogue.factory import build_manager
@@ -52,6 +53,7 @@ class Services:
     ops: Ops  # readiness database, cross-worker sender lock, knowledge listener
     parsing: ParseGate  # every parse of the process: off the event loop, a few at a time (nlu/gate.py)
     blocking: Offload  # threads for database work and actions, never the event loop (actions/offload.py)
+    pdfs: NoticePdfs  # notice PDFs, rendered once (cached on disk), one at a time (actions/filings/pdfcache.py)
 
 
 @asynccontextmanager
@@ -91,7 +93,8 @@ async def running_services(settings: Settings, knowledge_factory: KnowledgeFacto
         staff = build_staff(settings, clock, db, store, knowledge, filings, dialogue)
         ops = await start_ops(settings, dialogue, knowledge, follow_store)
         stack.push_async_callback(ops.aclose)
-        yield Services(settings, clock, knowledge, filings, actions, dialogue, staff, ops, parsing, blocking)
+        pdfs = NoticePdfs(settings.data_dir / "cache" / "notices", blocking)
+        yield Services(settings, clock, knowledge, filings, actions, dialogue, staff, ops, parsing, blocking, pdfs)
 
 
 def _align_with_store(knowledge: LiveKnowledge, store: SqlKnowledgeStore, settings: Settings) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -14,7 +15,7 @@ from nlu.errors import IndexMismatch
 
 # Below this many vectors an exact flat index is both fast enough and exact (see docs/benchmarks.md).
 EXACT_MAX = 50_000
-INDEX_SCHEMA = 1
+INDEX_SCHEMA = 2  # 2: the id table is bound to the vectors by a digest (`table_digest`)
 
 
 @runtime_checkable
@@ -134,6 +135,17 @@ class FaissIndex:
         """Read an index written by `save`."""
         index = faiss.read_index(str(path))
         return cls(index.d, index, kind=kind)
+
+
+def table_digest(vectors_file: Path, docs: object) -> str:
+    """A digest binding the id table (vector id → FAQ, text) to the bytes of the vectors file: an id table
+    shuffled, cut or copied from another index no longer matches, even under a manifest that does."""
+    h = hashlib.sha256()
+    with vectors_file.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    h.update(json.dumps(docs, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+    return h.hexdigest()
 
 
 def write_manifest(path: Path, manifest: Manifest, extra: dict[str, object]) -> None:

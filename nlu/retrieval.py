@@ -19,7 +19,7 @@ from knowledge.loader import KnowledgeBase
 from knowledge.models import Faq, FaqTopic, ServiceItem
 from nlu.embeddings import CachedEncoder, EncoderSpec, encode_many
 from nlu.errors import IndexMismatch
-from nlu.index import INDEX_SCHEMA, FaissIndex, Manifest, read_manifest, write_manifest
+from nlu.index import INDEX_SCHEMA, FaissIndex, Manifest, read_manifest, table_digest, write_manifest
 from nlu.lexical import LEXICAL_FILE, LexicalIndex, Tokenizer
 from nlu.normalize import fold
 from nlu.types import Hit
@@ -250,20 +250,31 @@ class Retriever:
         self.index.save(folder / "vectors.faiss")
         self.lexical.save(folder / LEXICAL_FILE, manifest.knowledge_hash)
         docs = [[i, self._doc_faq[i], self._doc_text[i]] for i in sorted(self._doc_faq)]
-        write_manifest(folder / "manifest.json", manifest, {"docs": docs, "next_id": self._next_id})
+        write_manifest(folder / "manifest.json", manifest, {"docs": docs, "next_id": self._next_id,
+                                                            "table_digest": table_digest(folder / "vectors.faiss", docs)})
 
     def vectors_by_text(self) -> dict[str, np.ndarray]:
         """Every indexed text's vector (for reuse by a rebuild)."""
         return {t: self.index.vector(i) for i, t in self._doc_text.items()}
 
     def load(self, folder: Path) -> None:
-        """Load index + manifest from `folder`; IndexMismatch if it was built for other data."""
+        """Load index + manifest from `folder`; IndexMismatch if it was built for other data.
+
+        The id table must carry the digest that binds it to the vectors file (a table shuffled or cut under an
+        intact manifest answered with the wrong FAQs); a table that fails it lends nothing to a rebuild."""
+        self._writable()
         manifest, extra = read_manifest(folder / "manifest.json")
+        docs = extra.get("docs")
+        try:
+            digest = table_digest(folder / "vectors.faiss", docs)
+        except OSError as exc:
+            raise IndexMismatch(f"unreadable index file: {exc}") from exc
+        if extra.get("table_digest") != digest:
+            raise IndexMismatch("the id table does not belong to the vectors (no or wrong table digest)")
         try:
             self.index = FaissIndex.load(folder / "vectors.faiss", manifest.index_kind)
         except Exception as exc:  # corrupted file: FAISS raises RuntimeError
             raise IndexMismatch(f"unreadable index file: {exc}") from exc
-        docs = extra.get("docs")
         if not isinstance(docs, list) or len(docs) != len(self.index):
             raise IndexMismatch("index and id table disagree")
         for i, faq_id, text in docs:
@@ -273,6 +284,9 @@ class Retriever:
         self._next_id = int(extra.get("next_id", len(docs)))  # type: ignore[call-overload]
         # The manifest is checked after reading so that a mismatched index can still lend its vectors.
         manifest.check(self.manifest())
+        expected = sorted((faq.id, t) for item, faq in self.kb.faqs for t in faq_texts(item, faq))
+        if sorted((self._doc_faq[i], self._doc_text[i]) for i in self._doc_faq) != expected:
+            raise IndexMismatch("the id table does not hold exactly the knowledge base's texts")
         for item, faq in self.kb.faqs:
             self._faq_meta[faq.id] = (item.id, faq.question)
         self._load_lexical(folder, manifest.knowledge_hash)

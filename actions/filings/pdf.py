@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from datetime import date
-from functools import lru_cache
 from pathlib import Path
 
 from actions.filings.errors import FontMissing
@@ -70,9 +69,8 @@ def render_notice_pdf(notice: NoticeView, font_path: str | os.PathLike[str] | No
     return _render(notice, str(find_font(font_path)))
 
 
-@lru_cache(maxsize=256)
 def _render(notice: NoticeView, font: str) -> bytes:
-    # Published notices never change, so their PDFs are cached per (notice, font).
+    # (a server keeps what this makes: actions/filings/pdfcache.py)
     from fpdf import FPDF
     from fpdf.enums import WrapMode
 

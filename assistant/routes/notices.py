@@ -16,11 +16,10 @@ from urllib.parse import quote, urlencode
 
 import jinja2
 from fastapi import APIRouter, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from actions.filings import NoticeNotFound, NoticeView
-from actions.filings.pdf import cn_date, notice_body, notice_fields, render_notice_pdf
+from actions.filings.pdf import cn_date, notice_body, notice_fields
 from assistant.services import services_of
 
 log = logging.getLogger(__name__)
@@ -98,7 +97,7 @@ async def notice_pdf(request: Request, number: str) -> Response:
     notice = await services.blocking(services.filings.notice, number)
     if notice is None:
         raise NoticeNotFound(number)
-    data = await run_in_threadpool(render_notice_pdf, notice)
+    data = await services.pdfs.get(notice)  # rendered once, cached on disk; 503 when too many wait
     return Response(data, media_type="application/pdf", headers={
         "Content-Disposition": f"inline; filename=\"{notice.number}.pdf\"; filename*=UTF-8''{quote(notice.number)}.pdf",
         "Cache-Control": "public, max-age=86400",

@@ -2,7 +2,8 @@
 
 `install(app, settings)` and, after the observability middleware, `install_headers(app, settings)` are called by
 `assistant.app.create_app` once every route module registered. From the outside in: security headers → request
-observer (assistant.observability) → CORS → body-size limit → input hygiene (assistant/security/hygiene.py:
+observer (assistant.observability) → CORS → body deadline (assistant/security/timeouts.py) → body-size limit →
+input hygiene (assistant/security/hygiene.py:
 what no layer below can take is refused with a 4xx; the same check guards socket.io) → action-door checks →
 rate limits → the app.
 """
@@ -20,6 +21,7 @@ from assistant.security.cors import DEV_ORIGINS, CorsMiddleware, Origins, split_
 from assistant.security.headers import SecurityHeaders
 from assistant.security.hygiene import InputHygiene, guard_socketio
 from assistant.security.ratelimit import Rate, RateLimiter, RateLimitMiddleware, limit_socketio
+from assistant.security.timeouts import BodyDeadline
 from assistant.settings import Environment, Settings
 
 log = logging.getLogger(__name__)
@@ -43,6 +45,7 @@ def install(app: FastAPI, settings: Settings, channel: SocketIOChannel) -> RateL
     app.add_middleware(ActionDoor, allow=settings.action_server_allow)  # type: ignore[arg-type]
     app.add_middleware(InputHygiene)  # type: ignore[arg-type]
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes, admin_limit=settings.max_upload_bytes)  # type: ignore[arg-type]
+    app.add_middleware(BodyDeadline)  # type: ignore[arg-type]
     app.add_middleware(CorsMiddleware, origins=origins)  # type: ignore[arg-type]
     policy = channel.origins  # the socket.io channel's OriginPolicy: the same portals
     policy.exact |= origins.exact

@@ -1,7 +1,8 @@
 """Fixtures of the red-team tests (issue 15: one file per finding, each failing before its fix).
 
-- `serve(**settings)`: the app (ngram pipeline, demo base, its own data folder; `knowledge=` another snapshot)
-  served by uvicorn in a thread on 127.0.0.1 and a free port; stopped at teardown.
+- `serve(**settings)`: the app (ngram pipeline, demo base, its own data folder; `knowledge=` another snapshot,
+  `data_dir_of=` an earlier server's data folder, `uvicorn_config=` more uvicorn options) served by uvicorn in a
+  thread on 127.0.0.1 and a free port; stopped at teardown.
 - `database`: parametrised over SQLite and PostgreSQL: the settings overrides of each (a skip without
   LINGLING_TEST_PG_URL).
 - `pg_url`: a fresh PostgreSQL schema on LINGLING_TEST_PG_URL (skipped without it), dropped afterwards.
@@ -31,15 +32,22 @@ def serve(tmp_path: Path, ngram_pipeline: Any, demo_kb: Any) -> Iterator[Callabl
     from nlu.live import KnowledgeSnapshot
 
     running: list[LiveApp] = []
+    folders: dict[int, Path] = {}
 
-    def start(knowledge: Any = None, **overrides: Any) -> LiveApp:
+    def start(knowledge: Any = None, data_dir_of: LiveApp | None = None, uvicorn_config: dict[str, Any] | None = None,
+              **overrides: Any) -> LiveApp:
         snapshot = knowledge or KnowledgeSnapshot(demo_kb, ngram_pipeline)
-        data = tmp_path / f"state-{len(running)}"
-        data.mkdir()
+        if data_dir_of is not None:  # a restart on the data folder of an earlier server
+            data = folders[id(data_dir_of)]
+        else:
+            data = tmp_path / f"state-{len(running)}"
+            data.mkdir()
         settings = Settings(data_dir=data, env="test", **overrides)
         # (a bounded graceful shutdown: socket.io long-polls may hold it up to their ping interval)
-        live = serve_in_thread(create_app(settings, knowledge_factory=lambda _: snapshot), timeout_graceful_shutdown=3)
+        live = serve_in_thread(create_app(settings, knowledge_factory=lambda _: snapshot), timeout_graceful_shutdown=3,
+                               **(uvicorn_config or {}))
         running.append(live)
+        folders[id(live)] = data
         return live
 
     yield start
