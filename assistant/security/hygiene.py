@@ -1,18 +1,21 @@
-"""One input hygiene for every door: what no layer below can take is refused here, with a Chinese message and a
-4xx, before any route (or socket.io handler) sees it — instead of a 500 or 503 deep inside.
+"""One input hygiene for every door: what no layer below can take is dealt with here, before any route (or
+socket.io handler) sees it — instead of a 500 or 503 deep inside.
 
-Refused:
+Refused with a Chinese message (JSON bodies and socket.io: 422 `bad_request`; query string, path, form: 400):
 - bytes that are not UTF-8 in a JSON or form body (lone surrogates sent as raw bytes: JSON decoding lets them
   through as text that cannot be stored);
 - lone UTF-16 surrogates ("\\ud800" escapes: valid JSON, but not Unicode text; surrogate pairs — an emoji as two
   escapes — are fine);
-- NUL characters (U+0000; PostgreSQL's text cannot hold them) in JSON strings and keys, form fields, the query
-  string and the path;
 - JSON nested deeper than MAX_DEPTH: Python's JSON decoder, pydantic's serialiser and the dialogue's stored state
-  all have recursion limits (a 1,000-deep body raised RecursionError in the rate limiter).
+  all have recursion limits (a 1,000-deep body raised RecursionError in the rate limiter);
+- NUL characters (U+0000; PostgreSQL's text cannot hold them) in the path, the query string and form fields —
+  identifiers, search terms, user names.
+Dropped: NUL characters in JSON strings (a chat message, its metadata): the message is answered as if they were
+not there, as the chat page always dropped control characters. POST /model/parse keeps them: it stores nothing,
+ignores control characters when it reads, and answers with the text exactly as sent (entity offsets point into it).
 
-`InputHygiene` is the HTTP middleware (JSON: 422 `bad_request`; query, path, form: 400); `guard_socketio` puts
-the same check (`problem_in`) in front of the socket.io channel's messages. Multipart uploads (the staff
+`InputHygiene` is the HTTP middleware; `guard_socketio` puts the same treatment (`scrubbed`) in front of the
+socket.io channel's messages. Multipart uploads (the staff
 console's imports) are checked by their own importers. Payloads inside a chat message (`/inform{...}`) are
 bounded by the NLU's payload parser (nlu/classifier.py).
 """
@@ -47,15 +50,15 @@ def text_problem(text: str) -> str | None:
     return "nul" if m.group(0) == "\x00" else "surrogate"
 
 
-def problem_in(value: Any, max_depth: int = MAX_DEPTH) -> str | None:
-    """Why decoded JSON `value` cannot be taken ("depth", "nul", "surrogate"), or None. Iterative, so any depth
-    is looked at without a recursion limit of its own."""
+def problem_in(value: Any, max_depth: int = MAX_DEPTH, nul: bool = True) -> str | None:
+    """Why decoded JSON `value` cannot be taken ("depth", "nul", "surrogate"; NUL not counted with `nul=False`),
+    or None. Iterative, so any depth is looked at without a recursion limit of its own."""
     stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:
         item, depth = stack.pop()
         if isinstance(item, str):
             problem = text_problem(item)
-            if problem:
+            if problem and (nul or problem != "nul"):
                 return problem
         elif isinstance(item, (list, tuple, dict)):
             if depth >= max_depth:
@@ -69,36 +72,61 @@ def problem_in(value: Any, max_depth: int = MAX_DEPTH) -> str | None:
     return None
 
 
-def json_problem(body: bytes) -> str | None:
-    """Why a JSON body must be refused ("encoding", "depth", "nul", "surrogate"), or None (not JSON at all is
-    left to the route, which answers 422 `bad_json`). Parses only bodies that could hold a problem."""
+def without_nul(value: Any) -> Any:
+    """`value` (decoded JSON, at most MAX_DEPTH deep) with the NUL characters of its strings and keys dropped."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [without_nul(v) for v in value]
+    if isinstance(value, dict):
+        return {without_nul(k): without_nul(v) for k, v in value.items()}
+    return value
+
+
+def scrubbed(value: Any) -> tuple[Any, str | None]:
+    """(decoded JSON `value` without NUL characters, None) — or (value, "depth" | "surrogate") to refuse."""
+    problem = problem_in(value, nul=False)
+    if problem:
+        return value, problem
+    return (without_nul(value) if problem_in(value) == "nul" else value), None
+
+
+def json_problem(body: bytes, keep_nul: bool = False) -> tuple[str | None, bytes | None]:
+    """(why a JSON body must be refused — "encoding", "depth", "surrogate" — or None, the body to pass on instead
+    when NUL characters were dropped (unless `keep_nul`), or None). Not JSON at all is left to the route (422
+    `bad_json`). Parses only bodies that could hold a problem."""
     try:
         body.decode("utf-8")
     except UnicodeDecodeError:
-        return "encoding"
+        return "encoding", None
     suspicious = (_SURROGATE_ESCAPE.search(body) is not None or _NUL_ESCAPE in body
                   or body.count(b"[") + body.count(b"{") > MAX_DEPTH)
     if not suspicious:
-        return None
+        return None, None
     try:
         value = json.loads(body)
     except RecursionError:
-        return "depth"
+        return "depth", None
     except ValueError:
-        return None
-    return problem_in(value)
+        return None, None
+    clean, problem = scrubbed(value)
+    if problem:
+        return problem, None
+    if keep_nul or clean is value:
+        return None, None
+    return None, json.dumps(clean, ensure_ascii=False).encode("utf-8")
 
 
-def form_problem(body: bytes) -> str | None:
-    """Why an urlencoded form body must be refused ("nul", "encoding"), or None."""
+def form_problem(body: bytes, keep_nul: bool = False) -> tuple[str | None, bytes | None]:
+    """(why an urlencoded form body must be refused — "nul", "encoding" — or None, None)."""
     raw = unquote_to_bytes(body.replace(b"+", b" "))
     if b"\x00" in raw:
-        return "nul"
+        return "nul", None
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError:
-        return "encoding"
-    return None
+        return "encoding", None
+    return None, None
 
 
 def url_problem(scope: Scope) -> str | None:
@@ -119,11 +147,13 @@ def _answer(problem: str) -> tuple[str, str]:
 
 
 class InputHygiene:
-    """Pure ASGI middleware: the checks above for every HTTP request (`skip`: paths with their own, socket.io)."""
+    """Pure ASGI middleware: the checks above for every HTTP request (`skip`: paths with their own, socket.io;
+    `keep_nul`: JSON doors that take NUL characters as they are)."""
 
-    def __init__(self, app: ASGIApp, skip: tuple[str, ...] = ("/socket.io",)):
+    def __init__(self, app: ASGIApp, skip: tuple[str, ...] = ("/socket.io",), keep_nul: tuple[str, ...] = ("/model/parse",)):
         self.app = app
         self.skip = skip
+        self.keep_nul = keep_nul
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or str(scope.get("path", "")).startswith(self.skip):
@@ -151,12 +181,17 @@ class InputHygiene:
                 break
         complete = messages[-1]["type"] == "http.request" and not messages[-1].get("more_body", False)
         if complete:
-            problem = check(b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request"))
+            body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request")
+            problem, replaced = check(body, keep_nul=scope.get("path") in self.keep_nul)
             if problem:
                 text, detail = _answer(problem)
                 status = 422 if check is json_problem else 400
                 await send_json(send, status, envelope("bad_request", text, detail))
                 return
+            if replaced is not None:  # the same JSON without its NUL characters
+                messages = [{"type": "http.request", "body": replaced, "more_body": False}]
+                scope["headers"] = [(k, str(len(replaced)).encode() if k == b"content-length" else v)
+                                    for k, v in scope.get("headers") or ()]
 
         async def replay() -> Message:
             return messages.pop(0) if messages else await receive()
@@ -165,8 +200,9 @@ class InputHygiene:
 
 
 def guard_socketio(channel: Any) -> bool:
-    """Put `problem_in` in front of the socket.io channel's user-message handler: a message it refuses is answered
-    with one `bot_uttered` {"text": INVALID} to that socket and goes no further. True when installed."""
+    """Put `scrubbed` in front of the socket.io channel's user-message handler: NUL characters are dropped, a
+    message it refuses is answered with one `bot_uttered` {"text": the Chinese message} to that socket and goes no
+    further. True when installed."""
     sio: Any = getattr(channel, "sio", None)
     namespace = getattr(channel, "namespace", "/")
     event = getattr(channel, "user_message_evt", None)
@@ -176,7 +212,7 @@ def guard_socketio(channel: Any) -> bool:
         return False
 
     async def checked(sid: str, data: Any = None) -> Any:
-        problem = problem_in(data)
+        data, problem = scrubbed(data)
         if problem:
             log.info("socket.io %s: message refused (%s)", sid, _answer(problem)[1])
             await sio.emit(channel.bot_message_evt, {"text": _answer(problem)[0]}, to=sid, namespace=namespace)
