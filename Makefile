@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: run test install index bench lint typecheck clean eval load
+.PHONY: run test install index bench lint typecheck clean eval load fuzz
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,12 @@ bench: index
 # Results: the load section of docs/benchmarks.md. LOAD_ARGS="--quick" or "--configs sqlite-1 --profile".
 load: index
 	$(BIN)/python -m benchmarks.load $(LOAD_ARGS)
+
+# 10,000 fuzzed inputs per chat door (REST, /api/chat, /model/parse, /webhook, socket.io) against lingling serve:
+# answers >= 500 counted, on SQLite and (with LINGLING_TEST_PG_URL) PostgreSQL; bounded (about 30 min per database).
+# Results: the fuzz section of docs/benchmarks.md. FUZZ_ARGS="--n 500 --configs sqlite" for a short run.
+fuzz: index
+	$(BIN)/python -m benchmarks.fuzz $(FUZZ_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

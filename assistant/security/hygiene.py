@@ -37,17 +37,16 @@ MAX_BODY = 4 * 1024 * 1024  # larger bodies (none on the public doors: body.py r
 INVALID = "请求中含有无法识别的字符，请检查后重试。"
 TOO_DEEP = "请求内容的嵌套层级太深，请检查后重试。"
 
-_BAD_CHAR = re.compile("[\x00\ud800-\udfff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 _NUL_ESCAPE = b"\\u0000"
 
 
 def text_problem(text: str) -> str | None:
-    """"nul" or "surrogate" when `text` holds a character no layer below can store, else None."""
-    m = _BAD_CHAR.search(text)
-    if m is None:
-        return None
-    return "nul" if m.group(0) == "\x00" else "surrogate"
+    """"surrogate" or "nul" when `text` holds a character no layer below can store (that order), else None."""
+    if _SURROGATE.search(text):
+        return "surrogate"
+    return "nul" if "\x00" in text else None
 
 
 def problem_in(value: Any, max_depth: int = MAX_DEPTH, nul: bool = True) -> str | None:
