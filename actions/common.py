@@ -16,6 +16,7 @@ from actions.texts import text
 from actions.validators import Check
 from knowledge.clock import Clock, system_clock
 from knowledge.clock import today as clock_today
+from knowledge.hours import WorkingDay, weekdays_only
 from knowledge.loader import KnowledgeBase
 from knowledge.models import ServiceItem
 
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
     from actions.filings import FilingStore
 
 HALL_ID = "service-hall"  # the knowledge item describing the service center itself
-VIDEO_ID = "video-service"  # the knowledge item of the video channel (视频办)
 FORM_SESSION_SLOT = "form_session_id"  # set by the dialogue when a form starts; keys idempotent submits
 
 
@@ -34,6 +34,7 @@ class ActionDeps:
     knowledge: Callable[[], KnowledgeBase]  # the knowledge base in force: a new object after every publish
     filings: FilingStore | None = None
     clock: Clock = system_clock
+    working_day: WorkingDay = weekdays_only  # the hall's working days (a holiday calendar plugs in here)
 
     @property
     def kb(self) -> KnowledgeBase:

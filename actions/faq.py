@@ -1,4 +1,4 @@
-"""Answers from the knowledge base: FAQ answer cards, the hall's hours, the handoff to staff."""
+"""Answers from the knowledge base: FAQ answer cards and the hall's hours."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import VIDEO_ID, ActionDeps, button, entity_values, latest_text, ranking
+from actions.common import ActionDeps, button, entity_values, latest_text, ranking
 from actions.texts import text
 from knowledge.models import Faq, FaqTopic, ServiceItem
 
@@ -106,26 +106,4 @@ class QueryOfficeHours(Action):
         dispatcher.utter_message(
             text=msg, json_message={"type": "office_hours", "hours": hall.hours, "address": address, "phone": hall.phone}
         )
-        return []
-
-
-class HumanHandoff(Action):
-    """Hands the user to staff: the hall's phone and the video channel (视频办)."""
-
-    def __init__(self, deps: ActionDeps):
-        self.deps = deps
-
-    def name(self) -> str:
-        return "action_human_handoff"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        hall = self.deps.hall()
-        video_item = self.deps.kb.items.get(VIDEO_ID)
-        phone = hall.phone if hall else ""
-        hours = hall.hours if hall else ""
-        video = video_item.online_entry.name if video_item and video_item.online_entry else "视频办"
-        video_url = video_item.online_entry.url if video_item and video_item.online_entry else ""
-        msg = text(domain, "utter_human_handoff", phone=phone, video=video, hours=hours)
-        card = {"type": "handoff", "phone": phone, "video": video, "video_url": video_url, "hours": hours}
-        dispatcher.utter_message(text=msg, json_message=card)
         return []

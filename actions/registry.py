@@ -9,7 +9,8 @@ from rasa_sdk import Action
 from rasa_sdk.executor import ActionExecutor
 
 from actions.common import ActionDeps
-from actions.faq import AnswerFaq, HumanHandoff, QueryOfficeHours
+from actions.faq import AnswerFaq, QueryOfficeHours
+from actions.handoff import HumanHandoff, ValidateHandoffForm
 from actions.lost_notice import AskLicenseType, SubmitLostNotice, ValidateLostNoticeForm
 from actions.medical_validation import AskValidationItems, SubmitMedicalValidation, ValidateMedicalValidationForm
 from actions.offload import Offload, OffloadedExecutor
@@ -64,5 +65,5 @@ def build_registry(knowledge: Callable[[], KnowledgeBase], filings: FilingStore 
         ValidateLostNoticeForm(deps), AskLicenseType(deps), SubmitLostNotice(deps),
         ValidateMedicalValidationForm(deps), AskValidationItems(deps), SubmitMedicalValidation(deps),
         ValidateStatusForm(deps), CheckStatus(deps), ValidateNoticeSearchForm(deps), SearchNotice(deps),
-        AnswerFaq(deps), QueryOfficeHours(deps), HumanHandoff(deps),
+        AnswerFaq(deps), QueryOfficeHours(deps), HumanHandoff(deps), ValidateHandoffForm(deps),
     ])

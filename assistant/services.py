@@ -21,15 +21,17 @@ from actions.filings import FilingStore
 from actions.filings.pdfcache import NoticePdfs
 from actions.offload import Offload
 from actions.registry import build_registry
-from assistant.dialogue.factory import build_manager
+from assistant.dialogue.factory import build_manager, hall_hours
 from assistant.dialogue.manager import DialogueManager
 from assistant.errors import Unavailable
+from assistant.handoff.desk import HandoffDesk
 from assistant.loading import load_snapshot, seed_texts
 from assistant.observability import metrics
 from assistant.ops.migrate import upgrade_all
 from assistant.ops.runtime import Ops, start_ops
 from assistant.privacy.retention import purge
 from assistant.settings import Settings
+from assistant.staff.audit import AuditLog
 from assistant.staff.services import Staff, build_staff
 from knowledge.clock import Clock, system_clock
 from knowledge.store import SqlKnowledgeStore, make_engine
@@ -49,6 +51,7 @@ class Services:
     filings: FilingStore
     actions: ActionExecutor  # the rasa-sdk actions in this process (POST /webhook; the dialogue's by default)
     dialogue: DialogueManager
+    handoff: HandoffDesk  # tickets for staff (留言, 呼叫导服): opened by the dialogue, answered in the console
     staff: Staff
     ops: Ops  # readiness database, cross-worker sender lock, knowledge listener
     parsing: ParseGate  # every parse of the process: off the event loop, a few at a time (nlu/gate.py)
@@ -81,20 +84,25 @@ async def running_services(settings: Settings, knowledge_factory: KnowledgeFacto
         filings = FilingStore(settings.db_url, clock=clock)
         stack.callback(filings.close)
         actions = build_registry(knowledge.kb, filings, clock).executor(blocking)
-        client: ActionClient = (HttpActionClient(settings.action_endpoint_url) if settings.action_endpoint_url
-                                else InProcessActionClient(actions))
+        client: ActionClient = (HttpActionClient(settings.action_endpoint_url, token=settings.action_token)
+                                if settings.action_endpoint_url else InProcessActionClient(actions))
+        handoff = HandoffDesk(db, clock, audit=AuditLog(db, clock), hall_hours=lambda: hall_hours(knowledge))
         dialogue = build_manager(settings, knowledge, filings, clock=clock, actions=client, parsing=parsing,
-                                 blocking=blocking)
+                                 blocking=blocking, handoff=handoff)
         stack.callback(dialogue.close)
         dialogue.turns.listeners.append(metrics.observe_turn)
         if settings.purge_on_start:
-            await asyncio.to_thread(purge, dialogue.turns.engine, settings.retention_days, clock())
+            report = await asyncio.to_thread(purge, dialogue.turns.engine, settings.retention_days, clock())
+            if report.tickets:
+                AuditLog(db, clock).record("system", "handoff_purge", "", None,
+                                           {"tickets": report.tickets, "cutoff": report.cutoff.isoformat()})
 
         staff = build_staff(settings, clock, db, store, knowledge, filings, dialogue)
         ops = await start_ops(settings, dialogue, knowledge, follow_store)
         stack.push_async_callback(ops.aclose)
         pdfs = NoticePdfs(settings.data_dir / "cache" / "notices", blocking)
-        yield Services(settings, clock, knowledge, filings, actions, dialogue, staff, ops, parsing, blocking, pdfs)
+        yield Services(settings, clock, knowledge, filings, actions, dialogue, handoff, staff, ops, parsing, blocking,
+                       pdfs)
 
 
 def _align_with_store(knowledge: LiveKnowledge, store: SqlKnowledgeStore, settings: Settings) -> None:

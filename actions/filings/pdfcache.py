@@ -23,7 +23,7 @@ from actions.filings.types import NoticeView
 from actions.offload import Offload
 
 log = logging.getLogger(__name__)
-RENDER_VERSION = "1"  # bump when the PDF layout changes: cached files of the old layout are no longer used
+RENDER_VERSION = "2"  # bump when the PDF layout changes: cached files of the old layout are no longer used
 
 
 class PdfBusy(FilingError):

@@ -20,11 +20,15 @@ Differences from Rasa, all for the widget that shows our answers:
 - rasa-webchat ignores custom payloads it does not know, so our cards (answer_card, multi_select, notice ...)
   also put what they carry beyond the text into the text (`card_text=False` turns that off).
 - An empty `message` (rasa-webchat sends one when no `initPayload` is set) starts no turn.
+- What staff answer to a handoff ticket (assistant/handoff) is pushed to the session's sockets as `bot_uttered`
+  events, like any bot message: each process polls the replies table once a second (`pushing`), so the socket
+  gets it whichever worker the staff member's request reached.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
@@ -40,6 +44,7 @@ from fastapi import APIRouter, FastAPI
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assistant.dialogue.messages import BotMessage
+from assistant.handoff.desk import HandoffDesk
 from assistant.settings import Environment, Settings
 
 log = logging.getLogger(__name__)
@@ -48,6 +53,7 @@ CHANNEL = "socketio"
 MOUNT_PATH = "/socket.io"
 MAX_SESSION_ID = 128  # as the REST channel's sender
 MAX_PACKET_BYTES = 64 * 1024  # one message is at most max_message_chars (2000) characters plus customData
+PUSH_INTERVAL_S = 1.0  # how often each process looks for staff replies to push
 # Pages on the loopback interface (any port) may connect outside production: local portals and the tests.
 DEV_ORIGINS = ("http://127.0.0.1:*", "http://localhost:*")
 
@@ -231,11 +237,10 @@ def card_details(custom: dict[str, Any], has_text: bool, markdown: bool = True) 
             out.append(t.line("遗失公告", " ".join(str(custom[k]) for k in ("number", "company_name", "license_type")
                                                 if custom.get(k))))
         out.append(t.link("查看公告", custom.get("url")))
-    elif kind == "handoff":
-        if not has_text:
-            out += [t.line("咨询电话", custom.get("phone")), t.line("视频办", custom.get("video")),
-                    t.line("服务时间", custom.get("hours"))]
-        out.append(t.link("视频办入口", custom.get("video_url")))
+    elif kind == "handoff" and not has_text:
+        out += [t.line("服务时间", custom.get("hours")), t.line("政务服务便民热线", custom.get("hotline"))]
+    elif kind == "handoff_ticket" and not has_text:
+        out += [t.line("人工服务", custom.get("number")), t.line("地点", custom.get("where"))]
     elif not has_text and kind == "readback":
         out += [t.line(str(f.get("label") or f.get("slot")), f.get("value"))
                 for f in custom.get("fields") or [] if isinstance(f, dict)]
@@ -398,6 +403,34 @@ class SocketIOChannel:
             log.exception("socket.io: the dialogue failed for sender %s", sender)
             return [{"text": FAILED}]
         return [event for message in result.messages for event in to_events(message, self.wire)]
+
+    # ---- staff replies ---------------------------------------------------------------------------
+    @asynccontextmanager
+    async def pushing(self, desk: HandoffDesk) -> AsyncIterator[None]:
+        """While inside, push every new staff reply to its session's sockets (those of this process)."""
+        cursor = await asyncio.to_thread(desk.last_reply_id)
+        task = asyncio.create_task(self._push_loop(desk, cursor), name="socketio-staff-replies")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _push_loop(self, desk: HandoffDesk, cursor: int) -> None:
+        while True:
+            await asyncio.sleep(PUSH_INTERVAL_S)
+            try:
+                replies = await asyncio.to_thread(desk.replies_after, cursor)
+            except Exception:  # noqa: BLE001 - a database hiccup: try again next time
+                log.warning("socket.io: could not read staff replies", exc_info=True)
+                continue
+            for reply in replies:
+                cursor = reply.id
+                to = _room(reply.sender_id) if self.session_persistence else reply.sender_id
+                async with self._lock(reply.sender_id):
+                    for event in to_events(BotMessage.from_rasa(reply.to_wire()), self.wire):
+                        await self.sio.emit(self.bot_message_evt, event, to=to, namespace=self.namespace)
 
     @asynccontextmanager
     async def _lock(self, sender: str) -> AsyncIterator[None]:

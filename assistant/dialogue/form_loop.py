@@ -69,7 +69,8 @@ class FormLoop:
         requested = st.requested_slot
         cands = self._candidates(form, turn, requested=requested, initial=False)
         if requested and requested not in cands and turn.msg.payload is None:
-            rest = self._rest_text(form, turn, cands)
+            spec = form.slot(requested)
+            rest = " ".join(turn.msg.text.split()) if spec and spec.any_text else self._rest_text(form, turn, cands)
             if rest:
                 cands[requested] = rest
         await self._fill(form, cands, turn)

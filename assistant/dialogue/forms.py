@@ -15,6 +15,7 @@ class SlotSpec:
     strong: bool = False  # the entity may fill it while another slot is asked
     keywords: tuple[str, ...] = ()  # how users name the field when correcting it
     is_list: bool = False  # multi-valued (validation_items)
+    any_text: bool = False  # whatever is typed answers it (a question for staff is never a digression)
 
 
 @dataclass(frozen=True)
@@ -105,5 +106,16 @@ NOTICE_SEARCH = FormSpec(
     confirm=False,
 )
 
-FORMS: dict[str, FormSpec] = {f.name: f for f in (LOST_NOTICE, MEDICAL_VALIDATION, STATUS, NOTICE_SEARCH)}
+HANDOFF = FormSpec(  # 留言: a question and a call-back number for staff (assistant/dialogue/handoff.py opens the ticket)
+    name="handoff_form",
+    label="给工作人员留言",
+    slots=(
+        SlotSpec("handoff_question", "留言内容", keywords=("留言内容", "问题", "留言", "内容"), any_text=True),
+        SlotSpec("callback_phone", "回电号码", "phone", strong=True, keywords=_PHONE),
+    ),
+    submit_action="action_leave_message",
+    readback="utter_confirm_submit_handoff_form",
+)
+
+FORMS: dict[str, FormSpec] = {f.name: f for f in (LOST_NOTICE, MEDICAL_VALIDATION, STATUS, NOTICE_SEARCH, HANDOFF)}
 FILING_FORMS = {"start_lost_notice": LOST_NOTICE, "start_medical_validation": MEDICAL_VALIDATION}

@@ -15,6 +15,7 @@ from actions.client import ActionClient
 from actions.offload import Offload
 from assistant.dialogue.form_loop import FormLoop
 from assistant.dialogue.forms import FORMS
+from assistant.dialogue.handoff import HandoffFlow
 from assistant.dialogue.messages import BotMessage, TurnResult
 from assistant.dialogue.policy import Policy, PolicyConfig
 from assistant.dialogue.responses import Responses
@@ -23,6 +24,7 @@ from assistant.dialogue.state import DialogueState
 from assistant.dialogue.store import StateStore
 from assistant.dialogue.turns import TurnLog, TurnRecord
 from assistant.dialogue.understanding import UserMessage
+from assistant.handoff.desk import HandoffDesk
 from knowledge.clock import Clock, beijing_date, system_clock
 from nlu.gate import ParseGate
 from nlu.live import LiveKnowledge
@@ -49,6 +51,7 @@ class DialogueManager:
         on_close: Callable[[], None] | None = None,
         parsing: ParseGate | None = None,
         blocking: Offload | None = None,
+        handoff: HandoffDesk | None = None,
     ):
         self.knowledge = knowledge  # the NLU pipeline in force: `knowledge.current.nlu`, read once per message
         self.store = store
@@ -57,15 +60,17 @@ class DialogueManager:
         self.idle = dt.timedelta(minutes=idle_minutes)
         self.max_chars = max_chars
         self.clock = clock
-        self.runner = ActionRunner(actions, domain, responses)
-        self.policy = Policy(self.runner, FormLoop(self.runner, responses), responses,
-                             knowledge.current.nlu.thresholds, policy)
         self._on_close = on_close
         # Parses on the process's parse gate and database calls on the blocking pool: never on the event loop
         # (nlu/gate.py, actions/offload.py). Made here when not given (then closed with the manager).
         self._owned: list[Callable[[], None]] = []
         self.parsing = parsing or self._own(ParseGate())
         self.blocking = blocking or self._own(Offload(8, "dialogue"))
+        self.handoff = handoff  # tickets for staff (留言, 呼叫导服); None: the dialogue offers no human help
+        flow = HandoffFlow(handoff, turns, responses, self.blocking)
+        self.runner = ActionRunner(actions, domain, responses, local=flow.actions())
+        self.policy = Policy(self.runner, FormLoop(self.runner, responses), responses,
+                             knowledge.current.nlu.thresholds, policy)
         self._locks: dict[str, asyncio.Lock] = {}
         self._users: dict[str, int] = {}
         # Set by assistant.ops.web at start-up when several processes share the database: a lock per sender

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 
 from assistant.dialogue.form_loop import READBACK_BUTTONS, FormLoop
-from assistant.dialogue.forms import FILING_FORMS, FORMS, NOTICE_SEARCH, STATUS, FormSpec
+from assistant.dialogue.forms import FILING_FORMS, FORMS, HANDOFF, NOTICE_SEARCH, STATUS, FormSpec
 from assistant.dialogue.messages import Button
 from assistant.dialogue.responses import Responses
 from assistant.dialogue.runner import ActionRunner, Turn
@@ -61,6 +61,10 @@ class Policy:
             turn.say(self.responses.render(CHITCHAT[intent]))
         elif intent == "human_handoff":
             await self.handoff(turn)
+        elif intent == "leave_message":
+            await self.forms.start(HANDOFF, turn)
+        elif intent == "call_staff":
+            await self.runner.run("action_call_staff", turn)
         elif intent in ("ask_service", "ask_faq"):
             await self.runner.run("action_answer_faq", turn)
         elif intent in FILING_FORMS:
@@ -116,7 +120,7 @@ class Policy:
         turn.say(self.responses.render("utter_did_you_mean", buttons=tuple(buttons)))
 
     async def handoff(self, turn: Turn) -> None:
-        """The hall's phone and video channel; the conversation is marked for staff."""
+        """The ways to reach staff (留言, 呼叫导服 at a kiosk); the conversation is marked for staff."""
         turn.handoff = True
         turn.state.handoff = True
         await self.runner.run("action_human_handoff", turn)
@@ -127,11 +131,15 @@ class Policy:
         if msg.is_cancel():
             self.forms.cancel(form, turn)
             return
+        p = msg.payload
+        asked = form.slot(st.requested_slot or "")
+        if p is None and asked is not None and asked.any_text:
+            await self.forms.answer(turn)  # a question for staff is the answer, whatever it looks like
+            return
         slot = msg.correction_slot(form)
         if slot:
             await self.forms.correct(form, slot, turn)
             return
-        p = msg.payload
         if p is None:
             if msg.intent == "human_handoff" and msg.prob("human_handoff") >= self.cfg.handoff_confidence:
                 await self.handoff(turn)
@@ -151,14 +159,17 @@ class Policy:
         if p.intent == "correct":
             self.forms.correction_menu(form, turn)
             return
-        if p.intent in FILING_FORMS and FILING_FORMS[p.intent] is not form:
+        starts = FILING_FORMS.get(p.intent) or (HANDOFF if p.intent == "leave_message" else None)
+        if starts is not None and starts is not form:
             self.forms.cancel(form, turn, quiet=True)
-            await self.forms.start(FILING_FORMS[p.intent], turn)
+            await self.forms.start(starts, turn)
             return
         if p.intent == "ask_faq":
             await self.runner.run("action_answer_faq", turn)
         elif p.intent == "human_handoff":
             await self.handoff(turn)
+        elif p.intent == "call_staff":
+            await self.runner.run("action_call_staff", turn)
         elif p.intent in CHITCHAT:
             turn.say(self.responses.render(CHITCHAT[p.intent]))
         else:
@@ -198,6 +209,12 @@ class Policy:
             await self.forms.submit(form, turn)
         elif (msg.payload.intent if msg.payload else msg.intent) == "human_handoff":
             await self.handoff(turn)
+            turn.say(self.responses.render("utter_confirm_pending", buttons=READBACK_BUTTONS))
+        elif msg.payload is not None and msg.payload.intent == "leave_message" and form is not HANDOFF:
+            self.forms.cancel(form, turn, quiet=True)
+            await self.forms.start(HANDOFF, turn)
+        elif msg.payload is not None and msg.payload.intent == "call_staff":
+            await self.runner.run("action_call_staff", turn)
             turn.say(self.responses.render("utter_confirm_pending", buttons=READBACK_BUTTONS))
         elif (msg.payload is not None and msg.payload.intent == "ask_faq") or self._is_question(form, turn):
             await self.runner.run("action_answer_faq", turn)

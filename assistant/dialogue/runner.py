@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,13 +40,19 @@ class Turn:
             self.state.bot(m.text, data, self.now)
 
 
-class ActionRunner:
-    """Builds action calls (tracker + domain), runs them via an ActionClient and applies the result."""
+LocalAction = Callable[["Turn"], Awaitable[None]]  # an action the dialogue runs itself (it says what it says)
 
-    def __init__(self, client: ActionClient, domain: dict[str, Any], responses: Responses):
+
+class ActionRunner:
+    """Builds action calls (tracker + domain), runs them via an ActionClient and applies the result; the few
+    actions that need the app's own services (`local`, e.g. opening a handoff ticket) run in the dialogue."""
+
+    def __init__(self, client: ActionClient, domain: dict[str, Any], responses: Responses,
+                 local: Mapping[str, LocalAction] | None = None):
         self.client = client
         self.domain = domain
         self.responses = responses
+        self.local = dict(local or {})
 
     def call(self, name: str, state: DialogueState) -> dict[str, Any]:
         """The action-call dict Rasa sends to an action server."""
@@ -65,6 +72,12 @@ class ActionRunner:
             if not pending:
                 break
             current = pending.pop(0)
+            if current in self.local:
+                before = len(turn.out)
+                await self.local[current](turn)
+                turn.state.action(current, turn.now)
+                said += turn.out[before:]
+                continue
             try:
                 result = await self.client.run(self.call(current, turn.state))
             except ActionCallError:

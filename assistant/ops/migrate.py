@@ -12,13 +12,14 @@ import logging
 
 from actions.filings.tables import SCHEMA as FILINGS
 from assistant.dialogue.db import SCHEMA as DIALOGUE
+from assistant.handoff.tables import SCHEMA as HANDOFF
 from assistant.ops.config import is_postgres
 from assistant.staff.db import SCHEMA as STAFF
 from knowledge.schema import SchemaPart, upgrade_database
 from knowledge.store import SCHEMA as KNOWLEDGE
 
 log = logging.getLogger(__name__)
-PARTS: tuple[SchemaPart, ...] = (KNOWLEDGE, FILINGS, DIALOGUE, STAFF)
+PARTS: tuple[SchemaPart, ...] = (KNOWLEDGE, FILINGS, DIALOGUE, STAFF, HANDOFF)
 
 
 def upgrade_all(db_url: str) -> None:

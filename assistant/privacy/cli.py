@@ -18,11 +18,12 @@ from assistant.settings import Settings
 
 
 def _db(args: argparse.Namespace) -> Engine:
-    from assistant.dialogue.db import make_engine, migrate
+    from assistant.dialogue.db import make_engine
+    from assistant.ops.migrate import upgrade_all
 
-    engine = make_engine(Settings.from_args(args).db_url)
-    migrate(engine)
-    return engine
+    db_url = Settings.from_args(args).db_url
+    upgrade_all(db_url)  # every part: conversations, handoff tickets, the audit log
+    return make_engine(db_url)
 
 
 def _audit(db: Engine, action: str, target: str, after: Any) -> None:
@@ -47,6 +48,8 @@ def cmd_purge(args: argparse.Namespace) -> int:
     db = _db(args)
     try:
         report = purge(db, days, dry_run=args.dry_run)
+        if report.tickets and not report.dry_run:
+            _audit(db, "handoff_purge", "", {"tickets": report.tickets, "cutoff": report.cutoff.isoformat()})
     finally:
         db.dispose()
     print(report.line())
@@ -103,7 +106,8 @@ def cmd_delete(args: argparse.Namespace) -> int:
         _audit(db, "privacy_delete", args.sender, counts)
     finally:
         db.dispose()
-    print(f"deleted {counts['conversations']} conversation state(s) and {counts['turns']} turn(s) of {args.sender}")
+    print(f"deleted {counts['conversations']} conversation state(s), {counts['turns']} turn(s) and "
+          f"{counts['tickets']} handoff ticket(s) of {args.sender}")
     return 0
 
 
@@ -124,7 +128,7 @@ def register_cli(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     s.add_argument("--sender", required=True)
     s.add_argument("-o", "--output")
     s.set_defaults(func=cmd_export)
-    s = priv.add_parser("delete", help="delete one conversation's state and turns (audited; filings are kept)")
+    s = priv.add_parser("delete", help="delete one conversation's state, turns and handoff tickets (audited; filings are kept)")
     s.add_argument("--sender", required=True)
     s.add_argument("--yes", action="store_true", help="confirm")
     s.set_defaults(func=cmd_delete)

@@ -1,14 +1,16 @@
 """The chat API of our own pages (portal chat, widget, hall kiosk).
 
-POST /api/chat, /api/feedback, /api/reset; GET /api/history, /api/suggestions, /api/qr.
+POST /api/chat, /api/feedback, /api/reset; GET /api/history, /api/chat/updates, /api/suggestions, /api/qr.
 The dialogue itself is the dialogue manager's (`services_of(request).dialogue`), the same one the Rasa REST
 channel talks to. This module adds what the web faces need around it: the conversation so far (from the
 dialogue's turn log, so a reloaded page or a phone that scanned the kiosk's QR code can show it),
-suggested questions from the knowledge base and the QR code itself.
+suggested questions from the knowledge base and the QR code itself, and what staff answered to a handoff
+ticket (GET /api/chat/updates, polled while a ticket is open; /api/history shows it again after a reload).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import re
@@ -20,13 +22,17 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from assistant.errors import AppError, BadInput, TooLarge
-from assistant.services import services_of
+from assistant.handoff.desk import HandoffDesk
+from assistant.handoff.model import Reply
+from assistant.security.asgi import client_ip, client_tag
+from assistant.services import Services, services_of
 from assistant.settings import Settings
 from knowledge.loader import KnowledgeBase
 from knowledge.models import Faq, FaqTopic, ServiceItem
 
 # A sender id of our pages is a random, unguessable token made by the browser (128 bits, hex or base64url).
 SENDER_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
+KIOSK_PATTERN = r"^[A-Za-z0-9_-]{1,16}$"  # a hall kiosk's id (/kiosk?id=3), told to staff called to it
 # Control characters (NUL, escapes ...) are dropped from messages; line breaks and tabs stay.
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # The dialogue's channel name per page; the kiosk's own name lets /api/reset see a hand-over to a phone.
@@ -116,11 +122,17 @@ def _payload_title(text: str, previous: list[dict[str, Any]], kb: KnowledgeBase)
     return PAYLOAD_TITLES.get(name, text)
 
 
-def history_entries(export: dict[str, Any], kb: KnowledgeBase) -> list[dict[str, Any]]:
-    """The dialogue's turn log as the entries the page renders: user text, then the bot's turn."""
+def history_entries(export: dict[str, Any], kb: KnowledgeBase, replies: list[Reply] | tuple[Reply, ...] = ()
+                    ) -> list[dict[str, Any]]:
+    """The dialogue's turn log as the entries the page renders: user text, then the bot's turn; what staff
+    answered to a handoff ticket (`replies`) in its place in time."""
     entries: list[dict[str, Any]] = []
     previous: list[dict[str, Any]] = []
+    waiting = sorted(replies, key=lambda r: r.id)
     for turn in export.get("turns") or []:
+        created = _moment(turn.get("created_at"))
+        while waiting and created is not None and waiting[0].created_at < created:
+            entries.append(staff_entry(waiting.pop(0)))
         text = str(turn.get("user_text") or "")
         messages = [m for m in turn.get("messages") or [] if isinstance(m, dict)]
         shown = _payload_title(text, previous, kb) if text.startswith("/") else text
@@ -130,7 +142,21 @@ def history_entries(export: dict[str, Any], kb: KnowledgeBase) -> list[dict[str,
             entry["rating"] = turn["feedback"]
         entries.append(entry)
         previous = messages
+    entries += [staff_entry(r) for r in waiting]
     return entries
+
+
+def _moment(value: Any) -> dt.datetime | None:
+    try:
+        moment = dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def staff_entry(reply: Reply) -> dict[str, Any]:
+    """What staff told the applicant, as a bot entry of the page (no feedback buttons: `kind` staff)."""
+    return {"role": "bot", "kind": "staff", "reply_id": reply.id, "messages": [reply.to_wire()]}
 
 
 # --------------------------------------------------------------------------- request models
@@ -142,6 +168,7 @@ class ChatRequest(BaseModel):
     sender: str = Field(pattern=SENDER_PATTERN, description="the page's random conversation token")
     message: str = Field(min_length=1, description="the text typed, or a button payload")
     face: Literal["portal", "kiosk"] = Field(default="portal", description="which page sends it")
+    kiosk: str | None = Field(default=None, pattern=KIOSK_PATTERN, description="the hall kiosk's id (kiosk page)")
 
 
 class FeedbackRequest(BaseModel):
@@ -187,7 +214,11 @@ async def chat(body: ChatRequest, request: Request) -> dict[str, Any]:
         raise BadInput("请输入您想咨询的内容。", "message is blank")
     if len(text) > settings.max_message_chars:
         raise TooLarge(_too_long(settings), f"message has {len(text)} characters, limit {settings.max_message_chars}")
-    result = await services.dialogue.handle(body.sender, text, channel=CHANNELS[body.face], metadata={"face": body.face})
+    client = client_tag(settings.secret_key, client_ip(request.scope))  # per-client limits (actions/status.py)
+    metadata: dict[str, Any] = {"face": body.face, "client": client}
+    if body.face == "kiosk" and body.kiosk:
+        metadata["kiosk"] = body.kiosk
+    result = await services.dialogue.handle(body.sender, text, channel=CHANNELS[body.face], metadata=metadata)
     return {"turn_id": str(result.turn_id), "messages": [m.to_wire(body.sender) for m in result.messages]}
 
 
@@ -219,11 +250,32 @@ async def reset(body: ResetRequest, request: Request) -> dict[str, Any]:
 
 @router.get("/history")
 async def history(request: Request, sender: str = Query(pattern=SENDER_PATTERN)) -> dict[str, Any]:
-    """The conversation so far, as the page shows it (empty once reset or unknown)."""
+    """The conversation so far, as the page shows it (empty once reset or unknown); `waiting` while a handoff
+    ticket of it is open (the page then polls /api/chat/updates)."""
     services = services_of(request)
-    export = await services.dialogue.blocking(services.dialogue.export, sender)
-    entries = history_entries(export, services.knowledge.current.kb)
-    return {"sender": sender, "entries": entries}
+    return await services.dialogue.blocking(_history, services, sender)
+
+
+def _history(services: Services, sender: str) -> dict[str, Any]:
+    replies = services.handoff.updates(sender, limit=500)
+    entries = history_entries(services.dialogue.export(sender), services.knowledge.current.kb, replies)
+    return {"sender": sender, "entries": entries, "waiting": services.handoff.waiting(sender)}
+
+
+@router.get("/chat/updates")
+async def updates(request: Request, sender: str = Query(pattern=SENDER_PATTERN),
+                  since: int = Query(default=0, ge=0, le=2**62, description="the last reply_id the page has"),
+                  ) -> dict[str, Any]:
+    """What staff said since `since` (entries like /api/history's), the new cursor, and whether a handoff ticket
+    of this conversation is still open (keep polling while `waiting`)."""
+    services = services_of(request)
+    return await services.dialogue.blocking(_updates, services.handoff, sender, since)
+
+
+def _updates(desk: HandoffDesk, sender: str, since: int) -> dict[str, Any]:
+    replies = desk.updates(sender, since)
+    return {"entries": [staff_entry(r) for r in replies], "cursor": max((r.id for r in replies), default=since),
+            "waiting": desk.waiting(sender)}
 
 
 @router.get("/suggestions")

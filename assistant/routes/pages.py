@@ -16,7 +16,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from assistant.routes.chat import overview_faq, popular_services
+from assistant.routes.chat import KIOSK_PATTERN, overview_faq, popular_services
 from assistant.services import services_of
 from knowledge.models import Material, MaterialForm
 
@@ -81,13 +81,15 @@ def portal(request: Request, embed: int = Query(default=0, ge=0, le=1)) -> HTMLR
 
 
 @router.get("/kiosk", response_class=HTMLResponse, name="kiosk")
-def kiosk(request: Request) -> HTMLResponse:
-    """The hall kiosk: touch first, elderly mode, read aloud, idle wipe, QR code, printing."""
+def kiosk(request: Request, id: str | None = Query(default=None, pattern=KIOSK_PATTERN)) -> HTMLResponse:  # noqa: A002
+    """The hall kiosk: touch first, elderly mode, read aloud, idle wipe, QR code, printing; `?id=3` is the kiosk's
+    number (else LINGLING_KIOSK_ID), which 呼叫导服 tells the staff member to come to."""
     services = services_of(request)
     context = {
         "services": popular_services(services.knowledge.current.kb, 8),
         "idle_seconds": services.settings.kiosk_idle_seconds,
         "max_chars": services.settings.max_message_chars,
+        "kiosk_id": id or services.settings.kiosk_id,
     }
     return _page(request, "kiosk.html", context)
 

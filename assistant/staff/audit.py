@@ -38,6 +38,12 @@ ACTION_LABELS = {
     "filing_reissue": "确认补发",
     "filing_decide": "校验事项结论",
     "filing_finish": "校验办结",
+    "handoff_open": "请求人工服务",  # assistant/handoff: the applicant's 留言 / 呼叫导服
+    "handoff_claim": "接手人工服务",
+    "handoff_reply": "回复群众",
+    "handoff_close": "人工服务结案",
+    "handoff_phone": "查看回电号码",
+    "handoff_purge": "清除过期人工服务记录",
     "privacy_lookup": "查询个人对话",  # assistant/privacy/routes.py
     "privacy_export": "导出个人对话",
     "privacy_delete": "删除个人对话",

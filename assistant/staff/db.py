@@ -16,7 +16,7 @@ staff_users = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("username", String(64), nullable=False, unique=True),
     Column("display_name", String(64), nullable=False, default=""),
-    Column("role", String(16), nullable=False),  # editor | reviewer | admin
+    Column("role", String(16), nullable=False),  # editor | reviewer | agent | admin
     Column("password_hash", String(255), nullable=False),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
@@ -44,6 +44,15 @@ staff_login_attempts = Table(
     Column("at", DateTime(timezone=True), nullable=False),
     Index("ix_staff_login_attempts_username_at", "username", "at"),
     Index("ix_staff_login_attempts_ip_at", "ip", "at"),
+)
+
+staff_login_counters = Table(  # assistant/staff/lockout.py: the counts that decide a lock-out
+    "staff_login_counters",
+    metadata,
+    Column("key", String(200), primary_key=True),  # c:<client> | uc:<username>|<client> | u:<username>
+    Column("failures", Integer, nullable=False, default=0),
+    Column("window_start", DateTime(timezone=True), nullable=False),
+    Column("last_at", DateTime(timezone=True), nullable=False),
 )
 
 staff_audit = Table(

@@ -17,7 +17,7 @@ from assistant.services import services_of
 from assistant.staff.forms import zh_message
 from assistant.staff.services import Staff
 from assistant.staff.sessions import COOKIE, Session, tokens_match
-from assistant.staff.users import ADMIN, EDITOR, REVIEWER, ROLE_LABELS, User
+from assistant.staff.users import ADMIN, AGENT, EDITOR, REVIEWER, ROLE_LABELS, User
 from knowledge.clock import beijing
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -31,6 +31,7 @@ NAV = (  # (path, label, roles that see it; empty = everyone)
     ("/admin/hittest", "命中测试", (EDITOR,)),
     ("/admin/inbox", "待处理问题", (EDITOR,)),
     ("/admin/filings", "办件审核", (REVIEWER,)),
+    ("/admin/handoff", "人工咨询", (AGENT,)),  # assistant/staff/routes/handoff.py
     ("/admin/analytics", "数据分析", ()),
     ("/admin/users", "用户", (ADMIN,)),
     ("/admin/audit", "操作日志", (ADMIN,)),
@@ -156,6 +157,7 @@ def need(*roles: str) -> Any:
 STAFF = need()  # any logged-in staff member
 EDITORS = need(EDITOR)  # knowledge: editors and admins
 REVIEWERS = need(REVIEWER)  # filings: reviewers and admins
+AGENTS = need(AGENT)  # handoff tickets (人工咨询): front-desk staff and admins
 ADMINS = need(ADMIN)  # users and the audit log
 
 

@@ -49,7 +49,7 @@ def test_purge_removes_only_old_conversations(tmp_path: Path) -> None:
     report = purge(db, 180, now=NOW)
     assert (report.conversations, report.turns) == (1, 2)
     assert senders(db) == {"edge", "new"}
-    assert "deleted 1 conversation(s) and 2 turn(s)" in report.line()
+    assert "deleted 1 conversation(s), 2 turn(s) and 0 handoff ticket(s)" in report.line()
     assert purge(db, 180, now=NOW).turns == 0  # idempotent
 
 
@@ -70,9 +70,9 @@ def test_cli_purge_keeps_filings(make_client: Any, tmp_path: Path, capsys: Any) 
         conn.execute(conversations.update().values(updated_at=NOW - dt.timedelta(days=365)))
     data_dir = str(client.app.state.settings.data_dir)
     assert main(["--data-dir", data_dir, "purge", "--dry-run"]) == 0
-    assert "would delete 1 conversation(s) and 10 turn(s)" in capsys.readouterr().out
+    assert "would delete 1 conversation(s), 10 turn(s)" in capsys.readouterr().out
     assert main(["--data-dir", data_dir, "purge", "--days", "30"]) == 0
-    assert "deleted 1 conversation(s) and 10 turn(s)" in capsys.readouterr().out
+    assert "deleted 1 conversation(s), 10 turn(s)" in capsys.readouterr().out
     assert counts(db) == (0, 0)
     assert client.app.state.services.filings.get(receipt["filing_id"]) is not None
     assert main(["--data-dir", data_dir, "purge", "--days", "0"]) == 2

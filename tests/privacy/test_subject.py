@@ -50,7 +50,7 @@ def test_find_export_delete(client: Any) -> None:
     missing_csrf = client.post("/admin/privacy/delete", json={"sender": SENDER}, headers={"Accept": "application/json"})
     assert missing_csrf.status_code == 403
     deleted = client.post("/admin/privacy/delete", json={"sender": SENDER}, headers={"X-CSRF-Token": csrf})
-    assert deleted.status_code == 200 and deleted.json()["deleted"] == {"conversations": 1, "turns": 10}
+    assert deleted.status_code == 200 and deleted.json()["deleted"] == {"conversations": 1, "turns": 10, "tickets": 0}
     dm = client.app.state.services.dialogue
     assert dm.export(SENDER) == {"sender_id": SENDER, "state": None, "turns": []}
     assert dm.export("someone-else-0001")["turns"]  # nobody else's
@@ -102,7 +102,7 @@ def test_cli_find_export_delete(client: Any, tmp_path: Any, capsys: Any) -> None
     assert len(json.loads(out.read_text(encoding="utf-8"))["turns"]) == 10
     assert main(["--data-dir", data_dir, "privacy", "delete", "--sender", SENDER]) == 2  # needs --yes
     assert main(["--data-dir", data_dir, "privacy", "delete", "--sender", SENDER, "--yes"]) == 0
-    assert "deleted 1 conversation state(s) and 10 turn(s)" in capsys.readouterr().out
+    assert "deleted 1 conversation state(s), 10 turn(s) and 0 handoff ticket(s)" in capsys.readouterr().out
     assert main(["--data-dir", data_dir, "privacy", "export", "--sender", SENDER]) == 0
     left = json.loads(capsys.readouterr().out)
     assert left["conversation"] is None and left["turns"] == [] and left["filings"] == [client.receipt["filing_id"]]

@@ -20,12 +20,9 @@ from typing import Any
 import pytest
 
 from tests.live_server import LiveApp, serve_in_thread
+from tests.needs import BROWSER_WAIT_MS
 
 PASSWORD = "correct-horse-9"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "screenshots"
 WATCH_SCRIPT = """
 window.__problems = [];
 document.addEventListener('securitypolicyviolation', (e) => {
@@ -151,12 +148,14 @@ def live_staff(tmp_path: Path, parts: Parts) -> Iterator[LiveApp]:
 
 @pytest.fixture
 def new_page(browser: Any) -> Iterator[Callable[..., Any]]:
-    """new_page() → a page in a fresh context that records console errors and CSP violations."""
+    """new_page(width=1280, height=900, **context_options) → a page in a fresh context that records console errors
+    and CSP violations (context options e.g. is_mobile=True, has_touch=True for a phone)."""
     contexts: list[Any] = []
 
-    def make(width: int = 1280, height: int = 900) -> Any:
-        context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN", timezone_id="Asia/Shanghai")
-        context.set_default_timeout(15_000)
+    def make(width: int = 1280, height: int = 900, **options: Any) -> Any:
+        context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN", timezone_id="Asia/Shanghai",
+                                      **options)
+        context.set_default_timeout(BROWSER_WAIT_MS)
         context.add_init_script(WATCH_SCRIPT)
         contexts.append(context)
         page = context.new_page()
@@ -170,12 +169,6 @@ def new_page(browser: Any) -> Iterator[Callable[..., Any]]:
     yield make
     for context in contexts:
         context.close()
-
-
-@pytest.fixture(scope="session")
-def screenshots() -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS
 
 
 def browser_login(page: Any, base_url: str, username: str, password: str = PASSWORD) -> None:

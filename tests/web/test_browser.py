@@ -2,7 +2,7 @@
 
 Portal chat, widget, hall kiosk: answer cards, a whole lost-notice filing by buttons and typing, the
 multi-select, feedback, reload and clearing, the kiosk's idle wipe, XSS (typed and in the knowledge base),
-the CSP. Screenshots go to tests/screenshots/.
+the CSP. Screenshots go to var/screenshots/ (`make screenshots`: docs/screenshots/, the README's pictures).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ try:  # the module still imports without playwright; the `browser` fixture skips
 except ImportError:  # pragma: no cover
     pass
 
-VALID_USCC = "911522010783762860"  # from shared/reference/uscc/valid_uscc.txt
+VALID_USCC = "911522010783762860"  # from tests/reference/uscc/valid_uscc.txt
 XSS_IMG = "<img src=x onerror=window.__xss=1>"
 XSS_SCRIPT = "<script>window.__xss=1</script>"
 
@@ -287,21 +287,22 @@ def test_conversation_survives_reload_and_can_be_cleared(live: Any, new_page: An
 
 def test_handoff_typing_indicator_and_size_limit(live: Any, new_page: Any) -> None:
     page = new_page(live.url + "/")
-
-    def slow(route: Any) -> None:
-        time.sleep(0.8)
-        route.continue_()
-
-    page.route("**/api/chat", slow)
+    held: list[Any] = []  # the request waits here until the busy state has been seen (no race with the server)
+    page.route("**/api/chat", lambda route: held.append(route))
     before = bot_turns(page)
     page.click("#btn-handoff")
     expect(page.locator("#typing")).to_be_visible()
     expect(page.locator("#btn-send")).to_be_disabled()
+    while not held:
+        page.wait_for_timeout(20)
+    held[0].continue_()
     turn = wait_answer(page, before)
     page.unroute("**/api/chat")
     expect(page.locator("#log .msg.user .bubble").last).to_have_text("转人工")
     expect(turn.locator(".handoff")).to_be_visible()
-    expect(turn.locator(".handoff a[href^='tel:']")).to_be_visible()
+    expect(turn.locator(".handoff a[href='tel:12345']")).to_be_visible()  # the public hotline, no placeholder
+    expect(turn.locator(".choice", has_text="留言")).to_be_visible()
+    expect(turn.locator(".choice", has_text="呼叫导服")).to_have_count(0)  # only at a hall kiosk
     # Over the size limit: a friendly refusal, nothing sent.
     turns = bot_turns(page)
     page.fill("#composer-input", "很" * 2001)
@@ -680,8 +681,14 @@ def crafted_messages(sender: str) -> list[dict[str, Any]]:
         {**r, "text": "公告", "custom": {"type": "notice", "number": "N1", "company_name": HOSTILE, "license_type": "食品经营许可证",
                                          "published_on": "2025-06-18", "url": "javascript:window.__xss=1",
                                          "pdf_url": "data:text/html,<script>window.__xss=1</script>"}},
-        {**r, "text": "转人工", "custom": {"type": "handoff", "phone": "0532-00000000", "video": HOSTILE,
-                                           "video_url": "https://video.example/", "hours": "工作日"}},
+        {**r, "text": "转人工", "custom": {"type": "handoff", "open": False, "hours": f"工作日{HOSTILE}",
+                                           "opens": HOSTILE, "kiosk": False, "hotline": "javascript:window.__xss=1"}},
+        {**r, "text": "留言已提交", "custom": {"type": "handoff_ticket", "ticket_id": 1, "number": f"No.1{HOSTILE}",
+                                             "kind": "message", "where": HOSTILE, "phone": "139****5678",
+                                             "off_hours": True, "opens": HOSTILE}},
+        {**r, "text": "工作人员回复：x", "custom": {"type": "staff_reply", "ticket_id": 1, "reply_id": 1, "kind": "reply",
+                                                 "body": f"回复{HOSTILE}", "at": "2026-11-20T02:00:00+00:00",
+                                                 "closed": True}},
         {**r, "text": "未知卡片", "custom": {"type": "something_new", "html": HOSTILE}},
     ]
 
@@ -693,7 +700,8 @@ def test_every_message_kind_renders_and_stays_inert(live: Any, new_page: Any) ->
         status=200, content_type="application/json",
         body=json.dumps({"turn_id": "crafted", "messages": crafted_messages(sender)})))
     turn = ask(page, "全部卡片")
-    for selector in (".answer-card", "form.multi-select", ".readback", ".receipt", ".notice", ".handoff"):
+    for selector in (".answer-card", "form.multi-select", ".readback", ".receipt", ".notice", ".handoff", ".ticket",
+                     ".staff-reply"):
         expect(turn.locator(selector)).to_have_count(1)
     expect(turn.locator(".bubble").first).to_have_text(f"文字{HOSTILE}\n第二行")
     expect(turn.locator(".check-name")).to_have_text(f"材料{HOSTILE}")
@@ -705,8 +713,11 @@ def test_every_message_kind_renders_and_stays_inert(live: Any, new_page: Any) ->
     expect(turn.locator(".receipt-number")).to_have_text(f"LN1{HOSTILE}")
     expect(turn.locator(".multi-select label").first).to_have_text(f"选项{HOSTILE}")
     expect(turn.locator(".choice", has_text="按钮")).to_have_text(f"按钮{HOSTILE}")
-    expect(turn.locator(".handoff a[href='tel:053200000000']")).to_be_visible()
-    expect(turn.locator(".handoff a[href='https://video.example/']")).to_be_visible()
+    expect(turn.locator(".handoff .handoff-closed")).to_have_text(f"不在服务时间，{HOSTILE}上班")
+    expect(turn.locator(".handoff a")).to_have_count(0)  # a hotline that is not a number is no link
+    expect(turn.locator(".ticket .card-title")).to_have_text(f"No.1{HOSTILE}")
+    expect(turn.locator(".staff-reply .card-answer")).to_have_text(f"回复{HOSTILE}")
+    expect(turn.locator(".staff-reply .card-hint")).to_contain_text("本次人工服务已结束")
     expect(turn.locator("p.bubble", has_text="未知卡片")).to_be_visible()
     # Dangerous URLs never become links or images.
     assert page.evaluate("[...document.querySelectorAll('a[href], img[src]')].filter(e => "

@@ -2,6 +2,18 @@
 
 from __future__ import annotations
 
-from assistant.staff.routes import account, analytics, editor, filings, inbox, knowledge, tools, transfer, users
+from assistant.staff.routes import (
+    account,
+    analytics,
+    editor,
+    filings,
+    handoff,
+    inbox,
+    knowledge,
+    tools,
+    transfer,
+    users,
+)
 
-ROUTERS = tuple(m.router for m in (account, transfer, knowledge, editor, tools, filings, inbox, analytics, users))
+ROUTERS = tuple(m.router for m in (account, transfer, knowledge, editor, tools, filings, handoff, inbox, analytics,
+                                   users))

@@ -6,6 +6,7 @@
 
 export const SENDER_RE = /^[A-Za-z0-9_-]{16,64}$/;
 const TRANSCRIPT_PREFIX = 'lingling.transcript.';
+const UPDATES_EVERY_MS = 4000; // while a handoff ticket is open, staff's answers are fetched this often
 
 // ------------------------------------------------------------------ small DOM helpers
 
@@ -162,8 +163,8 @@ export function speakableText(msg) {
       parts.push(`办件编号 ${str(c.filing_id)}，${str(c.status_label)}`);
     } else if (c.type === 'readback') {
       list(c.fields).forEach((f) => parts.push(`${str(f && f.label)}：${str(f && f.value)}`));
-    } else if (c.type === 'handoff') {
-      parts.push(`咨询电话 ${str(c.phone)}`);
+    } else if (c.type === 'staff_reply' && !(msg && msg.text)) {
+      parts.push(str(c.body));
     } else if (c.type === 'multi_select') {
       parts.push(list(c.options).map((o) => str(o && o.title)).join('，'));
     }
@@ -175,7 +176,8 @@ export function speakableText(msg) {
 
 /**
  * One conversation on a page.
- * options: face ('portal' | 'kiosk'), log, typing, sendButton, maxChars, senderStore (Storage), senderKey,
+ * options: face ('portal' | 'kiosk'), kiosk (the hall kiosk's id), log, typing, sendButton, maxChars,
+ *   senderStore (Storage), senderKey,
  *   linkMode ('newtab' | 'kiosk'), openViewer(url, title), openPrint(faqId), onBotTurn(entry), onChange(),
  *   scroller (the scrolling element; default the log)
  */
@@ -187,12 +189,16 @@ export class Chat {
     this.entries = [];
     this.busy = false;
     this.generation = 0; // bumped by every wipe; answers of an older generation are dropped
+    this.cursor = 0; // the last staff reply shown (GET /api/chat/updates?since=)
+    this.updatesTimer = null;
   }
 
   // ---------------------------------------------------------------- sender and storage
 
   useSender(sender) {
     this.sender = sender;
+    this.cursor = 0;
+    this.stopUpdates();
     try {
       this.o.senderStore.setItem(this.o.senderKey, sender);
     } catch (_) { /* storage may be unavailable (private mode); the page still works */ }
@@ -222,12 +228,14 @@ export class Chat {
     } catch (_) {
       entries = null;
     }
+    let waiting = false;
     if (!Array.isArray(entries)) {
       const generation = this.generation;
       try {
         const data = await api(`/api/history?sender=${encodeURIComponent(this.sender)}`);
         if (generation !== this.generation) return;
         entries = data && Array.isArray(data.entries) ? data.entries : [];
+        waiting = !!(data && data.waiting);
       } catch (_) {
         entries = [];
       }
@@ -237,6 +245,37 @@ export class Chat {
     entries.forEach((entry) => this.append(entry, true));
     this.save();
     this.changed();
+    // A handoff ticket in this conversation: staff may have answered since (or will).
+    if (waiting || this.entries.some((e) => hasCard(e, 'handoff_ticket'))) this.pollUpdates();
+  }
+
+  // ---------------------------------------------------------------- staff's answers (handoff tickets)
+
+  /** Fetch what staff said since the last one shown; keep polling while a ticket is open. */
+  async pollUpdates() {
+    this.stopUpdates();
+    const sender = this.sender;
+    const generation = this.generation;
+    let waiting = true;
+    try {
+      const data = await api(`/api/chat/updates?sender=${encodeURIComponent(sender)}&since=${this.cursor}`);
+      if (generation !== this.generation || sender !== this.sender) return;
+      list(data && data.entries).forEach((entry) => {
+        if (!entry || Number(entry.reply_id) <= this.cursor) return;
+        this.append(entry);
+        if (this.o.onBotTurn) this.o.onBotTurn(entry);
+      });
+      this.changed();
+      waiting = !!(data && data.waiting);
+    } catch (_) { /* offline for a moment: try again */ }
+    if (waiting && generation === this.generation) {
+      this.updatesTimer = window.setTimeout(() => this.pollUpdates(), UPDATES_EVERY_MS);
+    }
+  }
+
+  stopUpdates() {
+    if (this.updatesTimer) window.clearTimeout(this.updatesTimer);
+    this.updatesTimer = null;
   }
 
   isEmpty() {
@@ -280,7 +319,9 @@ export class Chat {
     this.append({ role: 'user', text: display });
     this.setBusy(true);
     try {
-      const data = await api('/api/chat', { sender, message, face: this.o.face });
+      const body = { sender, message, face: this.o.face };
+      if (this.o.kiosk) body.kiosk = this.o.kiosk; // which hall kiosk (呼叫导服 sends staff there)
+      const data = await api('/api/chat', body);
       if (generation !== this.generation) {
         // The screen was wiped while waiting: forget what the server just stored for the old sender.
         api('/api/reset', { sender, face: this.o.face }, { keepalive: true }).catch(() => {});
@@ -289,6 +330,7 @@ export class Chat {
       const entry = { role: 'bot', turn_id: str(data.turn_id), messages: list(data.messages) };
       this.append(entry);
       if (this.o.onBotTurn) this.o.onBotTurn(entry);
+      if (hasCard(entry, 'handoff_ticket')) this.pollUpdates();
       return true;
     } catch (err) {
       if (generation === this.generation) this.note(err.message || '发送失败，请稍后再试。');
@@ -314,6 +356,7 @@ export class Chat {
   /** Clear the screen and this tab's storage; start a new conversation (new sender id). */
   wipeLocal() {
     this.generation += 1;
+    this.stopUpdates();
     try {
       sessionStorage.removeItem(TRANSCRIPT_PREFIX + this.sender);
     } catch (_) { /* ignore */ }
@@ -338,6 +381,7 @@ export class Chat {
   append(entry, restored = false) {
     if (!entry || (entry.role !== 'user' && entry.role !== 'bot')) return;
     this.entries.push(entry);
+    if (Number(entry.reply_id) > this.cursor) this.cursor = Number(entry.reply_id);
     const node = entry.role === 'user' ? this.renderUser(entry) : this.renderBotTurn(entry, restored);
     this.log.appendChild(node);
     if (!restored) {
@@ -376,7 +420,7 @@ export class Chat {
   }
 
   renderBotTurn(entry, restored) {
-    const turn = el('div', 'turn bot');
+    const turn = el('div', entry.kind === 'staff' ? 'turn bot staff' : 'turn bot');
     turn.dataset.turnId = entry.turn_id || '';
     const messages = list(entry.messages);
     messages.forEach((msg, index) => turn.appendChild(this.renderMessage(msg, entry, index, restored)));
@@ -395,7 +439,8 @@ export class Chat {
     // Cards that repeat their message's text show it once: in the card.
     const skipText = type === 'multi_select' || type === 'readback'
       || (type === 'answer_card' && text.trim() === str(custom.answer).trim())
-      || (type === 'notice' && !!custom.company_name);
+      || (type === 'notice' && !!custom.company_name)
+      || type === 'staff_reply';
     if (text && !skipText) body.appendChild(el('p', 'bubble', text));
     const used = !!(entry.used && entry.used[index]);
     const markUsed = () => {
@@ -466,6 +511,8 @@ export class Chat {
       case 'receipt': return this.renderReceipt(c);
       case 'notice': return this.renderNotice(c);
       case 'handoff': return this.renderHandoff(c);
+      case 'handoff_ticket': return this.renderTicket(c);
+      case 'staff_reply': return this.renderStaffReply(c, msg);
       default: return null;
     }
   }
@@ -750,23 +797,61 @@ export class Chat {
       r.append(el('dt', '', label), dd);
       dl.appendChild(r);
     };
-    if (c.phone) {
-      const href = telHref(c.phone);
-      if (href && this.o.linkMode !== 'kiosk') {
-        const a = el('a', 'link', c.phone);
-        a.href = href;
-        a.prepend(icon('phone'));
-        row('咨询电话', a);
-      } else {
-        row('咨询电话', el('span', '', c.phone));
-      }
-    }
-    if (c.video) {
-      const video = c.video_url ? this.link(c.video_url, str(c.video), 'link') : null;
-      row('视频办', video || el('span', '', c.video));
+    if (c.open === false) {
+      row('现在', el('span', 'handoff-closed', `不在服务时间${c.opens ? `，${str(c.opens)}上班` : ''}`));
+    } else if (c.open === true) {
+      row('现在', el('span', 'handoff-open', '工作人员在岗'));
     }
     if (c.hours) row('服务时间', el('span', '', c.hours));
+    card.appendChild(dl); // what to tap (留言, 呼叫导服) is said by the message's own text and buttons
+    if (c.hotline) {
+      const line = el('p', 'card-source');
+      line.append('紧急事项或投诉建议，可拨打 ');
+      const href = /^\d{3,12}$/.test(str(c.hotline)) ? `tel:${str(c.hotline)}` : null;
+      if (href && this.o.linkMode !== 'kiosk') {
+        const a = el('a', '', str(c.hotline));
+        a.href = href;
+        line.appendChild(a);
+      } else {
+        line.append(str(c.hotline));
+      }
+      line.append(' 政务服务便民热线。');
+      card.appendChild(line);
+    }
+    return card;
+  }
+
+  renderTicket(c) {
+    const call = c.kind === 'call_staff';
+    const card = el('article', 'card ticket');
+    card.setAttribute('aria-label', call ? '呼叫导服' : '留言');
+    card.appendChild(el('p', 'card-kicker', `人工服务 · ${call ? '呼叫导服' : '留言'}已受理`));
+    card.appendChild(el('h3', 'card-title', str(c.number)));
+    const dl = el('dl', 'facts');
+    const fact = (label, value) => {
+      if (!value) return;
+      const row = el('div', 'fact');
+      row.append(el('dt', '', label), el('dd', '', value));
+      dl.appendChild(row);
+    };
+    fact(call ? '地点' : '来自', str(c.where));
+    fact('回电号码', str(c.phone));
+    if (c.off_hours) fact('处理时间', c.opens ? `${str(c.opens)}上班后` : '上班后');
     card.appendChild(dl);
+    card.appendChild(el('p', 'card-hint', call
+      ? '请在这里稍候，导服人员收到后会马上过来。'
+      : '工作人员的答复会显示在这里，无需刷新页面；也可能打电话联系您。'));
+    return card;
+  }
+
+  renderStaffReply(c, msg) {
+    const reply = c.kind === 'reply';
+    const card = el('article', reply ? 'card staff-reply' : 'card staff-reply status');
+    card.setAttribute('aria-label', reply ? '工作人员回复' : '人工服务进度');
+    card.appendChild(el('p', 'card-kicker', reply ? '工作人员回复' : '人工服务进度'));
+    card.appendChild(el('p', 'card-answer', str(c.body) || str(msg && msg.text)));
+    const meta = [formatDateTime(c.at), c.closed ? '本次人工服务已结束' : ''].filter(Boolean).join(' · ');
+    if (meta) card.appendChild(el('p', 'card-hint', meta));
     return card;
   }
 
@@ -820,6 +905,10 @@ export class Chat {
     }
     return bar;
   }
+}
+
+function hasCard(entry, type) {
+  return list(entry && entry.messages).some((m) => m && m.custom && m.custom.type === type);
 }
 
 function formLabel(form) {

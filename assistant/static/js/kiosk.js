@@ -128,6 +128,7 @@ function updatePrintable() {
 
 const chat = new Chat({
   face: 'kiosk',
+  kiosk: body.dataset.kioskId || '', // /kiosk?id=3 or LINGLING_KIOSK_ID: where 呼叫导服 sends a staff member
   log,
   scroller,
   typing: $('typing'),

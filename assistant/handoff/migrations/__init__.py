@@ -1,0 +1,1 @@
+"""Alembic revisions of this part's tables (knowledge/schema.py)."""
