@@ -13,6 +13,7 @@ from actions.faq import AnswerFaq, QueryOfficeHours
 from actions.handoff import HumanHandoff, ValidateHandoffForm
 from actions.lost_notice import AskLicenseType, SubmitLostNotice, ValidateLostNoticeForm
 from actions.medical_validation import AskValidationItems, SubmitMedicalValidation, ValidateMedicalValidationForm
+from actions.offload import Offload, OffloadedExecutor
 from actions.resubmission import PrefillResubmission
 from actions.status import CheckStatus, SearchNotice, ValidateNoticeSearchForm, ValidateStatusForm
 from knowledge.clock import Clock, system_clock
@@ -48,9 +49,10 @@ class ActionRegistry:
     def __contains__(self, name: object) -> bool:
         return name in self._actions
 
-    def executor(self) -> ActionExecutor:
-        """A fresh ActionExecutor with every action registered."""
-        ex = ActionExecutor()
+    def executor(self, offload: Offload | None = None) -> ActionExecutor:
+        """A fresh ActionExecutor with every action registered; with `offload`, the actions run on its threads,
+        off the event loop (actions/offload.py: what a server wants)."""
+        ex = OffloadedExecutor(offload) if offload is not None else ActionExecutor()
         for action in self._actions.values():
             ex.register_action(action)
         return ex

@@ -20,6 +20,7 @@ from actions.door import ActionGuard
 from actions.filings import FilingStore
 from actions.filings.tables import SCHEMA as FILINGS
 from actions.live import KnowledgeFollower
+from actions.offload import Offload
 from actions.registry import build_registry
 from actions.server import router
 from actions.settings import StateSettings
@@ -58,7 +59,9 @@ async def running_action_services(settings: StateSettings, kb: KnowledgeBase | N
         if filings is None:
             filings = FilingStore(settings.db_url, clock=clock)
             stack.callback(filings.close)
-        executor = build_registry(knowledge, filings, clock).executor()
+        offload = Offload()
+        stack.callback(offload.close)
+        executor = build_registry(knowledge, filings, clock).executor(offload)  # actions off the event loop
         yield ActionServices(settings, knowledge, filings, executor)
 
 

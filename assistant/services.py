@@ -18,6 +18,8 @@ from rasa_sdk.executor import ActionExecutor
 
 from actions.client import ActionClient, HttpActionClient, InProcessActionClient
 from actions.filings import FilingStore
+from actions.filings.pdfcache import NoticePdfs
+from actions.offload import Offload
 from actions.registry import build_registry
 from assistant.dialogue.factory import build_manager, hall_hours
 from assistant.dialogue.manager import DialogueManager
@@ -33,6 +35,7 @@ from assistant.staff.audit import AuditLog
 from assistant.staff.services import Staff, build_staff
 from knowledge.clock import Clock, system_clock
 from knowledge.store import SqlKnowledgeStore, make_engine
+from nlu.gate import ParseGate
 from nlu.live import KnowledgeSnapshot, LiveKnowledge
 
 KnowledgeFactory = Callable[[Settings], KnowledgeSnapshot]  # tests inject one with a fast encoder
@@ -51,6 +54,9 @@ class Services:
     handoff: HandoffDesk  # tickets for staff (留言, 呼叫导服): opened by the dialogue, answered in the console
     staff: Staff
     ops: Ops  # readiness database, cross-worker sender lock, knowledge listener
+    parsing: ParseGate  # every parse of the process: off the event loop, a few at a time (nlu/gate.py)
+    blocking: Offload  # threads for database work and actions, never the event loop (actions/offload.py)
+    pdfs: NoticePdfs  # notice PDFs, rendered once (cached on disk), one at a time (actions/filings/pdfcache.py)
 
 
 @asynccontextmanager
@@ -59,6 +65,10 @@ async def running_services(settings: Settings, knowledge_factory: KnowledgeFacto
     """Build every service in order; on exit close them in reverse order."""
     async with AsyncExitStack() as stack:
         stack.callback(metrics.mark_process_dead)  # last of all
+        parsing = ParseGate()
+        stack.callback(parsing.close)
+        blocking = Offload()
+        stack.callback(blocking.close)
         await asyncio.to_thread(upgrade_all, settings.db_url)
         snapshot = knowledge_factory(settings)
         follow_store = snapshot.generation >= 0  # loaded from the knowledge store: follow other workers' publishes
@@ -73,11 +83,12 @@ async def running_services(settings: Settings, knowledge_factory: KnowledgeFacto
 
         filings = FilingStore(settings.db_url, clock=clock)
         stack.callback(filings.close)
-        actions = build_registry(knowledge.kb, filings, clock).executor()
-        client: ActionClient = (HttpActionClient(settings.action_endpoint_url, token=settings.action_token) if settings.action_endpoint_url
-                                else InProcessActionClient(actions))
+        actions = build_registry(knowledge.kb, filings, clock).executor(blocking)
+        client: ActionClient = (HttpActionClient(settings.action_endpoint_url, token=settings.action_token)
+                                if settings.action_endpoint_url else InProcessActionClient(actions))
         handoff = HandoffDesk(db, clock, audit=AuditLog(db, clock), hall_hours=lambda: hall_hours(knowledge))
-        dialogue = build_manager(settings, knowledge, filings, clock=clock, actions=client, handoff=handoff)
+        dialogue = build_manager(settings, knowledge, filings, clock=clock, actions=client, parsing=parsing,
+                                 blocking=blocking, handoff=handoff)
         stack.callback(dialogue.close)
         dialogue.turns.listeners.append(metrics.observe_turn)
         if settings.purge_on_start:
@@ -89,7 +100,9 @@ async def running_services(settings: Settings, knowledge_factory: KnowledgeFacto
         staff = build_staff(settings, clock, db, store, knowledge, filings, dialogue)
         ops = await start_ops(settings, dialogue, knowledge, follow_store)
         stack.push_async_callback(ops.aclose)
-        yield Services(settings, clock, knowledge, filings, actions, dialogue, handoff, staff, ops)
+        pdfs = NoticePdfs(settings.data_dir / "cache" / "notices", blocking)
+        yield Services(settings, clock, knowledge, filings, actions, dialogue, handoff, staff, ops, parsing, blocking,
+                       pdfs)
 
 
 def _align_with_store(knowledge: LiveKnowledge, store: SqlKnowledgeStore, settings: Settings) -> None:
