@@ -10,21 +10,24 @@ from actions.filings.errors import (
     InvalidTransition,
     ItemsUndecided,
     NoticeNotFound,
+    RegistryError,
+    ResultNotFound,
     SequenceExhausted,
     UnknownItem,
     WrongKind,
 )
-from actions.filings.reminders import LogNotifier
 from actions.filings.states import ITEM_LABELS, LOST_NOTICE, MEDICAL_VALIDATION, STATUS_LABELS
 from actions.filings.store import FilingStore
 from actions.filings.types import (
     FilingView,
     LostNoticeData,
+    DeliveryView,
+    InstitutionView,
     NoticeView,
-    Notifier,
     Reminder,
     TransitionRecord,
     ValidationData,
+    ValidationResultView,
 )
 
 __all__ = [
@@ -35,21 +38,24 @@ __all__ = [
     "FilingError",
     "FilingNotFound",
     "FilingStore",
+    "DeliveryView",
     "FilingView",
     "FontMissing",
+    "InstitutionView",
     "IdempotencyConflict",
     "InvalidData",
     "InvalidTransition",
     "ItemsUndecided",
-    "LogNotifier",
     "LostNoticeData",
     "NoticeNotFound",
     "NoticeView",
-    "Notifier",
     "Reminder",
+    "RegistryError",
+    "ResultNotFound",
     "SequenceExhausted",
     "TransitionRecord",
     "UnknownItem",
     "ValidationData",
+    "ValidationResultView",
     "WrongKind",
 ]
