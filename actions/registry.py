@@ -19,6 +19,8 @@ from knowledge.loader import KnowledgeBase
 
 if TYPE_CHECKING:
     from actions.filings import FilingStore
+    from actions.filings.institutions import InstitutionRegistry
+    from actions.reminders.service import ReminderService
 
 
 class DuplicateAction(ValueError):
@@ -56,9 +58,10 @@ class ActionRegistry:
 
 
 def build_registry(knowledge: Callable[[], KnowledgeBase], filings: FilingStore | None,
-                   clock: Clock = system_clock) -> ActionRegistry:
+                   clock: Clock = system_clock, *, institutions: InstitutionRegistry | None = None,
+                   reminders: ReminderService | None = None) -> ActionRegistry:
     """Every action of 灵灵, reading the knowledge base in force through `knowledge()`."""
-    deps = ActionDeps(knowledge=knowledge, filings=filings, clock=clock)
+    deps = ActionDeps(knowledge=knowledge, filings=filings, clock=clock, institutions=institutions, reminders=reminders)
     return ActionRegistry([
         ValidateLostNoticeForm(deps), AskLicenseType(deps), SubmitLostNotice(deps),
         ValidateMedicalValidationForm(deps), AskValidationItems(deps), SubmitMedicalValidation(deps),

@@ -18,7 +18,11 @@ from rasa_sdk.executor import ActionExecutor
 
 from actions.client import ActionClient, HttpActionClient, InProcessActionClient
 from actions.filings import FilingStore
+from actions.filings.institutions import InstitutionRegistry
+from actions.filings.results import ResultBoard
 from actions.registry import build_registry
+from actions.reminders.config import ReminderSettings
+from actions.reminders.service import ReminderService
 from assistant.dialogue.factory import build_manager, hall_hours
 from assistant.dialogue.manager import DialogueManager
 from assistant.errors import Unavailable
@@ -27,6 +31,7 @@ from assistant.loading import load_snapshot, seed_texts
 from assistant.observability import metrics
 from assistant.ops.migrate import upgrade_all
 from assistant.ops.runtime import Ops, start_ops
+from assistant.ops.scheduler import ReminderScheduler, start_scheduler
 from assistant.privacy.retention import purge
 from assistant.settings import Settings
 from assistant.staff.audit import AuditLog
@@ -46,11 +51,15 @@ class Services:
     clock: Clock  # the one clock (knowledge/clock.py): Beijing days everywhere
     knowledge: LiveKnowledge  # the knowledge base + NLU pipeline in force; a publish swaps in a new snapshot
     filings: FilingStore
+    institutions: InstitutionRegistry  # the district's medical institutions (imports, applications, identification)
+    results: ResultBoard  # published validation results (一网公示) and their corrections
+    reminders: ReminderService  # validation expiry reminders: the outbox, its channels, the chat's
     actions: ActionExecutor  # the rasa-sdk actions in this process (POST /webhook; the dialogue's by default)
     dialogue: DialogueManager
     handoff: HandoffDesk  # tickets for staff (留言, 呼叫导服): opened by the dialogue, answered in the console
     staff: Staff
     ops: Ops  # readiness database, cross-worker sender lock, knowledge listener
+    scheduler: ReminderScheduler | None  # the in-process daily reminder job (LINGLING_REMINDER_SCHEDULE), else None
 
 
 @asynccontextmanager
@@ -73,7 +82,10 @@ async def running_services(settings: Settings, knowledge_factory: KnowledgeFacto
 
         filings = FilingStore(settings.db_url, clock=clock)
         stack.callback(filings.close)
-        actions = build_registry(knowledge.kb, filings, clock).executor()
+        institutions, results = InstitutionRegistry(filings), ResultBoard(filings)
+        reminders = ReminderService(filings, ReminderSettings(), clock=clock)
+        stack.callback(reminders.close)
+        actions = build_registry(knowledge.kb, filings, clock, institutions=institutions, reminders=reminders).executor()
         client: ActionClient = (HttpActionClient(settings.action_endpoint_url) if settings.action_endpoint_url
                                 else InProcessActionClient(actions))
         handoff = HandoffDesk(db, clock, audit=AuditLog(db, clock), hall_hours=lambda: hall_hours(knowledge))
@@ -89,7 +101,11 @@ async def running_services(settings: Settings, knowledge_factory: KnowledgeFacto
         staff = build_staff(settings, clock, db, store, knowledge, filings, dialogue)
         ops = await start_ops(settings, dialogue, knowledge, follow_store)
         stack.push_async_callback(ops.aclose)
-        yield Services(settings, clock, knowledge, filings, actions, dialogue, handoff, staff, ops)
+        scheduler = start_scheduler(settings, reminders)
+        if scheduler is not None:
+            stack.push_async_callback(scheduler.aclose)
+        yield Services(settings, clock, knowledge, filings, institutions, results, reminders, actions, dialogue, handoff,
+                       staff, ops, scheduler)
 
 
 def _align_with_store(knowledge: LiveKnowledge, store: SqlKnowledgeStore, settings: Settings) -> None:

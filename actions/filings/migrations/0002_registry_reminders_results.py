@@ -1,7 +1,7 @@
 """The institution registry (imports, address, category, e-mail), reminder deliveries per channel and the daily
 pass, published validation results (一网公示) and their corrections.
 
-Revision ID: 0002_institution_registry_reminder_deliveries
+Revision ID: 0002_registry_reminders_results
 Revises: 0001_initial
 Create Date: 2026-12-04 21:14:27.505751
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0002_institution_registry_reminder_deliveries'
+revision = '0002_registry_reminders_results'
 down_revision = '0001_initial'
 branch_labels = None
 depends_on = None
