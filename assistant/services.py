@@ -85,9 +85,10 @@ async def running_services(settings: Settings, knowledge_factory: KnowledgeFacto
         institutions, results = InstitutionRegistry(filings), ResultBoard(filings)
         reminders = ReminderService(filings, ReminderSettings(), clock=clock)
         stack.callback(reminders.close)
-        actions = build_registry(knowledge.kb, filings, clock, institutions=institutions, reminders=reminders).executor()
-        client: ActionClient = (HttpActionClient(settings.action_endpoint_url) if settings.action_endpoint_url
-                                else InProcessActionClient(actions))
+        actions = build_registry(knowledge.kb, filings, clock, institutions=institutions,
+                                 reminders=reminders).executor()
+        client: ActionClient = (HttpActionClient(settings.action_endpoint_url, token=settings.action_token)
+                                if settings.action_endpoint_url else InProcessActionClient(actions))
         handoff = HandoffDesk(db, clock, audit=AuditLog(db, clock), hall_hours=lambda: hall_hours(knowledge))
         dialogue = build_manager(settings, knowledge, filings, clock=clock, actions=client, handoff=handoff)
         stack.callback(dialogue.close)

@@ -1,8 +1,8 @@
 """The institution registry (imports, address, category, e-mail), reminder deliveries per channel and the daily
 pass, published validation results (一网公示) and their corrections.
 
-Revision ID: 0002_registry_reminders_results
-Revises: 0001_initial
+Revision ID: 0003_registry_reminders_results
+Revises: 0002_random_references
 Create Date: 2026-12-04 21:14:27.505751
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0002_registry_reminders_results'
-down_revision = '0001_initial'
+revision = '0003_registry_reminders_results'
+down_revision = '0002_random_references'
 branch_labels = None
 depends_on = None
 
@@ -66,7 +66,7 @@ def upgrade() -> None:
 
     op.create_table('validation_results',
     sa.Column('number', sa.String(length=32), nullable=False),
-    sa.Column('filing_id', sa.String(length=16), nullable=False),
+    sa.Column('filing_id', sa.String(length=24), nullable=False),
     sa.Column('year', sa.Integer(), nullable=False),
     sa.Column('seq', sa.Integer(), nullable=False),
     sa.Column('institution_name', sa.Text(), nullable=False),
