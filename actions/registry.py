@@ -14,6 +14,7 @@ from actions.handoff import HumanHandoff, ValidateHandoffForm
 from actions.lost_notice import AskLicenseType, SubmitLostNotice, ValidateLostNoticeForm
 from actions.medical_validation import AskValidationItems, SubmitMedicalValidation, ValidateMedicalValidationForm
 from actions.status import CheckStatus, SearchNotice, ValidateNoticeSearchForm, ValidateStatusForm
+from actions.validation_due import ValidateValidationDueForm, ValidationDue
 from knowledge.clock import Clock, system_clock
 from knowledge.loader import KnowledgeBase
 
@@ -65,6 +66,7 @@ def build_registry(knowledge: Callable[[], KnowledgeBase], filings: FilingStore 
     return ActionRegistry([
         ValidateLostNoticeForm(deps), AskLicenseType(deps), SubmitLostNotice(deps),
         ValidateMedicalValidationForm(deps), AskValidationItems(deps), SubmitMedicalValidation(deps),
+        ValidateValidationDueForm(deps), ValidationDue(deps),
         ValidateStatusForm(deps), CheckStatus(deps), ValidateNoticeSearchForm(deps), SearchNotice(deps),
         AnswerFaq(deps), QueryOfficeHours(deps), HumanHandoff(deps), ValidateHandoffForm(deps),
     ])

@@ -17,6 +17,7 @@ import numpy as np
 
 from knowledge import clock
 from knowledge.loader import KnowledgeBase
+from nlu import topics
 from nlu.classifier import IntentClassifier, parse_payload
 from nlu.embeddings import CachedEncoder, EncoderSpec, encode_many
 from nlu.entities import EntityExtractor, VocabEntry
@@ -137,7 +138,7 @@ class NluPipeline:
         timings = {"entities": t1 - t0, "encode": t2 - t1, "classify": t3 - t2, "retrieve": t4 - t3}
         return ParseResult(
             text, norm.text, intent, tuple(ranking), entities, hits, raw,
-            {k: round(v * 1000, 3) for k, v in timings.items()},
+            {k: round(v * 1000, 3) for k, v in timings.items()}, topics.topic(norm.text),
         )
 
     def _default_ranking(self, k: int = 3) -> tuple[Hit, ...]:

@@ -78,6 +78,7 @@ class ParseResult:
     ranking: tuple[Hit, ...]  # knowledge entries, best first
     raw_intent: str = ""  # the classifier's top intent before thresholds
     timings_ms: dict[str, float] = field(default_factory=dict, compare=False)  # per stage, for the hit test
+    topic: str = ""  # which own record a question is about (nlu/topics.py: "validation_due"); not on the wire
 
     def to_wire(self) -> dict[str, Any]:
         """The JSON of POST /model/parse."""

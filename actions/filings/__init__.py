@@ -20,10 +20,10 @@ from actions.filings.errors import (
 from actions.filings.states import ITEM_LABELS, LOST_NOTICE, MEDICAL_VALIDATION, STATUS_LABELS
 from actions.filings.store import FilingStore
 from actions.filings.types import (
-    FilingView,
-    LostNoticeData,
     DeliveryView,
+    FilingView,
     InstitutionView,
+    LostNoticeData,
     NoticeView,
     Reminder,
     TransitionRecord,

@@ -69,8 +69,8 @@ def compute(session: Session, today: dt.date, working_day: WorkingDay = weekdays
                Transition.to_status.in_((st.PASSED, st.NOT_PASSED)))
         .group_by(Filing.id, Filing.submitted_at)).all()
     spans = [working_days_between(beijing_date(sub), beijing_date(end), working_day) for sub, end in concluded_at]
-    sent = set(session.execute(select(Transition.filing_id, Transition.item).where(
-        Transition.item.is_not(None), Transition.to_status == st.RECTIFICATION)).all())
+    sent: set[tuple[str, str]] = {(f, str(n)) for f, n in session.execute(select(Transition.filing_id, Transition.item).where(
+        Transition.item.is_not(None), Transition.to_status == st.RECTIFICATION)).all()}
     states = {(f, n): s for f, n, s in session.execute(select(FilingItem.filing_id, FilingItem.name, FilingItem.state))}
     return ValidationFigures(
         applications=sum(counts.values()), open=sum(n for s, n in counts.items() if s not in st.FINAL),

@@ -110,7 +110,9 @@ def finish_run(session: Session, day: dt.date, now: dt.datetime, recorded: int) 
 
 
 def _view(d: ReminderDelivery, r: ReminderRow) -> DeliveryView:
-    at = (lambda x: beijing(x) if x is not None else None)
+    def at(x: dt.datetime | None) -> dt.datetime | None:
+        return beijing(x) if x is not None else None
+
     return DeliveryView(d.id, d.reminder_id, d.channel, d.address, d.status, d.attempts, at(d.next_attempt_at),
                         at(d.sent_at), d.last_error or "", beijing(d.updated_at), r.registration_number,
                         r.institution_name, r.due_date, r.message)

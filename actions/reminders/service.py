@@ -14,6 +14,9 @@ import os
 import socket
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
+
+from sqlalchemy.orm import Session
 
 from actions.filings import reminders as records
 from actions.filings.store import FilingStore
@@ -100,12 +103,15 @@ class ReminderService:
             except Exception as exc:  # a bug in a channel must not lose the delivery: it is retried
                 log.exception("reminder channel %s failed unexpectedly", d.channel)
                 error = f"{exc.__class__.__name__}: {exc}"
-            status = self.store.write(lambda s, d=d, error=error, permanent=permanent: records.settle(
-                s, d.id, self.now(), error, permanent, self.cfg.reminder_max_attempts, self.cfg.backoff))
+            status = self.store.write(partial(self._settle, delivery_id=d.id, error=error, permanent=permanent))
             outcomes[status] += 1
             if error:
                 log.warning("reminder delivery %d (%s) %s: %s", d.id, d.channel, status, error[:200])
         return dict(outcomes)
+
+    def _settle(self, s: Session, *, delivery_id: int, error: str | None, permanent: bool) -> str:
+        return records.settle(s, delivery_id, self.now(), error, permanent, self.cfg.reminder_max_attempts,
+                              self.cfg.backoff)
 
     def run(self, today: dt.date | None = None) -> PassReport:
         """The daily pass (when not yet run today) and then the deliveries that are due."""

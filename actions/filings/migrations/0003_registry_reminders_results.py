@@ -95,7 +95,8 @@ def upgrade() -> None:
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('before', sa.JSON(), nullable=False),
     sa.Column('after', sa.JSON(), nullable=False),
-    sa.ForeignKeyConstraint(['number'], ['validation_results.number'], name=op.f('fk_validation_result_corrections_number_validation_results')),
+    sa.ForeignKeyConstraint(['number'], ['validation_results.number'],
+                            name=op.f('fk_validation_result_corrections_number_validation_results')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_validation_result_corrections')),
     sa.UniqueConstraint('number', 'revision', name='uq_validation_result_corrections_number')
     )
