@@ -12,11 +12,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from actions.filings import states as st
-from actions.filings.dates import PROMISED_WORKING_DAYS
+from actions.filings.dates import PROMISED_WORKING_DAYS, is_working_day
 from actions.filings.reminders import due
 from actions.filings.tables import Filing, FilingItem, Institution, Transition
 from knowledge.clock import beijing_date
-from knowledge.hours import WorkingDay, weekdays_only
+from knowledge.hours import WorkingDay
 
 if TYPE_CHECKING:
     from actions.filings.store import FilingStore
@@ -50,7 +50,7 @@ class ValidationFigures:
         return self.within_promise / self.concluded if self.concluded else None
 
 
-def working_days_between(start: dt.date, end: dt.date, working_day: WorkingDay = weekdays_only) -> int:
+def working_days_between(start: dt.date, end: dt.date, working_day: WorkingDay = is_working_day) -> int:
     """Working days after `start` up to and including `end` (a conclusion the day of submission counts 0)."""
     days, current = 0, start
     while current < end:
@@ -59,7 +59,7 @@ def working_days_between(start: dt.date, end: dt.date, working_day: WorkingDay =
     return days
 
 
-def compute(session: Session, today: dt.date, working_day: WorkingDay = weekdays_only) -> ValidationFigures:
+def compute(session: Session, today: dt.date, working_day: WorkingDay = is_working_day) -> ValidationFigures:
     """The figures from the filings, their transitions and items, and the institution registry."""
     counts = dict(session.execute(select(Filing.status, func.count()).where(Filing.kind == st.MEDICAL_VALIDATION)
                                   .group_by(Filing.status)).all())
@@ -84,6 +84,6 @@ def compute(session: Session, today: dt.date, working_day: WorkingDay = weekdays
     )
 
 
-def validation_figures(store: FilingStore, today: dt.date, working_day: WorkingDay = weekdays_only) -> ValidationFigures:
+def validation_figures(store: FilingStore, today: dt.date, working_day: WorkingDay = is_working_day) -> ValidationFigures:
     """The figures, read in one transaction of the filing store."""
     return store.read(lambda s: compute(s, today, working_day))
