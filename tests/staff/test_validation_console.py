@@ -73,3 +73,6 @@ def test_deliveries_visible_and_a_result_corrected(reviewer: Any, services: Any)
     figures = reviewer.get("/admin/validation-figures")
     assert figures.status_code == 200, figures.text
     assert "1 件" in figures.text and "不通过" not in figures.text and "未通过 1" in figures.text
+    home = reviewer.get("/admin")
+    assert home.status_code == 200, home.text
+    assert "校验平均办结工作日" in home.text and "按时办结 1/1" in home.text and "3个月内校验到期" in home.text
