@@ -15,12 +15,13 @@ import ssl
 import time
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from typing import Protocol
-
-import httpx
+from typing import TYPE_CHECKING, Protocol
 
 from actions.filings.types import DeliveryView
 from actions.reminders.config import ReminderSettings
+
+if TYPE_CHECKING:
+    import httpx
 
 SUBJECT = "【灵灵】医疗机构校验到期提醒"
 SIGNATURE_HEADER = "X-Lingling-Signature"
@@ -106,6 +107,8 @@ class SmsWebhookChannel:
     name = "sms"
 
     def __init__(self, cfg: ReminderSettings, client: httpx.Client | None = None):
+        import httpx  # only when the SMS channel is configured (not at every start-up)
+
         self.cfg = cfg
         self.client = client or httpx.Client(timeout=cfg.sms_timeout, follow_redirects=False)
 
@@ -119,6 +122,8 @@ class SmsWebhookChannel:
         stamp = str(int(time.time()))
         headers = {"Content-Type": "application/json; charset=utf-8", "Idempotency-Key": d.idempotency_key,
                    TIMESTAMP_HEADER: stamp, SIGNATURE_HEADER: signature(self.cfg.sms_webhook_secret, stamp, body)}
+        import httpx
+
         try:
             r = self.client.post(self.cfg.sms_webhook_url, content=body, headers=headers)
         except httpx.HTTPError as exc:
