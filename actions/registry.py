@@ -13,6 +13,7 @@ from actions.faq import AnswerFaq, QueryOfficeHours
 from actions.handoff import HumanHandoff, ValidateHandoffForm
 from actions.lost_notice import AskLicenseType, SubmitLostNotice, ValidateLostNoticeForm
 from actions.medical_validation import AskValidationItems, SubmitMedicalValidation, ValidateMedicalValidationForm
+from actions.resubmission import PrefillResubmission
 from actions.status import CheckStatus, SearchNotice, ValidateNoticeSearchForm, ValidateStatusForm
 from actions.validation_due import ValidateValidationDueForm, ValidationDue
 from knowledge.clock import Clock, system_clock
@@ -69,4 +70,5 @@ def build_registry(knowledge: Callable[[], KnowledgeBase], filings: FilingStore 
         ValidateValidationDueForm(deps), ValidationDue(deps),
         ValidateStatusForm(deps), CheckStatus(deps), ValidateNoticeSearchForm(deps), SearchNotice(deps),
         AnswerFaq(deps), QueryOfficeHours(deps), HumanHandoff(deps), ValidateHandoffForm(deps),
+        PrefillResubmission(deps),
     ])

@@ -11,12 +11,14 @@ from actions.filings.errors import (
     ItemsUndecided,
     LookupLimited,
     NoticeNotFound,
+    NotResubmittable,
     RegistryError,
     ResultNotFound,
     SequenceExhausted,
     UnknownItem,
     WrongKind,
 )
+from actions.filings.notice_search import NoticeQuery, parse_query
 from actions.filings.states import ITEM_LABELS, LOST_NOTICE, MEDICAL_VALIDATION, STATUS_LABELS
 from actions.filings.store import FilingStore
 from actions.filings.types import (
@@ -50,7 +52,9 @@ __all__ = [
     "LookupLimited",
     "LostNoticeData",
     "NoticeNotFound",
+    "NoticeQuery",
     "NoticeView",
+    "NotResubmittable",
     "Reminder",
     "RegistryError",
     "ResultNotFound",
@@ -60,4 +64,5 @@ __all__ = [
     "ValidationData",
     "ValidationResultView",
     "WrongKind",
+    "parse_query",
 ]

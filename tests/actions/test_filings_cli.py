@@ -83,3 +83,14 @@ def test_reminders_command_records_once(data_dir: Path, seeded: tuple[str, str],
     assert "REG-1" not in out.out and "0 new reminder" in out.err
     assert run(data_dir, "reminders", "--today", "2029-01-01", "--dry-run") == 0
     assert capsys.readouterr().out == ""
+
+
+def test_reject_naming_fields_and_pass_all(data_dir: Path, seeded: tuple[str, str],
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    notice, validation = seeded
+    assert run(data_dir, "filings", "reject", notice, "--reason", "代码不一致", "--fix", "uscc", "--json") == 0
+    view = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert (view["status"], view["reason"], view["fix_fields"]) == ("rejected", "代码不一致", ["uscc"])
+    assert run(data_dir, "filings", "pass-all", validation, "--json") == 0
+    view = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert view["status"] == "passed" and view["items"] == {"执业校验": "passed"}

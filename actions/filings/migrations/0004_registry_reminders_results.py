@@ -1,8 +1,8 @@
 """The institution registry (imports, address, category, e-mail), reminder deliveries per channel and the daily
 pass, published validation results (一网公示) and their corrections.
 
-Revision ID: 0003_registry_reminders_results
-Revises: 0002_random_references
+Revision ID: 0004_registry_reminders_results
+Revises: 0003_resubmissions
 Create Date: 2026-12-04 21:14:27.505751
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0003_registry_reminders_results'
-down_revision = '0002_random_references'
+revision = '0004_registry_reminders_results'
+down_revision = '0003_resubmissions'
 branch_labels = None
 depends_on = None
 
