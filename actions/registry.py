@@ -16,11 +16,14 @@ from actions.medical_validation import AskValidationItems, SubmitMedicalValidati
 from actions.offload import Offload, OffloadedExecutor
 from actions.resubmission import PrefillResubmission
 from actions.status import CheckStatus, SearchNotice, ValidateNoticeSearchForm, ValidateStatusForm
+from actions.validation_due import ValidateValidationDueForm, ValidationDue
 from knowledge.clock import Clock, system_clock
 from knowledge.loader import KnowledgeBase
 
 if TYPE_CHECKING:
     from actions.filings import FilingStore
+    from actions.filings.institutions import InstitutionRegistry
+    from actions.reminders.service import ReminderService
 
 
 class DuplicateAction(ValueError):
@@ -59,12 +62,14 @@ class ActionRegistry:
 
 
 def build_registry(knowledge: Callable[[], KnowledgeBase], filings: FilingStore | None,
-                   clock: Clock = system_clock) -> ActionRegistry:
+                   clock: Clock = system_clock, *, institutions: InstitutionRegistry | None = None,
+                   reminders: ReminderService | None = None) -> ActionRegistry:
     """Every action of 灵灵, reading the knowledge base in force through `knowledge()`."""
-    deps = ActionDeps(knowledge=knowledge, filings=filings, clock=clock)
+    deps = ActionDeps(knowledge=knowledge, filings=filings, clock=clock, institutions=institutions, reminders=reminders)
     return ActionRegistry([
         ValidateLostNoticeForm(deps), AskLicenseType(deps), SubmitLostNotice(deps),
         ValidateMedicalValidationForm(deps), AskValidationItems(deps), SubmitMedicalValidation(deps),
+        ValidateValidationDueForm(deps), ValidationDue(deps),
         ValidateStatusForm(deps), CheckStatus(deps), ValidateNoticeSearchForm(deps), SearchNotice(deps),
         AnswerFaq(deps), QueryOfficeHours(deps), HumanHandoff(deps), ValidateHandoffForm(deps),
         PrefillResubmission(deps),

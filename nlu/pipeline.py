@@ -17,6 +17,7 @@ import numpy as np
 
 from knowledge import clock
 from knowledge.loader import KnowledgeBase
+from nlu import topics
 from nlu.classifier import IntentClassifier, parse_payload
 from nlu.embeddings import CachedEncoder, EncoderSpec, encode_many
 from nlu.entities import EntityExtractor, VocabEntry
@@ -163,7 +164,7 @@ class NluPipeline:
             ranking = [intent, *(r for r in ranking if r.name != intent.name)]
         return ParseResult(
             text, norm.text, intent, tuple(ranking), entities, hits, raw,
-            {k: round(v * 1000, 3) for k, v in timings.items()}, use,
+            {k: round(v * 1000, 3) for k, v in timings.items()}, use, topic=topics.topic(norm.text),
         )
 
     def _default_ranking(self, k: int = 3) -> tuple[Hit, ...]:

@@ -6,8 +6,10 @@ from typing import TYPE_CHECKING
 
 from actions.client import ActionClient, HttpActionClient, InProcessActionClient
 from actions.common import HALL_ID
+from actions.filings.institutions import InstitutionRegistry
 from actions.offload import Offload
 from actions.registry import build_registry
+from actions.reminders.service import ReminderService
 from assistant.dialogue.db import make_engine
 from assistant.dialogue.domain import build_domain
 from assistant.dialogue.manager import DialogueManager
@@ -47,7 +49,9 @@ def build_manager(
         if settings.action_endpoint_url:
             actions = HttpActionClient(settings.action_endpoint_url, token=settings.action_token)
         else:
-            actions = InProcessActionClient(build_registry(knowledge.kb, filings, clock).executor())
+            actions = InProcessActionClient(build_registry(
+                knowledge.kb, filings, clock, institutions=InstitutionRegistry(filings) if filings else None,
+                reminders=ReminderService(filings, channels={}, clock=clock) if filings else None).executor())
     if handoff is None:
         handoff = HandoffDesk(engine, clock, hall_hours=lambda: hall_hours(knowledge))
     return DialogueManager(
