@@ -55,7 +55,7 @@ async def running_action_services(settings: StateSettings, kb: KnowledgeBase | N
             fixed = kb
             knowledge = lambda: fixed  # noqa: E731
         if filings is None:
-            filings = FilingStore(settings.db_url, clock=clock)
+            filings = FilingStore(settings.db_url, settings.public_base, clock=clock)
             stack.callback(filings.close)
         executor = build_registry(knowledge, filings, clock).executor()
         yield ActionServices(settings, knowledge, filings, executor)

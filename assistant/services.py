@@ -71,7 +71,7 @@ async def running_services(settings: Settings, knowledge_factory: KnowledgeFacto
             knowledge.start_polling()
             stack.callback(knowledge.stop)
 
-        filings = FilingStore(settings.db_url, clock=clock)
+        filings = FilingStore(settings.db_url, settings.public_base, clock=clock)
         stack.callback(filings.close)
         actions = build_registry(knowledge.kb, filings, clock).executor()
         client: ActionClient = (HttpActionClient(settings.action_endpoint_url) if settings.action_endpoint_url

@@ -278,9 +278,14 @@ def suggestions(request: Request, limit: int = Query(default=6, ge=1, le=20)) ->
     }
 
 
+def public_base(request: Request) -> str:
+    """Where citizens reach us: LINGLING_PUBLIC_BASE_URL, else the address this request came to (no trailing /)."""
+    return services_of(request).settings.public_base or str(request.base_url).rstrip("/")
+
+
 def continue_url(request: Request, sender: str) -> str:
     """The URL that continues this conversation on another device."""
-    return f"{str(request.base_url).rstrip('/')}/?sender={sender}"
+    return f"{public_base(request)}/?sender={sender}"
 
 
 def qr_svg(data: str) -> bytes:

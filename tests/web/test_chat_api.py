@@ -172,6 +172,25 @@ def test_qr_code_encodes_the_continue_url(make_client: Any) -> None:
     assert client.get("/api/qr", params={"sender": "../../etc"}).status_code == 422
 
 
+def test_qr_code_uses_the_public_base_url(make_client: Any) -> None:
+    # A kiosk behind NAT or a reverse proxy: the phone must get the public address, not the kiosk's.
+    client = make_client(public_base_url="https://zwfw.example.gov.cn/lingling/")
+    r = client.get("/api/qr", params={"sender": SENDER}, headers={"host": "10.0.0.7:5005"})
+    assert r.status_code == 200, r.text
+    assert r.content == qr_svg(f"https://zwfw.example.gov.cn/lingling/?sender={SENDER}")
+
+
+def test_public_base_url_must_be_an_http_address() -> None:
+    from pydantic import ValidationError
+
+    from assistant.settings import Settings
+
+    for bad in ("zwfw.example.gov.cn", "javascript:alert(1)", "https://host/x?y=1", "https://ho st"):
+        with pytest.raises(ValidationError):
+            Settings(public_base_url=bad)
+    assert Settings(public_base_url="https://zwfw.example.gov.cn/").public_base == "https://zwfw.example.gov.cn"
+
+
 def test_pages_carry_a_strict_content_security_policy(make_client: Any) -> None:
     client = make_client()
     for path in ("/", "/kiosk", "/?embed=1", "/print/materials?faq_id=food-business-license/overview"):
