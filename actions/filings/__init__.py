@@ -19,6 +19,7 @@ from actions.filings.states import ITEM_LABELS, LOST_NOTICE, MEDICAL_VALIDATION,
 from actions.filings.store import FilingStore
 from actions.filings.types import (
     FilingView,
+    LostCopy,
     LostNoticeData,
     NoticeView,
     Notifier,
@@ -42,6 +43,7 @@ __all__ = [
     "InvalidTransition",
     "ItemsUndecided",
     "LogNotifier",
+    "LostCopy",
     "LostNoticeData",
     "NoticeNotFound",
     "NoticeView",

@@ -135,8 +135,9 @@ class FilingStore:
     def submit_lost_notice(self, data: LostNoticeData, idempotency_key: str, actor: str = "applicant") -> FilingView:
         """Record a lost-license notice application; the same key returns the same filing."""
         data = _recheck(LostNoticeData, data)
-        return self._submit(st.LOST_NOTICE, data.model_dump(mode="json"), data.company_name, data.contact_phone,
-                            idempotency_key, actor)
+        # exclude_none: an application without `lost_copy` keeps the shape it had before the field existed
+        return self._submit(st.LOST_NOTICE, data.model_dump(mode="json", exclude_none=True), data.company_name,
+                            data.contact_phone, idempotency_key, actor)
 
     def submit_validation(self, data: ValidationData, idempotency_key: str, actor: str = "applicant") -> FilingView:
         """Record a medical-institution validation; due date = submission day + 10 working days."""

@@ -288,13 +288,13 @@ def continue_url(request: Request, sender: str) -> str:
     return f"{public_base(request)}/?sender={sender}"
 
 
-def qr_svg(data: str) -> bytes:
+def qr_svg(data: str, title: str = "手机扫码继续对话") -> bytes:
     """An SVG QR code of `data` (medium error correction)."""
     import segno
 
     buf = io.BytesIO()
     segno.make(data, error="m").save(buf, kind="svg", scale=8, border=2, dark="#111111", light="#ffffff",
-                                     xmldecl=False, title="手机扫码继续对话")
+                                     xmldecl=False, title=title)
     return buf.getvalue()
 
 
