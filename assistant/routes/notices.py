@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import base64
 import logging
-from functools import lru_cache
 from dataclasses import dataclass
+from functools import lru_cache
 from math import ceil
 from pathlib import Path
 from typing import Any, Literal
