@@ -37,7 +37,7 @@ def test_greeting_has_rasa_shape(client: TestClient) -> None:
 
 def test_lost_notice_end_to_end(client: TestClient, make_client: Callable[..., TestClient]) -> None:
     steps = ["/start_lost_notice", "青岛明远餐饮有限公司", "91370211MA3C1234XN", "/inform{\"license_type\": \"食品经营许可证\"}",
-             "JY13702110012345", "2026-11-01", "搬迁办公场所时遗失正本", "张海", "13812345678"]
+             "JY13702110012345", "正本", "2026-11-01", "搬迁办公场所时遗失", "张海", "13812345678"]
     for text in steps:
         body = say(client, "rest-1", text)
     readback = body[-1]

@@ -150,15 +150,17 @@ def load_main_database(kind: str, url: str) -> None:
 
 def rows(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every part's tables that exist (a part newer than the database has none yet), in a stable
-    order."""
+    order; only the columns the database had then (a later revision may add some)."""
     out: dict[str, list[tuple[Any, ...]]] = {}
-    existing = set(inspect(engine).get_table_names())
     with engine.connect() as conn:
+        found_tables = inspect(conn)
+        existing = set(found_tables.get_table_names())
         for part in PARTS:
             for name, table in part.metadata.tables.items():
                 if name not in existing:
                     continue
-                found = conn.execute(select(table)).all()
+                had = {c["name"] for c in found_tables.get_columns(name)}
+                found = conn.execute(select(*(c for c in table.columns if c.name in had))).all()
                 out[name] = sorted(tuple(str(v) for v in r) for r in found)
     return out
 
@@ -177,7 +179,7 @@ def test_a_database_made_before_the_migrations_is_adopted_with_its_data(db: tupl
             assert current(engine, part) == part.head(), part.name
             assert differences(engine, part) == [], part.name
         after = rows(engine)
-        assert {name: after[name] for name in before} == before
+        assert {name: [r[:len(before[name][0])] if before[name] else r for r in after[name]] for name in before} == before
         assert all(after[name] == [] for name in set(after) - set(before)), "a new part's tables start empty"
         with engine.connect() as conn:
             texts = conn.execute(text("SELECT item_id, number, status FROM kb_versions ORDER BY id")).all()

@@ -99,7 +99,7 @@ def test_form_events_in_order_and_stored_as_socketio(sio_live: Any) -> None:
 
     sid, (start, company, uscc) = run(scenario())
     assert [set(e) for e in start] == [{"text"}, {"text"}]
-    assert "8项信息" in start[0]["text"] and "单位全称" in start[1]["text"]
+    assert "9项信息" in start[0]["text"] and "单位全称" in start[1]["text"]
     assert "统一社会信用代码" in texts(company)
     assert "quick_replies" in uscc[-1] and "食品经营许可证" in [q["title"] for q in uscc[-1]["quick_replies"]]
     dm = sio_live.dialogue

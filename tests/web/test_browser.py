@@ -138,8 +138,9 @@ LOST_NOTICE_ANSWERS = {
     "company_name": "青岛海之味餐饮管理有限公司",
     "uscc": VALID_USCC,
     "license_number": "JY23702110012345",
+    "lost_copy": "正本",
     "lost_date": "2025-06-01",
-    "circumstances": "搬迁时遗失了正本",
+    "circumstances": "搬迁时遗失",
     "contact_name": "张三",
     "contact_phone": "13800138000",
 }
@@ -158,6 +159,10 @@ def fill_lost_notice(page: Any, live: Any, answers: dict[str, str]) -> list[str]
         asked.append(slot)
         if slot == "license_type":  # a button per license type
             click_and_wait(page, page.locator("#log .turn.bot").last.locator(".choice", has_text="食品经营许可证").first)
+        elif slot == "lost_copy":  # 正本 / 副本 / 正副本都遗失了
+            buttons = page.locator("#log .turn.bot").last.locator(".choice")
+            expect(buttons).to_have_text(["正本", "副本", "正副本都遗失了"])
+            click_and_wait(page, buttons.get_by_text(answers[slot], exact=True))
         else:
             ask(page, answers[slot])
     raise AssertionError(f"no read-back after {asked}")
@@ -187,7 +192,7 @@ def test_lost_notice_filing_by_buttons_and_typing(live: Any, new_page: Any) -> N
     assert number
     filing = live.services.filings.get(number)
     assert filing is not None
-    assert filing.kind == "lost_notice"
+    assert filing.kind == "lost_notice" and filing.data["lost_copy"] == "正本"
     assert_clean(page)
 
 

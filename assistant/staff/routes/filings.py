@@ -16,7 +16,8 @@ router = APIRouter(include_in_schema=False)
 FILING_ID = Path(pattern=r"^[A-Za-z]{2}\d{6,20}$")
 FIELD_LABELS = {
     "company_name": "单位名称", "uscc": "统一社会信用代码", "license_type": "证照类型", "license_number": "证照编号",
-    "lost_date": "遗失日期", "circumstances": "遗失经过", "contact_name": "联系人", "contact_phone": "联系电话",
+    "lost_copy": "遗失证照", "lost_date": "遗失日期", "circumstances": "遗失经过", "contact_name": "联系人",
+    "contact_phone": "联系电话",
     "institution_name": "机构名称", "registration_number": "登记号", "items": "校验事项",
     "license_valid_until": "执业许可证有效期至",
 }
