@@ -27,6 +27,8 @@ class StateSettings(BaseSettings):
         description="the address citizens reach 灵灵 at (https://host[/prefix]), used by QR codes and links (notices, "
         "the kiosk's hand-over to a phone) instead of the address the browser used; kiosks behind NAT, reverse proxies",
     )
+    action_token: str | None = Field(default=None, description="the action server door's token (Rasa's "
+                                     "action_endpoint.token, sent as ?token=); without it only direct loopback calls pass")
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> Self:

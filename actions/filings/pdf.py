@@ -1,25 +1,20 @@
-"""The printable PDF of a published notice (fpdf2 with a CJK font), and the notice's wording."""
+"""The printable PDF of a published notice (fpdf2, Simplified Chinese font: actions/filings/cjkfont.py), and the
+notice's wording."""
 
 from __future__ import annotations
 
 import io
 import os
+import tempfile
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
+from actions.filings.cjkfont import FontFace, find_font, notice_font
 from actions.filings.errors import FontMissing
 from actions.filings.types import NoticeView
 
-FONT_ENV = "LINGLING_NOTICE_FONT"  # path of a .ttf/.otf/.ttc with Chinese glyphs
-FONT_CANDIDATES = (
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/truetype/arphic/uming.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
-    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
-)
+TITLE = "遗失公告"
 ISSUER = "青岛西海岸新区政务服务中心"
 
 
@@ -51,28 +46,11 @@ def notice_fields(n: NoticeView) -> list[tuple[str, str]]:
     ]
 
 
-def find_font(explicit: str | os.PathLike[str] | None = None) -> Path:
-    """The CJK font to use: `explicit`, else $LINGLING_NOTICE_FONT, else the first installed candidate."""
-    configured = explicit or os.environ.get(FONT_ENV)
-    if configured:
-        path = Path(configured)
-        if not path.is_file():
-            raise FontMissing(f"notice font {path} (from {'argument' if explicit else FONT_ENV}) does not exist")
-        return path
-    for candidate in FONT_CANDIDATES:
-        if Path(candidate).is_file():
-            return Path(candidate)
-    raise FontMissing(
-        f"no CJK font found; install fonts-wqy-microhei (apt-get install -y fonts-wqy-microhei) "
-        f"or set {FONT_ENV} to a .ttf/.ttc file with Chinese glyphs"
-    )
-
-
 def render_notice_pdf(notice: NoticeView, font_path: str | os.PathLike[str] | None = None, *, code: str = "",
                       verify_url: str = "") -> bytes:
     """The notice as a one-page A4 PDF with its Chinese text embedded (font subset); with its verification
     `code` and, when `verify_url` is an absolute address, a QR code (and link) of it."""
-    return _render(notice, str(find_font(font_path)), code, verify_url)
+    return _render(notice, find_font(font_path), code, verify_url)
 
 
 def qr_png(data: str) -> bytes:
@@ -84,14 +62,51 @@ def qr_png(data: str) -> bytes:
     return buf.getvalue()
 
 
+def _scannable(url: str) -> bool:
+    return url.startswith(("http://", "https://"))
+
+
+def verification_lines(code: str, verify_url: str) -> list[str]:
+    """The verification box's texts: the code, how to check, the address the QR code holds."""
+    url = verify_url if _scannable(verify_url) else ""
+    how = "用手机扫描左侧二维码，打开本公告的公示页面，页面会显示核验结果；" if url else ""
+    how += "也可在政务服务中心遗失公告栏输入公告编号和核验码核验。内容与公示页面不一致的，以公示页面为准。"
+    return [*([f"核验码：{code}"] if code else []), how, *([url] if url else [])]
+
+
+def notice_lines(n: NoticeView, code: str = "", verify_url: str = "") -> list[str]:
+    """Every text the PDF shows, in reading order (the font is cut down to their characters)."""
+    lines = [TITLE, n.number, "　　" + notice_body(n)]
+    lines += [part for field in notice_fields(n) for part in field]
+    lines += [ISSUER, cn_date(n.published_on)]
+    if code or _scannable(verify_url):
+        lines += verification_lines(code, verify_url)
+    elif _scannable(n.url):
+        lines.append(verify_line(n))
+    return lines
+
+
+def verify_line(n: NoticeView) -> str:
+    """The closing line naming where the notice can be checked online (a PDF without verification code)."""
+    return f"本公告长期有效，可在 {n.url} 查询核验。"
+
+
 @lru_cache(maxsize=256)
-def _render(notice: NoticeView, font: str, code: str, verify_url: str) -> bytes:
-    # Published notices never change, so their PDFs are cached per (notice, font, code, address).
+def _render(notice: NoticeView, face: FontFace, code: str, verify_url: str) -> bytes:
+    # Published notices never change, so their PDFs are cached per (notice, font face, code, address).
+    font = notice_font(face, "".join(notice_lines(notice, code, verify_url)))
+    with tempfile.TemporaryDirectory(prefix="lingling-font-") as tmp:  # fpdf2 reads fonts from files only
+        path = Path(tmp) / "notice.ttf"
+        path.write_bytes(font)
+        return _layout(notice, path, code, verify_url)
+
+
+def _layout(notice: NoticeView, font: Path, code: str, verify_url: str) -> bytes:
     from fpdf import FPDF
     from fpdf.enums import WrapMode
 
     pdf = FPDF(format="A4")
-    pdf.set_title(f"遗失公告 {notice.number}")
+    pdf.set_title(f"{TITLE} {notice.number}")
     pdf.set_creator("灵灵 · " + ISSUER)
     pdf.set_lang("zh-CN")
     pdf.set_margins(22, 24, 22)
@@ -99,9 +114,9 @@ def _render(notice: NoticeView, font: str, code: str, verify_url: str) -> bytes:
     try:
         pdf.add_font("cjk", fname=font)
     except Exception as exc:  # fpdf2/fontTools raise many kinds of errors for unusable files
-        raise FontMissing(f"cannot use font {font}: {exc}") from exc
+        raise FontMissing(f"cannot use the notice font: {exc}") from exc
     pdf.set_font("cjk", size=22)
-    pdf.cell(0, 16, "遗失公告", align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 16, TITLE, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("cjk", size=11)
     pdf.cell(0, 8, notice.number, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(6)
@@ -118,13 +133,13 @@ def _render(notice: NoticeView, font: str, code: str, verify_url: str) -> bytes:
     pdf.ln(12)
     pdf.cell(0, 8, ISSUER, align="R", new_x="LMARGIN", new_y="NEXT")
     pdf.cell(0, 8, cn_date(notice.published_on), align="R", new_x="LMARGIN", new_y="NEXT")
-    scannable = verify_url.startswith(("http://", "https://"))
+    scannable = _scannable(verify_url)
     if code or scannable:
         _verification(pdf, code, verify_url if scannable else "")
-    elif notice.url.startswith(("http://", "https://")):
+    elif _scannable(notice.url):
         pdf.ln(6)
         pdf.set_font("cjk", size=9)
-        pdf.multi_cell(0, 6, f"本公告长期有效，可在 {notice.url} 查询核验。", wrapmode=WrapMode.CHAR)
+        pdf.multi_cell(0, 6, verify_line(notice), wrapmode=WrapMode.CHAR)
     return bytes(pdf.output())
 
 
@@ -144,13 +159,12 @@ def _verification(pdf: object, code: str, url: str) -> None:
         pdf.image(io.BytesIO(qr_png(url)), x=left, y=top, w=size, h=size, link=url, alt_text="核验二维码")
         text_x = left + size + 6
     pdf.set_xy(text_x, top + 2)
-    pdf.set_font("cjk", size=12)
+    lines = verification_lines(code, url)
     if code:
-        pdf.cell(0, 8, f"核验码：{code}", new_x="LEFT", new_y="NEXT")
+        pdf.set_font("cjk", size=12)
+        pdf.cell(0, 8, lines.pop(0), new_x="LEFT", new_y="NEXT")
     pdf.set_font("cjk", size=9.5)
-    how = ("用手机扫描左侧二维码，打开本公告的公示页面，页面会显示核验结果；" if url else "")
-    how += "也可在政务服务中心遗失公告栏输入公告编号和核验码核验。内容与公示页面不一致的，以公示页面为准。"
-    pdf.multi_cell(pdf.w - pdf.r_margin - text_x, 6, how, wrapmode=WrapMode.CHAR, new_x="LEFT", new_y="NEXT")
+    pdf.multi_cell(pdf.w - pdf.r_margin - text_x, 6, lines.pop(0), wrapmode=WrapMode.CHAR, new_x="LEFT", new_y="NEXT")
     if url:
         pdf.set_text_color(40, 60, 90)
         pdf.multi_cell(pdf.w - pdf.r_margin - text_x, 5, url, wrapmode=WrapMode.CHAR, link=url)
