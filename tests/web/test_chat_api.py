@@ -24,15 +24,17 @@ def dialogue(client: Any) -> Any:
 
 def test_chat_answers_in_rasa_wire_shape(make_client: Any) -> None:
     client = make_client()
-    body = chat(client, "食品经营许可证怎么办理")
+    body = chat(client, "在西海岸新区开公司、办营业执照怎么办理？")
     assert re.fullmatch(r"[0-9a-f]{32}", body["turn_id"])
     assert body["messages"], body
     for msg in body["messages"]:
         assert msg["recipient_id"] == SENDER
         assert set(msg) <= {"recipient_id", "text", "buttons", "image", "custom"}
     card = next(m["custom"] for m in body["messages"] if (m.get("custom") or {}).get("type") == "answer_card")
-    assert card["service_id"] == "food-business-license"
-    assert card["materials"] and card["steps"]
+    assert card["service_id"] == "business-startup"
+    assert card["materials"] and card["legal_basis"]
+    # its steps are still marked `example`: not sent as fact, named as being confirmed
+    assert card["steps"] == [] and {"group": "steps", "label": "办理流程"} in card["pending"]
 
 
 def test_same_dialogue_as_the_rest_channel(make_client: Any) -> None:
@@ -221,11 +223,16 @@ def test_widget_script_is_served_as_javascript(make_client: Any) -> None:
 
 def test_print_view_lists_the_materials(make_client: Any, demo_kb: Any) -> None:
     client = make_client()
-    r = client.get("/print/materials", params={"faq_id": "food-business-license/overview"})
+    r = client.get("/print/materials", params={"faq_id": "business-startup/overview"})
     assert r.status_code == 200
-    item = demo_kb.items["food-business-license"]
+    item = demo_kb.items["business-startup"]
     for m in item.materials:
         assert m.name in r.text
+    # A service whose materials are still marked `example`: no list presented as fact, where to ask instead.
+    held = client.get("/print/materials", params={"faq_id": "food-business-license/overview"})
+    assert held.status_code == 200, held.text
+    assert demo_kb.items["food-business-license"].materials[0].name not in held.text
+    assert "正在核实" in held.text and "12345" in held.text and "0532-0000" not in held.text
     assert "/static/css/print.css" in r.text
     missing = client.get("/print/materials", params={"faq_id": "nope/nothing"})
     assert missing.status_code == 404 and "没有找到" in missing.text
