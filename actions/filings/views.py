@@ -30,7 +30,7 @@ def notice_view(row: Notice, base_url: str) -> NoticeView:
         published_on=row.published_on,
         url=url,
         pdf_url=pdf_url,
-        lost_copy=LostCopy(row.lost_copy) if row.lost_copy in LostCopy._value2member_map_ else None,
+        lost_copy=LostCopy(row.lost_copy) if row.lost_copy and row.lost_copy in LostCopy._value2member_map_ else None,
     )
 
 

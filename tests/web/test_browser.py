@@ -100,6 +100,7 @@ def test_portal_question_shows_an_answer_card(live: Any, new_page: Any, screensh
     expect(summary).to_contain_text("材料")
     assert details.get_attribute("open") is None
     expect(card.locator(".checklist")).to_be_hidden()
+    page.screenshot(path=str(screenshots / "portal-card-folded.png"))
     summary.focus()
     page.keyboard.press("Enter")
     expect(details).to_have_attribute("open", "")
