@@ -253,3 +253,31 @@ def test_static_assets_have_no_inner_html() -> None:
         assert not re.search(r"\.(innerHTML|outerHTML)\b|insertAdjacentHTML|document\.write|createContextualFragment", text), path
         assert not re.search(r"\beval\(|new Function\b", text), path
         assert not re.search(r"\b(alert|confirm|prompt)\(", text), path  # no pop-ups (kiosk rule)
+
+
+def test_a_phone_takes_a_kiosk_conversation_over(make_client: Any) -> None:
+    """The phone opening the kiosk's QR link tells the server (POST /api/continue); the kiosk learns it from
+    GET /api/continued and clears its screen; its wipe then leaves the conversation to the phone."""
+    client = make_client()
+    kiosk, other = "k" * 16 + "0123456789abcdef", "o" * 16 + "0123456789abcdef"
+    chat(client, "你好", sender=kiosk, face="kiosk")
+    chat(client, "你好", sender=other, face="kiosk")
+    assert client.get("/api/continued", params={"sender": kiosk}).json() == {"sender": kiosk, "continued": False}
+    r = client.post("/api/continue", json={"sender": kiosk})
+    assert r.status_code == 200, r.text
+    assert r.json() == {"ok": True, "continued": True}
+    assert client.get("/api/continued", params={"sender": kiosk}).json()["continued"] is True
+    assert client.get("/api/continued", params={"sender": other}).json()["continued"] is False  # only that one
+    # The kiosk's wipe keeps the phone's conversation; another kiosk conversation is wiped as before.
+    kept = client.post("/api/reset", json={"sender": kiosk, "face": "kiosk"})
+    assert kept.status_code == 200, kept.text
+    assert kept.json()["kept"] == "continued_on_phone" and dialogue(client).export(kiosk)["turns"]
+    chat(client, "营业执照怎么办", sender=kiosk)  # the phone goes on; the mark stays
+    assert client.get("/api/continued", params={"sender": kiosk}).json()["continued"] is True
+    assert client.post("/api/reset", json={"sender": other, "face": "kiosk"}).json() == {"ok": True}
+    assert dialogue(client).export(other)["turns"] == []
+    # Nothing to take over, and bad input: clear answers, no 5xx.
+    fresh = "f" * 16 + "0123456789abcdef"
+    assert client.post("/api/continue", json={"sender": fresh}).json() == {"ok": True, "continued": False}
+    assert client.post("/api/continue", json={"sender": "../x"}).status_code == 422
+    assert client.get("/api/continued", params={"sender": "<x>"}).status_code == 422
