@@ -112,10 +112,15 @@ class QueryOfficeHours(Action):
         if hall is None:
             dispatcher.utter_message(text=text(domain, "utter_default"))
             return []
-        address = hall.where.address or hall.where.zone
-        msg = text(domain, "utter_office_hours", hours=hall.hours, address=address)
+        held = set(example_groups(hall))  # facts marked `example` are never told as true
+        hours = None if "hours" in held else hall.hours
+        address = None if "where" in held else (hall.where.address or hall.where.zone)
+        template = "utter_office_hours" if hours and address else "utter_office_hours_unconfirmed"
+        msg = text(domain, template, hours=hours or "正在核实", address=address or "正在核实")
         dispatcher.utter_message(
-            text=msg, json_message={"type": "office_hours", "hours": hall.hours, "address": address,
-                                    "phone": None if "phone" in example_groups(hall) else hall.phone}
+            text=msg, json_message={"type": "office_hours", "hours": hours, "address": address,
+                                    "phone": None if "phone" in held else hall.phone,
+                                    "pending": [{"group": g, "label": GROUP_LABELS[g]}
+                                                for g in ("hours", "where", "phone") if g in held]}
         )
         return []

@@ -787,7 +787,17 @@ export class Chat {
       row.append(el('dt', '', label), el('dd', '', value));
       dl.appendChild(row);
     });
+    // Facts the knowledge base still marks `example` arrive empty and named: being confirmed, where to ask.
+    const pending = list(c.pending).map((p) => str(p && p.label)).filter(Boolean);
+    pending.forEach((label) => {
+      const row = el('div', 'fact pending');
+      row.append(el('dt', '', label), el('dd', '', '正在核实'));
+      dl.appendChild(row);
+    });
     card.appendChild(dl);
+    if (pending.length) {
+      card.appendChild(el('p', 'card-pending', '正在核实的信息请以大厅现场公示为准，或拨打 12345 政务服务便民热线咨询。'));
+    }
     return card;
   }
 
