@@ -231,3 +231,14 @@ def test_links_and_qr_codes_use_the_public_base_url(make_client: Callable[..., C
     assert data["url"] == f"https://zwfw.example.gov.cn/notices/{number}"
     url = pdf_qr(client.get(f"/notices/{number}.pdf", headers={"host": "10.1.2.3:5005"}).content)
     assert url.startswith(f"https://zwfw.example.gov.cn/notices/{number}?code=")
+
+
+def test_search_by_license_number_and_traditional_characters(client: Client) -> None:
+    _publish(client, "ms", company_name="青岛明远餐饮有限公司", license_number="JY13702110066666")
+    _publish(client, "other", company_name="青岛海韵书店有限公司", license_type="出版物经营许可证",
+             license_number="新出发青字第370211999号")
+    for q in ("JY13702110066666", "青島明遠餐飲", "查询遗失公告 青岛明远餐饮有限公司", "明远餐饮公司", "食经证 明远"):
+        data = client.get("/notices", params={"q": q, "format": "json"}).json()
+        assert [n["company_name"] for n in data["items"]] == ["青岛明远餐饮有限公司"], q
+    page = client.get("/notices", params={"q": "370211999"})
+    assert "共 1 条公告" in page.text and "青岛海韵书店有限公司" in page.text

@@ -1,7 +1,7 @@
 """Notices state which copy of the license was lost (正本 / 副本 / 正副本); older notices have none.
 
-Revision ID: 0003_add_notice_lost_copy
-Revises: 0002_random_references
+Revision ID: 0004_add_notice_lost_copy
+Revises: 0003_resubmissions
 Create Date: 2026-12-04
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_add_notice_lost_copy"
-down_revision = "0002_random_references"
+revision = "0004_add_notice_lost_copy"
+down_revision = "0003_resubmissions"
 branch_labels = None
 depends_on = None
 
