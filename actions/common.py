@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 
 HALL_ID = "service-hall"  # the knowledge item describing the service center itself
 FORM_SESSION_SLOT = "form_session_id"  # set by the dialogue when a form starts; keys idempotent submits
+# The engine asked directly: a text's knowledge ranking (API.md's `retrieval.ranking` entries), empty when the
+# engine does not read it as a service question. Used when a parse reaches the actions without `retrieval`.
+Understand = Callable[[str], list[dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,7 @@ class ActionDeps:
     filings: FilingStore | None = None
     clock: Clock = system_clock
     working_day: WorkingDay = weekdays_only  # the hall's working days (a holiday calendar plugs in here)
+    understand: Understand | None = None  # 灵灵's engine, for parses without `retrieval` (e.g. Rasa's own NLU)
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -71,6 +75,11 @@ def entity_values(tracker: Tracker, name: str) -> list[Any]:
 def latest_text(tracker: Tracker) -> str:
     """The latest user message's text."""
     return str((tracker.latest_message or {}).get("text") or "")
+
+
+def has_retrieval(tracker: Tracker) -> bool:
+    """True when the latest parse came from 灵灵's engine (it carries `retrieval`; Rasa's own NLU does not)."""
+    return isinstance((tracker.latest_message or {}).get("retrieval"), dict)
 
 
 def ranking(tracker: Tracker) -> list[dict[str, Any]]:

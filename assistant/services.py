@@ -73,7 +73,7 @@ async def running_services(settings: Settings, knowledge_factory: KnowledgeFacto
 
         filings = FilingStore(settings.db_url, clock=clock)
         stack.callback(filings.close)
-        actions = build_registry(knowledge.kb, filings, clock).executor()
+        actions = build_registry(knowledge.kb, filings, clock, knowledge.service_ranking).executor()
         client: ActionClient = (HttpActionClient(settings.action_endpoint_url, token=settings.action_token) if settings.action_endpoint_url
                                 else InProcessActionClient(actions))
         handoff = HandoffDesk(db, clock, audit=AuditLog(db, clock), hall_hours=lambda: hall_hours(knowledge))

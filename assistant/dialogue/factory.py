@@ -41,7 +41,7 @@ def build_manager(
         if settings.action_endpoint_url:
             actions = HttpActionClient(settings.action_endpoint_url, token=settings.action_token)
         else:
-            actions = InProcessActionClient(build_registry(knowledge.kb, filings, clock).executor())
+            actions = InProcessActionClient(build_registry(knowledge.kb, filings, clock, knowledge.service_ranking).executor())
     if handoff is None:
         handoff = HandoffDesk(engine, clock, hall_hours=lambda: hall_hours(knowledge))
     return DialogueManager(

@@ -48,7 +48,8 @@ def install(app: FastAPI, settings: Settings, channel: SocketIOChannel) -> RateL
     app.add_middleware(ActionDoor, token=settings.action_token)  # type: ignore[arg-type]
     app.add_middleware(JsonSurrogates)  # type: ignore[arg-type]
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes, admin_limit=settings.max_upload_bytes,  # type: ignore[arg-type]
-                       overrides={"/model/parse": parse_body_limit(settings)})
+                       overrides={"/model/parse": parse_body_limit(settings),
+                                  "/webhook": settings.action_body_bytes})
     app.add_middleware(CorsMiddleware, origins=origins)  # type: ignore[arg-type]
     policy = channel.origins  # the socket.io channel's OriginPolicy: the same portals
     policy.exact |= origins.exact
