@@ -185,7 +185,7 @@ def export_project(out: Path, url: str = DEFAULT_URL, token: str | None = None, 
 def cmd_export_rasa(args: argparse.Namespace) -> int:
     digest = export_project(Path(args.dir), args.url, args.token, args.rasa_nlu)
     print(f"Rasa {RASA_VERSION} project written to {args.dir} (training hash {digest}); "
-          f"train with `rasa train {'' if args.rasa_nlu else 'core '}` there, serve with `rasa run --enable-api`")
+          f"train with `rasa train{'' if args.rasa_nlu else ' core'}` there, serve with `rasa run --enable-api`")
     return 0
 
 

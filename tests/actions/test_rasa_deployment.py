@@ -152,3 +152,10 @@ def test_live_knowledge_reads_service_questions_only(ngram_pipeline: Any, demo_k
     hits = live.service_ranking("医疗机构校验需要提交哪些材料")
     assert hits and hits[0]["service_id"] == "medical-institution-validation"
     assert live.service_ranking("你好") == []
+
+
+def test_validation_items_as_rasa_fills_a_list_slot_from_a_list_entity(demo_kb: Any) -> None:
+    from actions import validators as v
+
+    names = [k.name for k in demo_kb.validation_items()[:2]]
+    assert v.check_validation_items([names], demo_kb.validation_items()).value == names
