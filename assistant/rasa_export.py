@@ -49,10 +49,11 @@ ANSWERS: dict[str, str] = {
     "call_staff": "utter_call_staff_not_kiosk",
 }
 STARTS: dict[str, FormSpec] = {**FILING_FORMS, "check_status": STATUS, "search_notice": NOTICE_SEARCH}
-RASA_NLU_PIPELINE: list[dict[str, Any]] = [  # a standard Rasa 3 pipeline for Chinese without pre-trained vectors
-    {"name": "WhitespaceTokenizer"},
+RASA_NLU_PIPELINE: list[dict[str, Any]] = [  # Rasa's recommended pipeline for Chinese without pre-trained vectors
+    {"name": "JiebaTokenizer"},  # needs jieba in Rasa's venv (scripts/provision.sh installs it)
     {"name": "RegexFeaturizer"},
-    {"name": "CountVectorsFeaturizer", "analyzer": "char_wb", "min_ngram": 1, "max_ngram": 3},
+    {"name": "CountVectorsFeaturizer"},
+    {"name": "CountVectorsFeaturizer", "analyzer": "char_wb", "min_ngram": 1, "max_ngram": 4},
     {"name": "DIETClassifier", "epochs": 100, "constrain_similarities": True},
     {"name": "FallbackClassifier", "threshold": 0.3},
 ]
@@ -106,7 +107,7 @@ def rasa_rules() -> list[dict[str, Any]]:
             steps.append({"action": intro})
         steps += [{"action": form.name}, {"active_loop": form.name}]
         rules.append(_rule(f"{intent} starts {form.name}", steps))
-        done = [{"action": form.name}, {"active_loop": None}, {"slot_was_set": [{"requested_slot": None}]}]
+        done: list[dict[str, Any]] = [{"action": form.name}, {"active_loop": None}, {"slot_was_set": [{"requested_slot": None}]}]
         readback = _readback(form)
         if form.confirm and readback:
             rules.append(_rule(f"{form.name} complete: read back", [*done, {"action": readback}],

@@ -112,7 +112,8 @@ has_st || lack "torch + sentence-transformers (the st backend's tests)" \
 
 # ---- Rasa 3.6.21 for the interop test (tests/interop): a Python 3.10 virtualenv outside the work tree ----------
 # Pinned and cached between runs (~/.cache/lingling/rasa-3.6.21/venv; LINGLING_RASA_VENV names another); the
-# first install takes minutes (docs/benchmarks.md gives its time and size), later runs find `.lingling-ok`.
+# first install takes minutes (docs/benchmarks.md gives its time and size), later runs find `.lingling-ok`. jieba:
+# the Chinese tokenizer of Rasa's own NLU, for `make bench-rasa`.
 RASA_VERSION=3.6.21
 RASA_VENV=${LINGLING_RASA_VENV:-$HOME/.cache/lingling/rasa-$RASA_VERSION/venv}
 python310() {
@@ -130,7 +131,7 @@ if [ ! -f "$RASA_VENV/.lingling-ok" ]; then
     started=$(date +%s)
     rm -rf "$RASA_VENV" && mkdir -p "$(dirname "$RASA_VENV")"
     if "$py" -m venv "$RASA_VENV" && "$RASA_VENV/bin/pip" install -q --upgrade pip \
-        && "$RASA_VENV/bin/pip" install -q "rasa==$RASA_VERSION" && "$RASA_VENV/bin/rasa" --version >/dev/null 2>&1; then
+        && "$RASA_VENV/bin/pip" install -q "rasa==$RASA_VERSION" jieba==0.42.1 && "$RASA_VENV/bin/rasa" --version >/dev/null 2>&1; then
       touch "$RASA_VENV/.lingling-ok"
       say "Rasa $RASA_VERSION installed in $(( $(date +%s) - started )) s, $(du -sh "$RASA_VENV" | cut -f1)"
     else
