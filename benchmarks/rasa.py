@@ -102,11 +102,10 @@ def rasa_env() -> dict[str, str]:
     return env
 
 
-def bench_rasa(work: Path, rows: list[dict[str, Any]], model: Path | None) -> dict[str, Any]:
+def bench_rasa(work: Path, rows: list[dict[str, Any]], model: Path | None, train_s: float | None) -> dict[str, Any]:
     rasa = str(RASA_VENV / "bin" / "rasa")
     project = work / "rasa-nlu"
     subprocess.run([str(LINGLING), "export", "rasa", str(project), "--rasa-nlu"], check=True, cwd=ROOT)
-    train_s = None
     if model is None:
         log("rasa train nlu ...")
         start = time.monotonic()
@@ -176,6 +175,8 @@ def table(ours: dict[str, Any], rasa: dict[str, Any], n: int) -> str:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rasa-model", type=Path, default=None, help="a trained NLU model (skips rasa train nlu)")
+    p.add_argument("--rasa-train-seconds", type=float, default=None,
+                   help="how long `rasa train nlu` took for --rasa-model (measured in the same sitting)")
     p.add_argument("--limit", type=int, default=0, help="first N questions only (a quick look)")
     args = p.parse_args(argv)
     if not (RASA_VENV / "bin" / "rasa").is_file():
@@ -185,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = rows[: args.limit] if args.limit else rows
     with tempfile.TemporaryDirectory(prefix="bench-rasa-") as tmp:
         ours = bench_lingling(Path(tmp), rows)
-        rasa = bench_rasa(Path(tmp), rows, args.rasa_model)
+        rasa = bench_rasa(Path(tmp), rows, args.rasa_model, args.rasa_train_seconds)
     print(table(ours, rasa, len(rows)))
     return 0
 

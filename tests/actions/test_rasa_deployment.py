@@ -159,3 +159,23 @@ def test_validation_items_as_rasa_fills_a_list_slot_from_a_list_entity(demo_kb: 
 
     names = [k.name for k in demo_kb.validation_items()[:2]]
     assert v.check_validation_items([names], demo_kb.validation_items()).value == names
+
+
+def test_standalone_action_server_asks_a_lingling_nlu_server(tmp_path: Path, ngram_pipeline: Any, demo_kb: Any) -> None:
+    from actions.serve import remote_understand
+    from assistant.app import create_app
+    from assistant.settings import Settings
+    from nlu.live import KnowledgeSnapshot
+    from tests.live_server import free_port, serve_in_thread
+
+    (tmp_path / "state").mkdir()
+    settings = Settings(data_dir=tmp_path / "state", env="test")
+    live = serve_in_thread(create_app(settings, knowledge_factory=lambda _: KnowledgeSnapshot(demo_kb, ngram_pipeline)))
+    try:
+        understand = remote_understand(live.url)
+        hits = understand("医疗机构校验需要提交哪些材料")
+        assert hits and hits[0]["service_id"] == "medical-institution-validation"
+        assert understand("你好") == []
+    finally:
+        live.stop()
+    assert remote_understand(f"http://127.0.0.1:{free_port()}", timeout=2)("医疗机构校验需要提交哪些材料") == []
