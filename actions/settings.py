@@ -14,9 +14,9 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # POST /webhook's own body limit, on `lingling serve` and `lingling actions` alike: Rasa 3 sends the whole domain
-# (~29 KB for ours) and the whole tracker (every event of the conversation, ~3-4 KB a turn) with each call; a
-# 40-turn conversation measured with the real domain is in docs/benchmarks.md ("Running behind Rasa"). 2 MiB is
-# several times that; every other door keeps the app's 64 KiB (LINGLING_MAX_BODY_BYTES).
+# (23 KiB for ours) and the whole tracker (every event of the conversation, ~5 KiB more a turn) with each call; a
+# 40-turn conversation's call measured 227 KiB with a real Rasa 3.6.21 (docs/benchmarks.md, "Side by side with
+# Rasa"). 2 MiB holds ~350 turns; every other door keeps the app's 64 KiB (LINGLING_MAX_BODY_BYTES).
 ACTION_BODY_BYTES = 2 * 1024 * 1024
 
 
