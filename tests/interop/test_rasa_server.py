@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.interop.conftest import NOTES
 from tests.live_server import LiveApp, free_port, serve_in_thread
 from tests.needs import rasa_venv
 
@@ -41,7 +42,7 @@ class RasaStack:
     project: Path
     log: Path
     timings: dict[str, float] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)  # written to the terminal at the end (not captured)
+    notes: list[str] = field(default_factory=list)  # written at the end of the run (tests/interop/conftest.py)
 
     def say(self, sender: str, message: str) -> list[dict[str, Any]]:
         """One user message over Rasa's REST channel; Rasa's answers."""
@@ -97,8 +98,7 @@ def _trained_model(venv: Path, project: Path, digest: str, log: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def rasa(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, e5_pipeline: Any,
-         demo_kb: Any) -> Iterator[RasaStack]:
+def rasa(tmp_path_factory: pytest.TempPathFactory, e5_pipeline: Any, demo_kb: Any) -> Iterator[RasaStack]:
     from assistant.app import create_app
     from assistant.rasa_export import export_project
     from assistant.settings import Settings
@@ -150,13 +150,8 @@ def rasa(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
                 proc.wait()
     finally:
         app.stop()
-        reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-        lines = [*notes, "durations: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()) + f" (log: {log})"]
-        for line in lines:
-            if reporter is not None:
-                reporter.write_line(f"rasa interop: {line}")
-            else:
-                print(f"rasa interop: {line}")
+        NOTES.extend([*notes, "durations: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items())
+                      + f" (Rasa's log: {log})"])
 
 
 def test_a_service_question_and_a_follow_up(rasa: RasaStack, demo_kb: Any) -> None:
