@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from assistant.dialogue.form_loop import READBACK_BUTTONS, FormLoop
 from assistant.dialogue.forms import FILING_FORMS, FORMS, HANDOFF, NOTICE_SEARCH, STATUS, FormSpec
 from assistant.dialogue.messages import Button
+from assistant.dialogue.questions import answer_questions
 from assistant.dialogue.responses import Responses
 from assistant.dialogue.runner import CHAT, FORM, REQUEST, ActionRunner, Turn
 from nlu.pipeline import Thresholds
@@ -68,7 +69,7 @@ class Policy:
             turn.handled_as = REQUEST
             await self.runner.run("action_call_staff", turn)
         elif intent in ("ask_service", "ask_faq"):
-            await self.runner.run("action_answer_faq", turn)
+            await answer_questions(self.runner, self.responses, turn)
         elif intent in FILING_FORMS:
             await self.forms.start(FILING_FORMS[intent], turn)
         elif intent == "check_status":
@@ -160,7 +161,7 @@ class Policy:
             if msg.intent == "human_handoff" and msg.prob("human_handoff") >= self.cfg.handoff_confidence:
                 await self.handoff(turn)
             elif self._is_question(form, turn):
-                await self.runner.run("action_answer_faq", turn)
+                await answer_questions(self.runner, self.responses, turn)
             elif self._is_small_talk(form, turn):
                 turn.handled_as = CHAT
                 name = CHITCHAT.get(msg.intent, "utter_continue_form")
@@ -238,7 +239,7 @@ class Policy:
             await self.runner.run("action_call_staff", turn)
             turn.say(self.responses.render("utter_confirm_pending", buttons=READBACK_BUTTONS))
         elif (msg.payload is not None and msg.payload.intent == "ask_faq") or self._is_question(form, turn):
-            await self.runner.run("action_answer_faq", turn)
+            await answer_questions(self.runner, self.responses, turn)
             turn.say(self.responses.render("utter_confirm_pending", buttons=READBACK_BUTTONS))
         else:
             turn.handled_as = FORM
