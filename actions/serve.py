@@ -20,9 +20,13 @@ from rasa_sdk.executor import ActionExecutor
 from actions.common import Understand
 from actions.door import ActionGuard
 from actions.filings import FilingStore
+from actions.filings.institutions import InstitutionRegistry
 from actions.filings.tables import SCHEMA as FILINGS
 from actions.live import KnowledgeFollower
+from actions.offload import Offload
 from actions.registry import build_registry
+from actions.reminders.config import ReminderSettings
+from actions.reminders.service import ReminderService
 from actions.server import router
 from actions.settings import StateSettings
 from knowledge.clock import Clock, system_clock
@@ -84,8 +88,13 @@ async def running_action_services(settings: StateSettings, kb: KnowledgeBase | N
         if filings is None:
             filings = FilingStore(settings.db_url, clock=clock)
             stack.callback(filings.close)
+        offload = Offload()
+        stack.callback(offload.close)
+        # the chat channel only: the action server tells identified institutions, the app's job sends the rest
+        reminders = ReminderService(filings, ReminderSettings(), channels={}, clock=clock)
         understand = remote_understand(settings.nlu_url) if settings.nlu_url else None
-        executor = build_registry(knowledge, filings, clock, understand).executor()
+        executor = build_registry(knowledge, filings, clock, institutions=InstitutionRegistry(filings),
+                                  reminders=reminders, understand=understand).executor(offload)  # actions off the event loop
         yield ActionServices(settings, knowledge, filings, executor)
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import tempfile
 from datetime import date
-from functools import lru_cache
 from pathlib import Path
 
 from actions.filings.cjkfont import FontFace, find_font, notice_font
@@ -63,9 +62,8 @@ def verify_line(n: NoticeView) -> str:
     return f"本公告长期有效，可在 {n.url} 查询核验。"
 
 
-@lru_cache(maxsize=256)
 def _render(notice: NoticeView, face: FontFace) -> bytes:
-    # Published notices never change, so their PDFs are cached per (notice, font face).
+    # (a server keeps what this makes: actions/filings/pdfcache.py)
     font = notice_font(face, "".join(notice_lines(notice)))
     with tempfile.TemporaryDirectory(prefix="lingling-font-") as tmp:  # fpdf2 reads fonts from files only
         path = Path(tmp) / "notice.ttf"

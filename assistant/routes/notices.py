@@ -16,11 +16,10 @@ from urllib.parse import quote, urlencode
 
 import jinja2
 from fastapi import APIRouter, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from actions.filings import FilingStore, NoticeNotFound, NoticeView
-from actions.filings.pdf import cn_date, notice_body, notice_fields, render_notice_pdf
+from actions.filings import NoticeNotFound, NoticeView
+from actions.filings.pdf import cn_date, notice_body, notice_fields
 from assistant.services import services_of
 
 log = logging.getLogger(__name__)
@@ -42,10 +41,6 @@ def _env() -> jinja2.Environment:
 
 def _html(name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
     return HTMLResponse(_env().get_template(name).render(**context), status_code=status)
-
-
-def _store(request: Request) -> FilingStore:
-    return services_of(request).filings
 
 
 def _license_types(request: Request) -> tuple[list[str], dict[str, str], list[tuple[str, tuple[str, ...]]]]:
@@ -74,10 +69,11 @@ async def board(
     format: Literal["html", "json"] = Query(default="html"),
 ) -> Response:
     """Published lost-license notices, newest first; searchable and paginated."""
-    store = _store(request)
+    services = services_of(request)
     names, canon, pairs = _license_types(request)
     license_type = canon.get(license_type.strip(), license_type.strip())
-    notices, total = await run_in_threadpool(store.search_notices, q, license_type, number, page, per_page, pairs)
+    notices, total = await services.blocking(services.filings.search_notices, q, license_type, number, page, per_page,
+                                             pairs)
     pages = max(1, ceil(total / per_page))
     if format == "json":
         return JSONResponse({"items": [n.to_json() for n in notices], "total": total, "page": page,
@@ -99,10 +95,11 @@ async def board(
 @router.get("/notices/{number}.pdf", response_model=None)
 async def notice_pdf(request: Request, number: str) -> Response:
     """The printable notice (PDF, Chinese text embedded)."""
-    notice = await run_in_threadpool(_store(request).notice, number)
+    services = services_of(request)
+    notice = await services.blocking(services.filings.notice, number)
     if notice is None:
         raise NoticeNotFound(number)
-    data = await run_in_threadpool(render_notice_pdf, notice)
+    data = await services.pdfs.get(notice)  # rendered once, cached on disk; 503 when too many wait
     return Response(data, media_type="application/pdf", headers={
         "Content-Disposition": f"inline; filename=\"{notice.number}.pdf\"; filename*=UTF-8''{quote(notice.number)}.pdf",
         "Cache-Control": "public, max-age=86400",
@@ -112,7 +109,8 @@ async def notice_pdf(request: Request, number: str) -> Response:
 @router.get("/notices/{number}", response_model=None)
 async def notice_page(request: Request, number: str) -> Response:
     """One notice as a web page (404 page when the number is unknown)."""
-    notice: NoticeView | None = await run_in_threadpool(_store(request).notice, number)
+    services = services_of(request)
+    notice: NoticeView | None = await services.blocking(services.filings.notice, number)
     if notice is None:
         return _html("notices/missing.html", {"number": number}, status=404)
     return _html("notices/detail.html", {"n": notice, "body": notice_body(notice), "fields": notice_fields(notice)})
