@@ -86,7 +86,7 @@ async def running_action_services(settings: StateSettings, kb: KnowledgeBase | N
             fixed = kb
             knowledge = lambda: fixed  # noqa: E731
         if filings is None:
-            filings = FilingStore(settings.db_url, clock=clock)
+            filings = FilingStore(settings.db_url, settings.public_base, clock=clock)
             stack.callback(filings.close)
         offload = Offload()
         stack.callback(offload.close)

@@ -90,7 +90,7 @@ async def running_services(settings: Settings, knowledge_factory: KnowledgeFacto
             knowledge.start_polling()
             stack.callback(knowledge.stop)
 
-        filings = FilingStore(settings.db_url, clock=clock)
+        filings = FilingStore(settings.db_url, settings.public_base, clock=clock)
         stack.callback(filings.close)
         institutions, results = InstitutionRegistry(filings), ResultBoard(filings)
         reminders = ReminderService(filings, ReminderSettings(), clock=clock)

@@ -23,7 +23,7 @@ from actions.filings.types import NoticeView
 from actions.offload import Offload
 
 log = logging.getLogger(__name__)
-RENDER_VERSION = "2"  # bump when the PDF layout changes: cached files of the old layout are no longer used
+RENDER_VERSION = "3"  # bump when the PDF layout changes: cached files of the old layout are no longer used
 
 
 class PdfBusy(FilingError):
@@ -47,14 +47,15 @@ class NoticePdfs:
         self._waiting = 0
         self.rendered = 0  # PDFs this process rendered (the rest came from a cache)
 
-    def key(self, notice: NoticeView) -> str:
-        """What the PDF depends on: the notice, the font and the layout version."""
-        parts = [RENDER_VERSION, str(find_font()), *(str(v) for v in dataclasses.astuple(notice))]
+    def key(self, notice: NoticeView, code: str = "", verify_url: str = "") -> str:
+        """What the PDF depends on: the notice, its verification code and address, the font and the layout."""
+        parts = [RENDER_VERSION, str(find_font()), code, verify_url, *(str(v) for v in dataclasses.astuple(notice))]
         return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
 
-    async def get(self, notice: NoticeView) -> bytes:
-        """The notice's PDF; PdfBusy when too many others wait for the renderer."""
-        key = self.key(notice)
+    async def get(self, notice: NoticeView, code: str = "", verify_url: str = "") -> bytes:
+        """The notice's PDF (with its verification code and the QR code of `verify_url`); PdfBusy when too many
+        others wait for the renderer."""
+        key = self.key(notice, code, verify_url)
         data = self._remembered(key) or await self.offload(self._read, key)
         if data is None:
             if self._waiting >= self.max_waiting:
@@ -67,7 +68,7 @@ class NoticePdfs:
             try:
                 data = self._remembered(key) or await self.offload(self._read, key)  # done meanwhile?
                 if data is None:
-                    data = await self.offload(render_notice_pdf, notice)
+                    data = await self.offload(lambda: render_notice_pdf(notice, code=code, verify_url=verify_url))
                     self.rendered += 1
                     await self.offload(self._write, key, data)
             finally:

@@ -154,8 +154,9 @@ class FilingStore:
         `resubmission_of`: the rejected filing this one corrects (see `_submit`).
         """
         data = _recheck(LostNoticeData, data)
-        return self._submit(st.LOST_NOTICE, data.model_dump(mode="json"), data.company_name, data.contact_phone,
-                            idempotency_key, actor, resubmission_of=resubmission_of)
+        # exclude_none: an application without `lost_copy` keeps the shape it had before the field existed
+        return self._submit(st.LOST_NOTICE, data.model_dump(mode="json", exclude_none=True), data.company_name,
+                            data.contact_phone, idempotency_key, actor, resubmission_of=resubmission_of)
 
     def submit_validation(self, data: ValidationData, idempotency_key: str, actor: str = "applicant",
                           resubmission_of: str | None = None) -> FilingView:

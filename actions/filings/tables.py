@@ -89,6 +89,7 @@ class Notice(Base):
     license_number: Mapped[str] = mapped_column(String(200))
     lost_date: Mapped[date] = mapped_column(Date)
     published_on: Mapped[date] = mapped_column(Date, index=True)
+    lost_copy: Mapped[str | None] = mapped_column(String(16), nullable=True)  # 正本 / 副本 / 正副本 (LostCopy)
     name_key: Mapped[str] = mapped_column(Text, default="")  # notice_search.name_key(company_name)
     license_key: Mapped[str] = mapped_column(String(200), default="")  # notice_search.license_key(license_number)
 

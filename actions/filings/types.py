@@ -4,13 +4,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 
+class LostCopy(StrEnum):
+    """Which copy of the license was lost; the notice states it (a license has a 正本 and a 副本)."""
+
+    ORIGINAL = "正本"
+    DUPLICATE = "副本"
+    BOTH = "正副本"
+
+
 class LostNoticeData(BaseModel):
-    """A lost-license notice application (遗失公告); the dialogue's form validates the content."""
+    """A lost-license notice application (遗失公告); the dialogue's form validates the content.
+
+    `lost_copy` is asked by the form; applications filed before it was asked have none (their notices say
+    nothing about it)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -22,6 +34,7 @@ class LostNoticeData(BaseModel):
     circumstances: str
     contact_name: str
     contact_phone: str
+    lost_copy: LostCopy | None = None
 
 
 class ValidationData(BaseModel):
@@ -98,6 +111,7 @@ class NoticeView:
     published_on: date
     url: str
     pdf_url: str
+    lost_copy: LostCopy | None = None  # None for notices filed before the form asked it
 
     def to_json(self) -> dict[str, str]:
         """JSON-safe form (the board's `?format=json` and the `notice` card): public fields only, never the
@@ -112,6 +126,7 @@ class NoticeView:
             "published_on": self.published_on.isoformat(),
             "url": self.url,
             "pdf_url": self.pdf_url,
+            "lost_copy": self.lost_copy.value if self.lost_copy else "",
         }
 
 

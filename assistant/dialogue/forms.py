@@ -58,6 +58,7 @@ LOST_NOTICE = FormSpec(
         SlotSpec("license_type", "许可证种类", "license_type", strong=True,
                  keywords=("许可证种类", "许可证类型", "证件类型", "证件种类", "许可证名称", "种类", "类型")),
         SlotSpec("license_number", "许可证编号", "license_number", strong=True, keywords=("许可证编号", "许可证号", "证号", "编号")),
+        SlotSpec("lost_copy", "遗失证照", keywords=("正本还是副本", "正本副本", "正副本", "遗失证照")),  # the notice states it
         SlotSpec("lost_date", "遗失日期", "date", keywords=("遗失日期", "丢失日期", "日期", "时间")),
         SlotSpec("circumstances", "遗失情况", keywords=("遗失情况", "遗失经过", "情况说明", "情况", "经过")),
         SlotSpec("contact_name", "联系人", keywords=_NAME),

@@ -7,9 +7,9 @@ import datetime as dt
 import json
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
-from typing import Any
+from typing import Any, TypeVar
 
 from actions.client import ActionClient
 from actions.offload import Offload
@@ -30,6 +30,8 @@ from knowledge.clock import Clock, beijing_date, system_clock
 from nlu.gate import ParseGate
 from nlu.live import LiveKnowledge
 from nlu.types import Focus, IntentScore, ParseResult
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -89,19 +91,43 @@ class DialogueManager:
                      metadata: dict[str, Any] | None = None, focus: Focus | None = None) -> TurnResult:
         """Handle one user message; messages of one sender are handled strictly one after another. `focus`
         replaces the conversation's topic in focus for this message (the staff hit test)."""
+        return await self._one_at_a_time(sender_id,
+                                         lambda: self._handle(sender_id, text or "", channel, metadata, focus))
+
+    async def _one_at_a_time(self, sender_id: str, work: Callable[[], Awaitable[T]]) -> T:
+        """Run `work` holding the sender's lock (in this process, and across processes when configured)."""
         lock = self._locks.setdefault(sender_id, asyncio.Lock())
         self._users[sender_id] = self._users.get(sender_id, 0) + 1
         try:
             async with lock:
                 if self.sender_lock is None:
-                    return await self._handle(sender_id, text or "", channel, metadata, focus)
+                    return await work()
                 async with self.sender_lock(sender_id):
-                    return await self._handle(sender_id, text or "", channel, metadata, focus)
+                    return await work()
         finally:
             self._users[sender_id] -= 1
             if not self._users[sender_id]:
                 self._users.pop(sender_id, None)
                 self._locks.pop(sender_id, None)
+
+    async def continue_elsewhere(self, sender_id: str) -> bool:
+        """A phone took over this conversation (the kiosk's QR code): remember it, so the kiosk clears its
+        screen and its wipe leaves the conversation alone. False when there is no conversation to take over."""
+
+        return await self._one_at_a_time(sender_id, lambda: self.blocking(self._mark_continued, sender_id))
+
+    def _mark_continued(self, sender_id: str) -> bool:
+        state = self.store.load(sender_id)
+        if state is None:
+            return False
+        if not state.continued_elsewhere:
+            self.store.save(state.model_copy(update={"continued_elsewhere": True}))
+        return True
+
+    def continued_elsewhere(self, sender_id: str) -> bool:
+        """Has a phone taken this conversation over?"""
+        state = self.store.load(sender_id)
+        return bool(state and state.continued_elsewhere)
 
     async def _handle(self, sender_id: str, text: str, channel: str, metadata: dict[str, Any] | None,
                       focus: Focus | None = None) -> TurnResult:

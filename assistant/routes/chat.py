@@ -1,6 +1,6 @@
 """The chat API of our own pages (portal chat, widget, hall kiosk).
 
-POST /api/chat, /api/feedback, /api/reset; GET /api/history, /api/chat/updates, /api/suggestions, /api/qr.
+POST /api/chat, /api/feedback, /api/reset, /api/continue; GET /api/history, /api/continued, /api/chat/updates, /api/suggestions, /api/qr.
 The dialogue itself is the dialogue manager's (`services_of(request).dialogue`), the same one the Rasa REST
 channel talks to. This module adds what the web faces need around it: the conversation so far (from the
 dialogue's turn log, so a reloaded page or a phone that scanned the kiosk's QR code can show it),
@@ -244,10 +244,31 @@ async def reset(body: ResetRequest, request: Request) -> dict[str, Any]:
     dm = services_of(request).dialogue
     if body.face == "kiosk":
         turns = (await dm.blocking(dm.export, body.sender)).get("turns") or []
-        if turns and turns[-1].get("channel") == CHANNELS["portal"]:
+        continued = await dm.blocking(dm.continued_elsewhere, body.sender)
+        if continued or (turns and turns[-1].get("channel") == CHANNELS["portal"]):
             return {"ok": True, "kept": "continued_on_phone"}
     await dm.blocking(dm.reset, body.sender)
     return {"ok": True}
+
+
+class ContinueRequest(BaseModel):
+    """A phone opened the kiosk's QR link: it takes the conversation over."""
+
+    sender: str = Field(pattern=SENDER_PATTERN)
+
+
+@router.post("/continue")
+async def continue_on_phone(body: ContinueRequest, request: Request) -> dict[str, Any]:
+    """The phone that scanned a kiosk's QR code tells the server; the kiosk (polling /api/continued) then clears
+    its screen within seconds, and its wipe leaves the conversation to the phone."""
+    taken = await services_of(request).dialogue.continue_elsewhere(body.sender)
+    return {"ok": True, "continued": taken}
+
+
+@router.get("/continued")
+def continued(request: Request, sender: str = Query(pattern=SENDER_PATTERN)) -> dict[str, Any]:
+    """Has a phone taken this (kiosk) conversation over? The kiosk polls this while someone uses it."""
+    return {"sender": sender, "continued": services_of(request).dialogue.continued_elsewhere(sender)}
 
 
 @router.get("/history")
@@ -293,18 +314,23 @@ def suggestions(request: Request, limit: int = Query(default=6, ge=1, le=20)) ->
     }
 
 
+def public_base(request: Request) -> str:
+    """Where citizens reach us: LINGLING_PUBLIC_BASE_URL, else the address this request came to (no trailing /)."""
+    return services_of(request).settings.public_base or str(request.base_url).rstrip("/")
+
+
 def continue_url(request: Request, sender: str) -> str:
     """The URL that continues this conversation on another device."""
-    return f"{str(request.base_url).rstrip('/')}/?sender={sender}"
+    return f"{public_base(request)}/?sender={sender}"
 
 
-def qr_svg(data: str) -> bytes:
+def qr_svg(data: str, title: str = "手机扫码继续对话") -> bytes:
     """An SVG QR code of `data` (medium error correction)."""
     import segno
 
     buf = io.BytesIO()
     segno.make(data, error="m").save(buf, kind="svg", scale=8, border=2, dark="#111111", light="#ffffff",
-                                     xmldecl=False, title="手机扫码继续对话")
+                                     xmldecl=False, title=title)
     return buf.getvalue()
 
 
