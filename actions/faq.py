@@ -10,7 +10,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import ActionDeps, button, entity_values, latest_text, ranking
+from actions.common import ActionDeps, button, entity_values, has_retrieval, latest_text, ranking
 from actions.texts import text
 from knowledge.models import Faq, FaqTopic, ServiceItem
 from knowledge.provenance import GROUP_LABELS, example_groups
@@ -80,6 +80,8 @@ class AnswerFaq(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         hits = ranking(tracker)
         named = [str(x) for x in entity_values(tracker, "faq_id") if x]
+        if not named and not has_retrieval(tracker) and self.deps.understand is not None:
+            hits = self.deps.understand(latest_text(tracker))  # a parse without `retrieval`: ask the engine
         faq_id = named[0] if named else (hits[0]["faq_id"] if hits else "")
         found = self.deps.kb.faq(faq_id) if faq_id else None
         if found is None:
