@@ -5,39 +5,19 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import validators as v
-from actions.common import ActionDeps, answer, entity_values, latest_text
+from actions.common import ActionDeps, entity_values, latest_text
 from actions.receipts import utter_status
 from actions.texts import text
 
-STATUS_FORM = "status_form"
-NOTICE_FORM = "notice_search_form"
 MAX_NOTICES = 5
 _NOTICE_NUMBER = re.compile(r"XHA\s*[-－—]?\s*YS\s*[-－—]?\s*(\d{4})\s*[-－—]?\s*(\d{1,4})", re.I)
 _FILLER = re.compile(r"帮我|请|查询|查一下|查查|查找|搜索|搜一下|查|找|一下|看看|下载|的|遗失公告|公告|遗失|有没有|吗|呢|[?？。，,!！]")
-
-
-class ValidateStatusForm(FormValidationAction):
-    """Checks the filing id and the last four digits of the phone."""
-
-    def __init__(self, deps: ActionDeps):
-        self.deps = deps
-
-    def name(self) -> str:
-        return f"validate_{STATUS_FORM}"
-
-    def validate_filing_id(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                           domain: DomainDict) -> dict[str, Any]:
-        return answer("filing_id", v.check_filing_id(value), dispatcher, domain)
-
-    def validate_phone_last4(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                             domain: DomainDict) -> dict[str, Any]:
-        return answer("phone_last4", v.check_last4(value), dispatcher, domain)
 
 
 class CheckStatus(Action):
@@ -60,21 +40,6 @@ class CheckStatus(Action):
             return [SlotSet("filing_id", None), SlotSet("phone_last4", None)]
         utter_status(dispatcher, domain, view)
         return [SlotSet("phone_last4", None)]
-
-
-class ValidateNoticeSearchForm(FormValidationAction):
-    """Accepts any non-trivial search words."""
-
-    def __init__(self, deps: ActionDeps):
-        self.deps = deps
-
-    def name(self) -> str:
-        return f"validate_{NOTICE_FORM}"
-
-    def validate_notice_query(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                              domain: DomainDict) -> dict[str, Any]:
-        return answer("notice_query", v.check_text(value, "utter_ask_notice_query", min_len=2, max_len=100),
-                      dispatcher, domain)
 
 
 def search_terms(deps: ActionDeps, tracker: Tracker) -> tuple[str, str, str]:

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from knowledge.models import NamedKind
@@ -18,10 +18,18 @@ from nlu.uscc import shape_ok as uscc_shape_ok
 
 @dataclass(frozen=True)
 class Check:
-    """The result of checking one answer: `value` when accepted, else `error` (a response name)."""
+    """The result of checking one answer: `value` when accepted, else `error` (a response name).
+
+    `note` is a response said although the answer was accepted (a past expiry date, a notice already filed);
+    `values` fill the placeholders of `error` / `note`; `buttons` / `custom` go with the message.
+    """
 
     value: Any = None
     error: str | None = None
+    note: str | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+    buttons: tuple[dict[str, str], ...] = ()
+    custom: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:

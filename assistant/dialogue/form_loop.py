@@ -8,9 +8,8 @@ import uuid
 from collections.abc import Collection
 from typing import Any
 
+from actions.forms import FORMS, FormSpec
 from actions.validators import clean
-from assistant.dialogue.domain import ACTIONS
-from assistant.dialogue.forms import FORMS, FormSpec
 from assistant.dialogue.messages import Button
 from assistant.dialogue.responses import Responses
 from assistant.dialogue.runner import ActionRunner, Turn
@@ -58,8 +57,8 @@ class FormLoop:
         st.last_submit = None
         st.set_slot("form_session_id", uuid.uuid4().hex, turn.now)
         st.set_form(form.name, turn.now)
-        if form.intro:
-            turn.say(self.responses.render(form.intro))
+        if form.intro_response:
+            turn.say(self.responses.render(form.intro_response))
         await self._fill(form, self._candidates(form, turn, requested=None, initial=True), turn)
 
     async def answer(self, turn: Turn) -> None:
@@ -142,9 +141,9 @@ class FormLoop:
         if slot is None:
             await self.proceed(form, turn)
             return
-        action = f"action_ask_{slot}"
-        if action in ACTIONS:
-            await self.runner.run(action, turn)
+        spec = form.slot(slot)
+        if spec is not None and spec.ask_action:
+            await self.runner.run(spec.ask_action, turn)
         else:
             turn.say(self.responses.render(f"utter_ask_{slot}", turn.state.slots))
 
@@ -154,7 +153,7 @@ class FormLoop:
         slots = turn.state.slots
         values = {n: shown(slots.get(n)) for n in form.slot_names}
         fields = [{"slot": s.name, "label": s.label, "value": values[s.name]} for s in form.slots]
-        name = form.readback if form.readback and form.readback in self.responses else "utter_confirm_submit"
+        name = form.readback_response or "utter_confirm_submit"
         custom = {"type": "readback", "form": form.name, "fields": fields}
         turn.say(self.responses.render(name, values, buttons=READBACK_BUTTONS, custom=custom))
 

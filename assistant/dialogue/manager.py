@@ -12,8 +12,8 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from actions.client import ActionClient
+from actions.forms import FORMS
 from assistant.dialogue.form_loop import FormLoop
-from assistant.dialogue.forms import FORMS
 from assistant.dialogue.handoff import HandoffFlow
 from assistant.dialogue.messages import BotMessage, TurnResult
 from assistant.dialogue.policy import Policy, PolicyConfig
