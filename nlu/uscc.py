@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # 31 characters: no I, O, Z, S, V
 WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _VALUE = {c: i for i, c in enumerate(ALPHABET)}
@@ -22,3 +24,39 @@ def is_valid(code: str) -> bool:
     """True when `code` is a well-formed code with a correct check digit."""
     code = code.upper()
     return shape_ok(code) and check_char(code[:17]) == code[17]
+
+
+
+_RUN = re.compile(r"[0-9a-z]+(?:[ -][0-9a-z]+)*", re.I)  # letters and digits, in groups split by one space or -
+_GROUP = re.compile(r"[0-9a-z]+", re.I)
+_FIRST = frozenset("123456789ANY")  # registration authorities (GB 32100-2015)
+_SECOND = frozenset("12359")  # organisation categories
+
+
+def candidates(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, CODE) of every 18-character code in `text`, check digit right or wrong: written whole
+    ("91370211MA3C4PUH64") or in groups ("9137 0211 MA3T G7LB 9W", "91370211 ma1n adp339"). A grouped code
+    must start as real ones do (registration authority, category), so that numbers side by side are not taken
+    for one. Each starting group looks at most 18 groups ahead: linear in the text."""
+    out: list[tuple[int, int, str]] = []
+    for run in _RUN.finditer(text):
+        groups = [(m.start(), m.end()) for m in _GROUP.finditer(text, run.start(), run.end())]
+        taken_to = -1
+        for i, (start, _) in enumerate(groups):
+            if start < taken_to:
+                continue
+            length, j = 0, i
+            while j < len(groups) and j < i + 18:
+                length += groups[j][1] - groups[j][0]
+                if length >= 18:
+                    break
+                j += 1
+            if length != 18:
+                continue
+            end = groups[j][1]
+            code = text[start:end].replace(" ", "").replace("-", "").upper()
+            if not shape_ok(code) or (j > i and (code[0] not in _FIRST or code[1] not in _SECOND)):
+                continue
+            out.append((start, end, code))
+            taken_to = end
+    return out
