@@ -63,6 +63,11 @@ class ValidateForm(FormValidationAction):
             values[name] = check.value if check.ok else None
             tracker.slots[name] = values[name]
             events.append(SlotSet(name, values[name]))
+        for cross in self.form.cross_checks:
+            if any(s in given for s in cross.slots) and all(values.get(s) is not None for s in cross.slots):
+                note = cross.check(ctx)
+                if note is not None and note.note:
+                    dispatcher.utter_message(text=text(domain, note.note, **note.values))
         return events
 
 

@@ -180,7 +180,8 @@ class FormReader:
             if not vocab_answer:
                 return True
         chatty = has(folded, c.smalltalk_bot) or has(folded, c.smalltalk_continue)
-        if chatty and len(bare) <= SHORT and (free or not asked_value or asked.kind in (FieldKind.ORG, FieldKind.PERSON)):
+        loose = asked is not None and asked.kind in (FieldKind.ORG, FieldKind.PERSON)
+        if chatty and len(bare) <= SHORT and (free or not asked_value or loose):
             return True
         if asked is not None and not free and not asked_value and has(folded, c.smalltalk_chat):
             return True

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from nlu.dates import read_dates
+from nlu.dates import Prefer, read_dates
 from nlu.entities import EntityExtractor, VocabEntry
 from nlu.form_cues import FormCues, cues
 from nlu.form_fields import FieldCue, FieldKind, FormContext
@@ -199,7 +199,7 @@ class ValueFinder:
                     found.recognised.add(f.slot)
         elif kind in (FieldKind.PAST_DATE, FieldKind.FUTURE_DATE):
             if asked or has(folded, DATE_CUES[kind]):
-                prefer = "past" if kind is FieldKind.PAST_DATE else "future"
+                prefer: Prefer = "past" if kind is FieldKind.PAST_DATE else "future"
                 for r in read_dates(text, today, prefer, bare=asked):
                     if not _overlaps((r.start, r.end), found.spans):
                         found.put(f.slot, text[r.start:r.end], (r.start, r.end))
@@ -207,7 +207,7 @@ class ValueFinder:
         elif kind is FieldKind.ORG and asked:
             for e in ent("org_name"):
                 if not has(fold(text[e.start:e.end]), _ORG_NOISE):
-                    found.put(f.slot, _whole_org_name(text, e.start, e.end), (e.start, e.end))
+                    found.put(f.slot, whole_org_name(text, text[e.start:e.end]), (e.start, e.end))
                     return
         elif kind is FieldKind.REGISTRATION:
             m = _REGISTRATION.search(text, _after_keyword(text, f) if not asked else 0)
@@ -215,7 +215,7 @@ class ValueFinder:
                 found.put(f.slot, m.group(0), m.span())
         elif kind is FieldKind.PERSON and asked and found.name.full:
             found.put(f.slot, found.name.full, found.name.span)
-        elif kind is FieldKind.LAST4 and asked:
+        elif kind is FieldKind.LAST4 and (asked or has(folded, f.keywords)):
             m = re.search(r"(?<!\d)(\d{4})(?!\d)", re.sub(r"(?i)(LN|MV)\d{11}", " ", text))
             if m:
                 found.put(f.slot, m.group(1), m.span(1))
@@ -240,8 +240,8 @@ class ValueFinder:
 
 
 def no_value_chars(text: str) -> bool:
-    """No letters or digits: nothing a code, number or phone could be read from."""
-    return not re.search(r"[0-9A-Za-z\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]", text)
+    """No letters or digits (Chinese numerals count): nothing a code, number, phone or date could be read from."""
+    return not re.search(r"[0-9A-Za-z\uff10-\uff19\uff21-\uff3a\uff41-\uff5a零〇一二两三四五六七八九十]", text)
 
 
 def digit_kind(kind: FieldKind) -> bool:
@@ -271,10 +271,13 @@ def _strip_leads(text: str, leads: Sequence[str]) -> str:
     return text
 
 
-def _whole_org_name(text: str, start: int, end: int) -> str:
+def whole_org_name(text: str, found: str) -> str:
     """The NLU may stop a name at an inner suffix (青岛海韵书店|有限公司): take the whole name."""
-    tail = _ORG_TAIL.match(text[end:])
-    return text[start:end] + (tail.group(0) if tail else "")
+    at = text.find(found)
+    if at < 0:
+        return found
+    tail = _ORG_TAIL.match(text[at + len(found):])
+    return found + (tail.group(0) if tail else "")
 
 
 def _overlaps(span: tuple[int, int], spans: Sequence[tuple[int, int]]) -> bool:

@@ -8,7 +8,7 @@ from actions.forms.handoff import HANDOFF
 from actions.forms.lookups import NOTICE_SEARCH, STATUS
 from actions.forms.lost_notice import LOST_NOTICE
 from actions.forms.medical_validation import MEDICAL_VALIDATION
-from actions.forms.spec import FilingBinding, FormSpec, Offer, SlotContext, SlotSpec
+from actions.forms.spec import CrossCheck, FilingBinding, FormSpec, Offer, SlotContext, SlotSpec
 
 FORMS: dict[str, FormSpec] = {f.name: f for f in (LOST_NOTICE, MEDICAL_VALIDATION, STATUS, NOTICE_SEARCH, HANDOFF)}
 FILING_FORMS: dict[str, FormSpec] = {f.start_intent: f for f in (LOST_NOTICE, MEDICAL_VALIDATION) if f.start_intent}
@@ -51,6 +51,7 @@ def ask_actions() -> tuple[str, ...]:
 
 
 __all__ = [
-    "FILING_FORMS", "FORMS", "HANDOFF", "LOST_NOTICE", "MEDICAL_VALIDATION", "NOTICE_SEARCH", "STATUS", "FilingBinding",
+    "FILING_FORMS", "FORMS", "HANDOFF", "LOST_NOTICE", "MEDICAL_VALIDATION", "NOTICE_SEARCH", "STATUS", "CrossCheck",
+    "FilingBinding",
     "FormSpec", "Offer", "SlotContext", "SlotSpec", "ask_actions", "form_responses", "rasa_forms", "rasa_slots",
 ]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 from actions import validators as v
 from actions.filings.states import LOST_NOTICE as LOST_NOTICE_KIND
 from actions.filings.types import LostNoticeData
 from actions.forms.contact import CONTACT_NAME, CONTACT_PHONE
-from actions.forms.spec import FilingBinding, FormSpec, Offer, SlotContext, SlotSpec
+from actions.forms.spec import CrossCheck, FilingBinding, FormSpec, Offer, SlotContext, SlotSpec
 from actions.payloads import button
 from actions.validators import Check
 from nlu.form_fields import FieldKind
@@ -25,11 +26,25 @@ def license_type_offer(ctx: SlotContext) -> Offer:
 
 def _license_type(value: Any, ctx: SlotContext) -> Check:
     check = v.check_license_type(value, ctx.kb.license_types())
-    return check if check.ok else Check(error=check.error, buttons=license_type_offer(ctx).buttons)
+    return check if check.ok else replace(check, buttons=license_type_offer(ctx).buttons)
 
 
 def _license_number(value: Any, ctx: SlotContext) -> Check:
     return v.check_license_number(value, ctx.kb.license_types(), ctx.slots.get("license_type"))
+
+
+def same_license_filed(ctx: SlotContext) -> Check | None:
+    """The same USCC and license type already has a notice under review or published: say so (the reviewer
+    sees it on the filing's page too)."""
+    if ctx.filings is None:
+        return None
+    found = ctx.filings.same_license(str(ctx.slots["uscc"]), str(ctx.slots["license_type"]))
+    if not found:
+        return None
+    filings = "；".join(f"{f.filing_id}，{f.status_label}" + (f"，公告编号 {f.notice_number}" if f.notice_number else "")
+                       for f in found[:3])
+    return Check(note="utter_notice_exists", values={
+        "company": ctx.slots.get("company_name") or "该单位", "license_type": ctx.slots["license_type"], "filings": filings})
 
 
 def _a_week_ago(today: dt.date) -> dt.date:
@@ -68,6 +83,7 @@ LOST_NOTICE = FormSpec(
             help="就是丢失的那本许可证的名称，印在证书最上方。可以登记的许可证有：{options}。",
             keywords=("许可证种类", "许可证类型", "证件类型", "证件种类", "许可证名称", "种类", "类型"),
             entity="license_type", strong=True, offer=license_type_offer,
+            options=lambda kb: [k.name for k in kb.license_types()],
         ),
         SlotSpec(
             "license_number", "许可证编号", FieldKind.LICENSE_NUMBER,
@@ -99,6 +115,7 @@ LOST_NOTICE = FormSpec(
     ),
     submit_action="action_submit_lost_notice",
     resets={"license_type": ("license_number",)},
+    cross_checks=(CrossCheck(("uscc", "license_type"), same_license_filed),),
     filing=FilingBinding(
         LOST_NOTICE_KIND, LostNoticeData,
         lambda store, data, key: store.submit_lost_notice(data, key, actor="applicant"),

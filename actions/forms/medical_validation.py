@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 from actions import validators as v
@@ -26,7 +27,7 @@ def items_offer(ctx: SlotContext) -> Offer:
 
 def _items(value: Any, ctx: SlotContext) -> Check:
     check = v.check_validation_items(value, ctx.kb.validation_items())
-    return check if check.ok else Check(error=check.error, custom=items_offer(ctx).custom)
+    return check if check.ok else replace(check, custom=items_offer(ctx).custom)
 
 
 def _end_of_next_quarter(today: dt.date) -> dt.date:
@@ -68,11 +69,12 @@ MEDICAL_VALIDATION = FormSpec(
             help="可以一起申报的校验项目有：{options}。按贵机构持有、且到了校验期的证选择即可，可以说“全部”或“除了某项都要”。",
             keywords=("校验项目", "校验事项", "项目", "事项"),
             entity="validation_item", strong=True, offer=items_offer, field="items",
+            options=lambda kb: [k.name for k in kb.validation_items()],
         ),
         SlotSpec(
             "license_valid_until", "有效期至", FieldKind.FUTURE_DATE,
             ask=("执业许可证的有效期（或校验期）到哪天？例如“{example}”。", "请提供许可证有效期截止日期，灵灵会据此确认是否到了校验期。"),
-            check=lambda value, ctx: v.check_any_date(value, ctx.today, "utter_invalid_license_valid_until"),
+            check=lambda value, ctx: v.check_validity_end(value, ctx.today, "utter_invalid_license_valid_until"),
             help="有效期（校验期）印在《医疗机构执业许可证》上“有效期限”一栏，填截止的那一天即可。",
             keywords=("有效期", "截止日期", "到期日", "到期时间", "日期"),
             entity="date", example=_end_of_next_quarter,

@@ -57,6 +57,7 @@ class SlotSpec:
     strong: bool = False  # a value of it may fill it while another field is asked
     example: Callable[[dt.date], dt.date] | None = None  # the example date of the question, from today
     offer: Callable[[SlotContext], Offer] | None = None  # buttons or a card with the question
+    options: Callable[[KnowledgeBase], list[str]] | None = None  # every choice (fills {options} of `help`)
     field: str | None = None  # the filing's field when it differs from the slot name
     any_text: bool = False  # whatever is typed answers it (a question for staff is never a digression)
 
@@ -78,6 +79,19 @@ class SlotSpec:
     def prompt_values(self, today: dt.date) -> dict[str, str]:
         """Placeholders of the question: {example}, always computed from today."""
         return {"example": self.example(today).isoformat()} if self.example else {}
+
+    def help_values(self, kb: KnowledgeBase) -> dict[str, str]:
+        """Placeholders of the help: {options}, every choice of the knowledge base in force."""
+        return {"options": "、".join(self.options(kb))} if self.options else {}
+
+
+@dataclass(frozen=True)
+class CrossCheck:
+    """A check of several fields together (the same license already has a notice), run when one of them was
+    just given and all have values; it returns a note to say (a Check with `note`) or None."""
+
+    slots: tuple[str, ...]
+    check: Callable[[SlotContext], Check | None]
 
 
 @dataclass(frozen=True)
@@ -103,6 +117,7 @@ class FormSpec:
     readback_title: str = ""  # "遗失公告登记信息" in 请核对…
     resets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # correcting a slot also clears these
     filing: FilingBinding | None = None
+    cross_checks: tuple[CrossCheck, ...] = ()
 
     @property
     def name(self) -> str:
