@@ -30,8 +30,8 @@ def _items(value: Any, ctx: SlotContext) -> Check:
     return check if check.ok else replace(check, custom=items_offer(ctx).custom)
 
 
-def _end_of_next_quarter(today: dt.date) -> dt.date:
-    """An example validity end: the last day of the month four months ahead (always in the future)."""
+def _three_months_ahead(today: dt.date) -> dt.date:
+    """An example validity end: the last day of the third month ahead (always in the future)."""
     month = today.month + 4
     first_after = dt.date(today.year + (month - 1) // 12, (month - 1) % 12 + 1, 1)
     return first_after - dt.timedelta(days=1)
@@ -77,7 +77,7 @@ MEDICAL_VALIDATION = FormSpec(
             check=lambda value, ctx: v.check_validity_end(value, ctx.today, "utter_invalid_license_valid_until"),
             help="有效期（校验期）印在《医疗机构执业许可证》上“有效期限”一栏，填截止的那一天即可。",
             keywords=("有效期", "截止日期", "到期日", "到期时间", "日期"),
-            entity="date", example=_end_of_next_quarter,
+            entity="date", example=_three_months_ahead,
         ),
         CONTACT_NAME,
         CONTACT_PHONE,

@@ -77,9 +77,11 @@ class FormLoop:
                     out[spec.name] = whole_org_name(msg.text, str(values[0]))
         return out
 
-    async def fill(self, form: FormSpec, cands: Mapping[str, Any], turn: Turn, report: bool = False) -> None:
+    async def fill(self, form: FormSpec, cands: Mapping[str, Any], turn: Turn, report: bool = False,
+                   say_back: str | None = None) -> None:
         """Set the given values, validate them (the action server), then ask the next gap. With `report`, every
-        value taken besides the one asked is said back ("已记下：…"), before the re-asks of the rejected ones."""
+        value taken besides the one asked is said back ("已记下——…"), before the re-asks of the rejected ones;
+        `say_back` names a response that says back every value taken, the asked one too (a correction)."""
         st = turn.state
         asked = st.requested_slot
         spoke_for: set[str] = set()
@@ -89,10 +91,10 @@ class FormLoop:
             mark = turn.mark()
             said = await self.runner.run(form.validate_action, turn)
             taken = [n for n in form.slot_names if n in cands and not empty(st.slots.get(n))]
-            if report and taken and (len(cands) > 1 or taken != [asked]):
+            if taken and (say_back or (report and (len(cands) > 1 or taken != [asked]))):
                 noted = "；".join(f"{spec.label}：{shown(st.slots.get(spec.name))}" for spec in form.slots
                                  if spec.name in taken)
-                turn.say_before(mark, self.responses.render("utter_noted", {"fields": noted}))
+                turn.say_before(mark, self.responses.render(say_back or "utter_noted", {"fields": noted}))
             if said:
                 spoke_for = {name for name in cands if empty(st.slots.get(name))}
         if st.active_form == form.name:
@@ -177,14 +179,15 @@ class FormLoop:
         if st.active_form != form.name:
             st.confirming = None
             st.set_form(form.name, turn.now)
-        if not empty(st.slots.get(slot)) or st.requested_slot != slot:
-            turn.say(self.responses.render("utter_correct_slot", {"label": spec.label}))
+        was_filled = not empty(st.slots.get(slot))
         for name in (slot, *form.resets.get(slot, ())):
             st.slots[name] = None
         if not empty(value):
             st.set_slot("requested_slot", slot, turn.now)
-            await self.fill(form, {slot: value}, turn)
+            await self.fill(form, {slot: value}, turn, say_back="utter_corrected" if was_filled else "utter_noted")
             return
+        if was_filled or st.requested_slot != slot:
+            turn.say(self.responses.render("utter_correct_slot", {"label": spec.label}))
         st.set_slot("requested_slot", slot, turn.now)
         await self.ask(form, slot, turn)
 

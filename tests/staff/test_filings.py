@@ -109,3 +109,20 @@ def test_an_editor_cannot_approve(client: Any, users: dict[str, Any], filings: A
     r = client.post(f"/admin/filings/{filing.filing_id}/approve", data={"csrf_token": token})
     assert r.status_code == 403
     assert filings.get(filing.filing_id).status == "submitted"
+
+
+def test_a_second_notice_of_the_same_license_is_flagged_to_the_reviewer(reviewer: Any, filings: Any) -> None:
+    first = filings.submit_lost_notice(notice_data(), "dup-1")
+    filings.approve(first.filing_id, "staff01")
+    filings.publish(first.filing_id, "staff01")
+    other_license = filings.submit_lost_notice(notice_data(license_type="出版物经营许可证"), "dup-2")
+    second = filings.submit_lost_notice(notice_data(uscc="91370211ma3c4x5y6z"), "dup-3")
+    page = reviewer.get(f"/admin/filings/{second.filing_id}")
+    assert page.status_code == 200, page.text
+    assert 'id="same-license"' in page.text and first.filing_id in page.text
+    assert filings.get(first.filing_id).notice_number in page.text
+    assert other_license.filing_id not in page.text
+    unrelated = reviewer.get(f"/admin/filings/{other_license.filing_id}")
+    assert 'id="same-license"' not in unrelated.text
+    flagged = reviewer.get(f"/admin/filings/{first.filing_id}")  # the published one sees the new one under review
+    assert second.filing_id in flagged.text

@@ -52,8 +52,16 @@ def _detail(request: Request, auth: Auth, filing_id: str, error: str = "", statu
         "transitions": store.transitions(view.filing_id), "moves": moves, "labels": STATUS_LABELS,
         "item_labels": ITEM_LABELS, "decisions": ITEM_DECISIONS, "kinds": KIND_LABELS, "error": error,
         "overdue": view.overdue(auth.staff.today()),
+        "same_license": _same_license(store, view),
     }
     return render(request, "admin/filing.html", ctx, status, auth=auth)
+
+
+def _same_license(store: Any, view: Any) -> list[Any]:
+    """Other notices of this USCC and license type under review or published: the reviewer is warned."""
+    if view.kind != "lost_notice" or not view.data.get("uscc") or not view.data.get("license_type"):
+        return []
+    return store.same_license(str(view.data["uscc"]), str(view.data["license_type"]), exclude=view.filing_id)
 
 
 @router.get("/admin/filings/{filing_id}")
