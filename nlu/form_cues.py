@@ -19,6 +19,7 @@ class FormCues:
     """Every list of nlu/data/form_cues.yml (folded as the normalised text is)."""
 
     cancel: tuple[str, ...]
+    leave: tuple[str, ...]
     postpone: tuple[str, ...]
     not_postpone: tuple[str, ...]
     cancel_filler: tuple[str, ...]
@@ -27,6 +28,7 @@ class FormCues:
     back_reference: tuple[str, ...]
     value_lead: tuple[str, ...]
     switch: tuple[str, ...]
+    switch_plain: tuple[str, ...]
     denial_start: tuple[str, ...]
     matter_nouns: tuple[str, ...]
     wait: tuple[str, ...]
@@ -47,6 +49,7 @@ class FormCues:
     surnames: tuple[str, ...]
     compound_surnames: tuple[str, ...]
     nickname_prefix: tuple[str, ...]
+    not_names: tuple[str, ...]
     org_lead: tuple[str, ...]
     item_all: tuple[str, ...]
     item_all_weak: tuple[str, ...]

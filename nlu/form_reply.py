@@ -88,10 +88,15 @@ class FormReader:
         correction = self._correction(text, folded, ctx, today, found, asked, asked_value, c)
         if correction is not None:
             return correction
-        if has(folded, c.switch) or (any(folded.startswith(d) for d in c.denial_start) and not asked_value):
-            topic = _after_denial(text, folded, c)
-            if topic and has(fold(topic), c.matter_nouns) and not self._values_of_form(topic, ctx, today):
+        if has(folded, c.switch) or has(folded, c.switch_plain) or (
+                any(folded.startswith(d) for d in c.denial_start) and not asked_value):
+            topic = _after_denial(text, folded, c) or _tidy_value(text)
+            plain = has(folded, c.switch_plain) and not (asked is not None and has(fold(topic), asked.keywords))
+            if topic and (plain or has(fold(topic), c.matter_nouns)) and not self._values_of_form(topic, ctx, today):
                 return FormReply(ReplyKind.SWITCH, topic=topic)
+        if has(folded, c.leave) and not found.recognised and not (found.items and not found.items.empty) \
+                and not _is_question(folded, True, c):
+            return FormReply(ReplyKind.CANCEL)
         if self._hesitates(folded, bare, asked, asked_value, found, free, c):
             return FormReply(ReplyKind.HESITATION, wants_summary=has(folded, c.summary))
         vocab = asked is not None and asked.kind in (FieldKind.ITEMS, FieldKind.LICENSE_TYPE)
@@ -121,10 +126,15 @@ class FormReader:
                                  target=items_field.slot, removed_items=items.remove, unknown_items=items.unknown)
         for w in c.not_correction:
             folded = folded.replace(w, "")
-        if not has(folded, c.correction):
+        instead = re.search(r"不是.{1,20}?[,，]?是", folded)  # "日期不是昨天，是前天"
+        if not has(folded, c.correction) and not instead:
             return None
-        at = max(folded.rfind(w) + len(w) for w in c.correction if w in folded)
+        cues_at = [(folded.find(w), w) for w in c.correction if w in folded]
+        start, cue = min(cues_at) if cues_at else (instead.start(), "不是") if instead else (0, "")
+        at = start + len(cue)
         target = _named_field(folded, ctx)
+        if instead and not cues_at and target is None:
+            return None
         after = text[_original_offset(text, folded, at):]
         if target is None:
             filled = [f for f in ctx.fields if ctx.filled.get(f.slot) and f is not asked]
@@ -137,9 +147,11 @@ class FormReader:
         if target is None:
             pure = not has(folded, c.value_lead) and not asked_value
             return FormReply(ReplyKind.CORRECTION) if pure else None
-        lead = max((folded.rfind(w) + len(w) for w in c.value_lead if w in folded[at - 3:] or folded.rfind(w) >= at),
-                   default=at)
-        value_text = text[_original_offset(text, folded, max(at, lead)):]
+        lead = _first_lead(folded, start, c.value_lead)
+        value_at = max(at, lead) if lead is not None else at
+        value_text = text[_original_offset(text, folded, value_at):]
+        if "不是" in value_text:  # "是李娜不是李纳"
+            value_text = value_text[: value_text.index("不是")]
         new = self.values.recognised(value_text, ctx, today, target)
         if new is None and _is_question(folded, target.kind in FREE_KINDS, c):
             return None  # "这个日期填错了会怎么样": a question about the field
@@ -218,7 +230,7 @@ def _is_question(folded: str, free: bool, c: FormCues, dont_know: bool = False) 
         clause = clause.rstrip("啊呀哈啦")
         if clause and clause[-1] in "吗么呢" and not clause.endswith(("什么", "怎么")):
             return True
-        if re.search(r"(可以|行|能|好|对|是|要|用)不$", clause):
+        if re.search(r"(可以|行|能|好|对|是|要|用)不$|(有|对|行|好|可以|能).{0,6}没$", clause):
             return True
     words = c.text_question_words if free or dont_know else c.question_words
     if has(folded, words) or re.search(r"不会.{1,12}吧$", folded):
@@ -245,6 +257,19 @@ def _unknown(found: Found) -> tuple[str, ...]:
     return found.items.unknown if found.items else ()
 
 
+def _first_lead(folded: str, start: int, leads: Sequence[str]) -> int | None:
+    """Where the new value starts: after the first lead word from `start` on ("应该是", "改成", "是" — not the 是
+    of 不是)."""
+    best: tuple[int, int] | None = None
+    for w in leads:
+        i = folded.find(w, start)
+        while i >= 0 and w == "是" and folded[i - 1:i] == "不":
+            i = folded.find(w, i + 1)
+        if i >= 0 and (best is None or (i, -len(w)) < best):
+            best = (i, -len(w))
+    return best[0] - best[1] if best else None
+
+
 def _named_field(folded: str, ctx: FormContext) -> FieldCue | None:
     """The field a correction names by one of its keywords (the longest keyword wins)."""
     best: tuple[int, FieldCue] | None = None
@@ -266,7 +291,7 @@ def _original_offset(text: str, folded: str, at: int) -> int:
 def _after_denial(text: str, folded: str, c: FormCues) -> str:
     """What is meant instead: the text after 不是 / 我说的是 ..."""
     at = 0
-    for w in (*c.switch, *c.denial_start):
+    for w in (*c.switch, *c.switch_plain, *c.denial_start):
         i = folded.find(w)
         if i >= 0:
             at = max(at, i + len(w))

@@ -26,6 +26,7 @@ _ORG_TAIL = re.compile(r"^(?:集团股份有限公司|集团有限公司|股份�
 _ENDS = "。.，,；;！!？?、~～ "
 _HAN = re.compile(r"^[\u4e00-\u9fff]+$")
 _REGISTRATION = re.compile(r"(?<![0-9A-Za-z])(?=[0-9A-Za-z -]*\d[0-9A-Za-z -]*\d)[0-9A-Za-z][0-9A-Za-z -]{8,34}[0-9A-Za-z](?![0-9A-Za-z])")
+_NOT_IN_NAMES = re.compile(r"[了吗吧呢啊么呀哦嗯的是在着过]")  # particles no given name is made of
 _ORG_NOISE = ("没有", "不是", "什么", "怎么", "咋", "哪", "吗", "你们", "我们")
 _DIGIT_KINDS = frozenset({FieldKind.USCC, FieldKind.PHONE, FieldKind.LICENSE_NUMBER, FieldKind.REGISTRATION,
                           FieldKind.FILING_ID, FieldKind.LAST4, FieldKind.PAST_DATE, FieldKind.FUTURE_DATE})
@@ -87,7 +88,7 @@ def read_name(text: str) -> NameReading:
             if word.startswith(role) and len(word) > len(role):
                 word = word[len(role):]
                 break
-        if not _HAN.match(word) or any(r in word for r in c.roles):
+        if not _HAN.match(word) or any(r in word for r in c.roles) or word in c.not_names or _NOT_IN_NAMES.search(word):
             continue
         if 2 <= len(word) <= 4 and (n := _surname(word, c)) and len(word) > n:
             full, span = word, (m.start() + clause.rfind(word), m.start() + clause.rfind(word) + len(word))
@@ -133,7 +134,7 @@ class ValueFinder:
         norm = normalize(text)
         ents = self.extractor.extract(norm, today)
         # also taken unasked: dates said with 到期 / 遗失, registration numbers after 登记号
-        named = (FieldKind.PAST_DATE, FieldKind.FUTURE_DATE, FieldKind.REGISTRATION)
+        named = (FieldKind.PAST_DATE, FieldKind.FUTURE_DATE, FieldKind.REGISTRATION, FieldKind.PERSON)
         targets = [only] if only else [f for f in ctx.fields if f is asked
                                        or ((f.strong or f.kind in named) and not ctx.filled.get(f.slot))]
         found.name = read_name(text)
@@ -190,7 +191,7 @@ class ValueFinder:
                 return
         elif kind is FieldKind.ITEMS:
             reading = read_items(text, self.items)
-            if asked or reading.add or (reading.everything and not reading.unknown):
+            if asked or reading.add:
                 found.items = reading
                 if not reading.empty:
                     current = ctx.filled.get(f.slot) or []
@@ -215,6 +216,11 @@ class ValueFinder:
                 found.put(f.slot, m.group(0), m.span())
         elif kind is FieldKind.PERSON and asked and found.name.full:
             found.put(f.slot, found.name.full, found.name.span)
+        elif kind is FieldKind.PERSON and not asked:  # "…，联系人王刚"
+            at = _after_keyword(text, f)
+            name = read_name(text[at:]).full if at else None
+            if name and text[at:].startswith(name):
+                found.put(f.slot, name, (at, at + len(name)))
         elif kind is FieldKind.LAST4 and (asked or has(folded, f.keywords)):
             m = re.search(r"(?<!\d)(\d{4})(?!\d)", re.sub(r"(?i)(LN|MV)\d{11}", " ", text))
             if m:

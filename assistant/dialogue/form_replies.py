@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from actions.forms import FILING_FORMS, FormSpec
+from actions.forms import FILING_FORMS, FORMS, FormSpec
 from actions.payloads import payload
 from assistant.dialogue.form_loop import READBACK_BUTTONS, FormLoop
 from assistant.dialogue.messages import Button
@@ -28,6 +28,7 @@ class FaqBar:
 
     confidence: float  # ask_service probability
     retrieval: float  # best knowledge entry's score
+    start_button: float = 0.25  # a form's start intent this likely is offered when the applicant switches
 
 
 class FormReplies:
@@ -129,7 +130,7 @@ class FormReplies:
         (or start the other one), or go on."""
         if self._faq_sure(turn):
             await self.runner.run("action_answer_faq", turn)
-        other = self._other_form(form, reply.topic)
+        other = self._other_form(form, reply.topic, turn)
         buttons = [Button(f"改为{other.label}", payload(other.start_intent))] if other and other.start_intent else []
         buttons += [Button("结束填写", "/deny"), Button(f"继续{form.label}", "/affirm")]
         name = "utter_switch_other_form" if other else "utter_switch_leave"
@@ -164,12 +165,16 @@ class FormReplies:
         return msg.intent == "ask_service" and msg.prob("ask_service") >= self.faq.confidence \
             and msg.hit_score >= self.faq.retrieval
 
-    def _other_form(self, form: FormSpec, topic: str) -> FormSpec | None:
-        """The other filing form the topic names, by its service item's cue words (校验, 丢/遗失 ...)."""
+    def _other_form(self, form: FormSpec, topic: str, turn: Turn) -> FormSpec | None:
+        """The other form meant: a filing whose service item's cue words the topic has (校验, 丢/遗失 ...), else
+        the form whose start intent the NLU finds likely (查进度, 查公告)."""
         for intent, other in FILING_FORMS.items():
             if other is form:
                 continue
             items = [i for i in self.kb().items.values() if i.filing == intent]
             if any(cue in topic for i in items for cue in (*i.cues, i.name)):
                 return other
-        return None
+        likely = [(turn.msg.prob(f.start_intent), f) for f in FORMS.values()
+                  if f is not form and f.start_intent and f.start_intent not in FILING_FORMS]
+        prob, best = max(likely, key=lambda x: x[0], default=(0.0, None))
+        return best if prob >= self.faq.start_button else None

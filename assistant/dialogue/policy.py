@@ -45,7 +45,7 @@ class Policy:
         self.th = thresholds
         self.cfg = cfg or PolicyConfig()
         self.replies = FormReplies(forms, runner, responses, reader, kb,
-                                   FaqBar(self.cfg.digress_confidence, thresholds.retrieval_min))
+                                   FaqBar(self.cfg.digress_confidence, thresholds.retrieval_min, self.cfg.start_button_min))
 
     async def respond(self, turn: Turn) -> None:
         """Produce the turn's messages and state changes."""
@@ -160,10 +160,10 @@ class Policy:
             else:
                 self.forms.correction_menu(form, turn)
             return
-        starts = FILING_FORMS.get(p.intent) or (HANDOFF if p.intent == "leave_message" else None)
-        if starts is not None and starts is not form:
+        other = next((f for f in FORMS.values() if f.start_intent == p.intent and f is not form), None)
+        if other is not None:  # a start button (改为…): the form is left, the other one starts
             self.forms.cancel(form, turn, quiet=True)
-            await self.forms.start(starts, turn)
+            await self.forms.start(other, turn)
             return
         if p.intent == "ask_faq":
             await self.runner.run("action_answer_faq", turn)
