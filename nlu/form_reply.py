@@ -124,8 +124,8 @@ class FormReader:
                 every = [e.canonical for e in self.values.items]
                 return FormReply(ReplyKind.CORRECTION, {items_field.slot: items.apply(list(current), every)},
                                  target=items_field.slot, removed_items=items.remove, unknown_items=items.unknown)
-        for w in c.not_correction:
-            folded = folded.replace(w, "")
+        for w in c.not_correction:  # blanked, not removed: offsets still map to the text
+            folded = folded.replace(w, "#" * len(w))
         instead = re.search(r"不是.{1,20}?[,，]?是", folded)  # "日期不是昨天，是前天"
         if not has(folded, c.correction) and not instead:
             return None
