@@ -12,7 +12,7 @@ CONTACT_NAME = SlotSpec(
     "contact_name", "联系人", FieldKind.PERSON,
     ask=("请问联系人怎么称呼？请提供联系人姓名。", "请留下联系人姓名，方便工作人员与您联系。"),
     check=lambda value, ctx: v.check_person_name(value),
-    help="填负责办理这件事、能接听电话的人的全名即可，不一定是法定代表人或负责人本人。",
+    help="填负责办理这件事、方便接听电话的人的全名，工作人员有问题会找这位联系人。",
     keywords=("联系人姓名", "联系人", "姓名", "名字"),
 )
 

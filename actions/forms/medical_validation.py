@@ -57,8 +57,8 @@ MEDICAL_VALIDATION = FormSpec(
             "registration_number", "登记号", FieldKind.REGISTRATION,
             ask=("请输入医疗机构的登记号（见《医疗机构执业许可证》）。", "麻烦提供一下医疗机构执业许可证上的登记号。"),
             check=lambda value, ctx: v.check_registration_number(value),
-            help="登记号印在《医疗机构执业许可证》正本和副本上“登记号”一栏，是一串数字和字母（例如“PDY”开头的一串）；"
-                 "也可以登录医疗机构电子化注册系统查看。",
+            help="登记号印在《医疗机构执业许可证》正本和副本上“登记号”一栏，是一长串数字和字母；"
+                 "也可以登录医疗机构电子化注册系统，在本机构的信息里查看。",
             keywords=("登记号", "登记编号", "编号"),
         ),
         SlotSpec(
