@@ -24,7 +24,7 @@ DOC = ROOT / "docs" / "benchmarks.md"
 PYTHON = sys.executable
 TUNE = ROOT / "tests" / "data" / "tune_queries.jsonl"  # thresholds are chosen on this set only
 TEST = ROOT / "tests" / "data" / "test_queries.jsonl"  # written blind, never tuned on: the reported figures
-DEV = ROOT.parent / "shared" / "contract" / "dev_queries.jsonl"
+DEV = ROOT / "tests" / "contract" / "dev_queries.jsonl"  # the repository's copy of ../shared/contract
 _T0 = time.perf_counter()
 
 

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from actions.forms import LOST_NOTICE, MEDICAL_VALIDATION
-from actions.validators import check_uscc
 from benchmarks.common import CACHE, log
 from knowledge.loader import KnowledgeBase, load_knowledge
 from nlu.dates import read_dates

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from nlu import references
 from nlu.dates import Prefer, read_dates
 from nlu.entities import EntityExtractor, VocabEntry
 from nlu.form_cues import FormCues, cues
@@ -222,7 +223,7 @@ class ValueFinder:
             if name and text[at:].startswith(name):
                 found.put(f.slot, name, (at, at + len(name)))
         elif kind is FieldKind.LAST4 and (asked or has(folded, f.keywords)):
-            m = re.search(r"(?<!\d)(\d{4})(?!\d)", re.sub(r"(?i)(LN|MV)\d{11}", " ", text))
+            m = re.search(r"(?<!\d)(\d{4})(?!\d)", references.IN_TEXT.sub(lambda m: " " * len(m.group(0)), text))
             if m:
                 found.put(f.slot, m.group(1), m.span(1))
             else:

@@ -1,24 +1,19 @@
-"""The printable PDF of a published notice (fpdf2 with a CJK font), and the notice's wording."""
+"""The printable PDF of a published notice (fpdf2, Simplified Chinese font: actions/filings/cjkfont.py), and the
+notice's wording."""
 
 from __future__ import annotations
 
 import os
+import tempfile
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
+from actions.filings.cjkfont import FontFace, find_font, notice_font
 from actions.filings.errors import FontMissing
 from actions.filings.types import NoticeView
 
-FONT_ENV = "LINGLING_NOTICE_FONT"  # path of a .ttf/.otf/.ttc with Chinese glyphs
-FONT_CANDIDATES = (
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/truetype/arphic/uming.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
-    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
-)
+TITLE = "遗失公告"
 ISSUER = "青岛西海岸新区政务服务中心"
 
 
@@ -48,36 +43,42 @@ def notice_fields(n: NoticeView) -> list[tuple[str, str]]:
     ]
 
 
-def find_font(explicit: str | os.PathLike[str] | None = None) -> Path:
-    """The CJK font to use: `explicit`, else $LINGLING_NOTICE_FONT, else the first installed candidate."""
-    configured = explicit or os.environ.get(FONT_ENV)
-    if configured:
-        path = Path(configured)
-        if not path.is_file():
-            raise FontMissing(f"notice font {path} (from {'argument' if explicit else FONT_ENV}) does not exist")
-        return path
-    for candidate in FONT_CANDIDATES:
-        if Path(candidate).is_file():
-            return Path(candidate)
-    raise FontMissing(
-        f"no CJK font found; install fonts-wqy-microhei (apt-get install -y fonts-wqy-microhei) "
-        f"or set {FONT_ENV} to a .ttf/.ttc file with Chinese glyphs"
-    )
-
-
 def render_notice_pdf(notice: NoticeView, font_path: str | os.PathLike[str] | None = None) -> bytes:
     """The notice as a one-page A4 PDF with its Chinese text embedded (font subset)."""
-    return _render(notice, str(find_font(font_path)))
+    return _render(notice, find_font(font_path))
+
+
+def notice_lines(n: NoticeView) -> list[str]:
+    """Every text the PDF shows, in reading order (the font is cut down to their characters)."""
+    lines = [TITLE, n.number, "　　" + notice_body(n)]
+    lines += [part for field in notice_fields(n) for part in field]
+    lines += [ISSUER, cn_date(n.published_on)]
+    if n.url.startswith(("http://", "https://")):
+        lines.append(verify_line(n))
+    return lines
+
+
+def verify_line(n: NoticeView) -> str:
+    """The closing line naming where the notice can be checked online."""
+    return f"本公告长期有效，可在 {n.url} 查询核验。"
 
 
 @lru_cache(maxsize=256)
-def _render(notice: NoticeView, font: str) -> bytes:
-    # Published notices never change, so their PDFs are cached per (notice, font).
+def _render(notice: NoticeView, face: FontFace) -> bytes:
+    # Published notices never change, so their PDFs are cached per (notice, font face).
+    font = notice_font(face, "".join(notice_lines(notice)))
+    with tempfile.TemporaryDirectory(prefix="lingling-font-") as tmp:  # fpdf2 reads fonts from files only
+        path = Path(tmp) / "notice.ttf"
+        path.write_bytes(font)
+        return _layout(notice, path)
+
+
+def _layout(notice: NoticeView, font: Path) -> bytes:
     from fpdf import FPDF
     from fpdf.enums import WrapMode
 
     pdf = FPDF(format="A4")
-    pdf.set_title(f"遗失公告 {notice.number}")
+    pdf.set_title(f"{TITLE} {notice.number}")
     pdf.set_creator("灵灵 · " + ISSUER)
     pdf.set_lang("zh-CN")
     pdf.set_margins(22, 24, 22)
@@ -85,9 +86,9 @@ def _render(notice: NoticeView, font: str) -> bytes:
     try:
         pdf.add_font("cjk", fname=font)
     except Exception as exc:  # fpdf2/fontTools raise many kinds of errors for unusable files
-        raise FontMissing(f"cannot use font {font}: {exc}") from exc
+        raise FontMissing(f"cannot use the notice font: {exc}") from exc
     pdf.set_font("cjk", size=22)
-    pdf.cell(0, 16, "遗失公告", align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 16, TITLE, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("cjk", size=11)
     pdf.cell(0, 8, notice.number, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(6)
@@ -107,5 +108,5 @@ def _render(notice: NoticeView, font: str) -> bytes:
     if notice.url.startswith(("http://", "https://")):
         pdf.ln(6)
         pdf.set_font("cjk", size=9)
-        pdf.multi_cell(0, 6, f"本公告长期有效，可在 {notice.url} 查询核验。", wrapmode=WrapMode.CHAR)
+        pdf.multi_cell(0, 6, verify_line(notice), wrapmode=WrapMode.CHAR)
     return bytes(pdf.output())

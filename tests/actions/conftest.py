@@ -7,20 +7,16 @@ a fresh schema (search_path), dropped afterwards.
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from actions.filings import FilingStore, LostNoticeData, ValidationData
 from knowledge.clock import ManualClock
+from tests.needs import pg_schema
 
-PG_ENV = "LINGLING_TEST_PG_URL"
 # Friday 2026-11-20, 09:00 in Qingdao (UTC+8).
 START = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
 PUBLIC_BASE = "https://zwfw.example.gov.cn"
@@ -33,29 +29,14 @@ class FakeClock(ManualClock):
         super().__init__(now)
 
 
-def pg_url_with_schema(base: str, schema: str) -> str:
-    return make_url(base).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def filing_db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
     """An empty database: SQLite file, or a fresh PostgreSQL schema."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'filings.db'}"
         return
-    base = os.environ.get(PG_ENV)
-    if not base:
-        pytest.skip(f"PostgreSQL tests need {PG_ENV}=postgresql+psycopg://user:password@host:5432/db")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield pg_url_with_schema(base, schema)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with pg_schema("t") as url:
+        yield url
 
 
 @pytest.fixture

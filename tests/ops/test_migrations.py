@@ -4,7 +4,6 @@ the code's; a database made before the migrations (tests/fixtures/main_db) is ad
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from sqlalchemy import Engine, create_engine, inspect, select, text
 from assistant.ops.config import search_path_schema
 from assistant.ops.migrate import PARTS, upgrade_all
 from knowledge.schema import SchemaError, SchemaPart, current, downgrade, new_revision, upgrade, write_locking
-from tests.ops.conftest import pg_base, pg_url_with_schema
+from tests.needs import pg_schema
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "main_db"
 PART_IDS = [p.name for p in PARTS]
@@ -29,17 +28,8 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, st
     if request.param == "sqlite":
         yield "sqlite", f"sqlite:///{tmp_path / 'lingling.db'}"
         return
-    base = pg_base()
-    schema = f"mig_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield "postgresql", pg_url_with_schema(base, schema)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with pg_schema("mig") as url:
+        yield "postgresql", url
 
 
 def engine_of(url: str) -> Engine:

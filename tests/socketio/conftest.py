@@ -7,7 +7,7 @@ a separate tiny "portal" server that embeds the real rasa-webchat widget, and he
 - `portal`: http://127.0.0.1:<port>/ serving page/index.html, page/page.js and rasa-webchat's UMD bundle
   (node_modules, installed by `npm ci --prefix tests/socketio`), another origin than the app's.
 - `webchat`: `webchat.run(url, body)` runs body(page) in headless Chromium (/usr/bin/chromium) on a thread of
-  its own; browser tests skip when Chromium, playwright or node_modules is missing.
+  its own; browser tests skip when Chromium or node_modules is missing (tests/needs.py).
 """
 
 from __future__ import annotations
@@ -22,16 +22,11 @@ from typing import Any, TypeVar
 import pytest
 
 from tests.live_server import LiveApp, free_port, serve_in_thread
+from tests.needs import BROWSER_WAIT_MS, CHROMIUM_ARGS, chromium, webchat_bundle
 
 HERE = Path(__file__).resolve().parent
 PAGE_DIR = HERE / "page"
 WEBCHAT_JS = HERE / "node_modules" / "rasa-webchat" / "lib" / "index.js"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--no-first-run", "--disable-sync",
-]
-SCREENSHOTS = HERE.parent / "screenshots"
 START_TIMEOUT = 60.0
 T = TypeVar("T")
 
@@ -129,8 +124,9 @@ class Webchat:
     running in the main thread; a dedicated thread (with its own Playwright and browser) never collides.
     """
 
-    def __init__(self, sync_api: Any):
+    def __init__(self, sync_api: Any, executable: Path):
         self.sync_api = sync_api
+        self.executable = executable
 
     def run(self, url: str, body: Callable[[Any], T], width: int = 1280, height: int = 860,
             timeout: float = 180.0) -> T:
@@ -143,11 +139,11 @@ class Webchat:
 
     def _session(self, url: str, body: Callable[[Any], T], width: int, height: int) -> T:
         with self.sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            browser = p.chromium.launch(executable_path=str(self.executable), args=CHROMIUM_ARGS)
             try:
                 context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN",
                                               timezone_id="Asia/Shanghai")
-                context.set_default_timeout(15_000)
+                context.set_default_timeout(BROWSER_WAIT_MS)
                 page = context.new_page()
                 page.errors = []
                 page.on("pageerror", lambda exc: page.errors.append(str(exc)))
@@ -159,16 +155,10 @@ class Webchat:
 
 @pytest.fixture
 def webchat() -> Webchat:
-    """Chromium for the rasa-webchat tests; skip when it, playwright or the widget's node_modules is missing."""
-    if not CHROMIUM.exists():
-        pytest.skip("browser tests need /usr/bin/chromium (apt-get install -y chromium fonts-noto-cjk)")
-    if not WEBCHAT_JS.is_file():
-        pytest.skip("rasa-webchat is not installed: run `npm ci --prefix tests/socketio` (.ci/run does)")
-    return Webchat(pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright package"))
+    """Chromium for the rasa-webchat tests; skip when it or the widget's node_modules is missing."""
+    executable = chromium()
+    webchat_bundle()
+    from playwright import sync_api
 
-
-@pytest.fixture(scope="session")
-def screenshots() -> Path:
-    """tests/screenshots."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS
+    sync_api.expect.set_options(timeout=BROWSER_WAIT_MS)
+    return Webchat(sync_api, executable)

@@ -20,12 +20,9 @@ from typing import Any
 import pytest
 
 from tests.live_server import LiveApp, serve_in_thread
+from tests.needs import BROWSER_WAIT_MS
 
 PASSWORD = "correct-horse-9"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "screenshots"
 WATCH_SCRIPT = """
 window.__problems = [];
 document.addEventListener('securitypolicyviolation', (e) => {
@@ -158,7 +155,7 @@ def new_page(browser: Any) -> Iterator[Callable[..., Any]]:
     def make(width: int = 1280, height: int = 900, **options: Any) -> Any:
         context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN", timezone_id="Asia/Shanghai",
                                       **options)
-        context.set_default_timeout(15_000)
+        context.set_default_timeout(BROWSER_WAIT_MS)
         context.add_init_script(WATCH_SCRIPT)
         contexts.append(context)
         page = context.new_page()
@@ -172,12 +169,6 @@ def new_page(browser: Any) -> Iterator[Callable[..., Any]]:
     yield make
     for context in contexts:
         context.close()
-
-
-@pytest.fixture(scope="session")
-def screenshots() -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS
 
 
 def browser_login(page: Any, base_url: str, username: str, password: str = PASSWORD) -> None:

@@ -2,7 +2,7 @@
 
 Login, editing a FAQ answer and seeing it in chat within 2 s, rollback, the hit test, the inbox flow, and
 approving a lost notice until it is on /notices. Every page is checked for script errors and CSP
-violations. Screenshots: tests/screenshots/admin-*.png.
+violations. Screenshots: admin-*.png in var/screenshots/ (`make screenshots`: docs/screenshots/).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Human help in real browsers (headless Chromium): a 留言 left on a phone is answered by a staff member in the
 console and the answer arrives in the applicant's open conversation; 呼叫导服 on hall kiosk 3 appears in the
-staff queue without a reload, and the kiosk hears that someone is coming. Screenshots: tests/screenshots/
-handoff-*.png and admin-handoff-*.png."""
+staff queue without a reload, and the kiosk hears that someone is coming. Screenshots handoff-*.png and
+admin-handoff-*.png in var/screenshots/ (`make screenshots`: docs/screenshots/)."""
 
 from __future__ import annotations
 

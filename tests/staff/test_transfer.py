@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import io
-import os
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from tests.needs import pg_schema
 from tests.staff.conftest import csrf_of, login, staff_of
 
 
@@ -99,22 +99,8 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'kb.db'}"
         return
-    base = os.environ.get("LINGLING_TEST_PG_URL")
-    if not base:
-        pytest.skip("PostgreSQL tests need LINGLING_TEST_PG_URL=postgresql+psycopg://user:password@host:5432/db")
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield make_url(base).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with pg_schema("t") as url:
+        yield url
 
 
 def test_store_versions_and_live_base(store_url: str) -> None:

@@ -4,7 +4,7 @@ real headless Chromium driven by Playwright.
 - `live`: the app of the session (demo knowledge base, ngram NLU built once, real dialogue manager).
 - `serve(kb=None, **settings)`: another app instance for a test (e.g. a short kiosk idle time, or a
   knowledge base with hostile content); stopped at the end of the test.
-- `browser`: Chromium from /usr/bin/chromium (skipped, with the reason, when it is absent).
+- `browser` (tests/conftest.py): Chromium from /usr/bin/chromium (skipped, with the reason, when it is absent).
 - `new_page(base_url, width=1280, height=800)`: a page in a fresh context (empty storage) that records
   console errors and CSP violations in `page.problems()`.
 
@@ -20,13 +20,7 @@ from typing import Any
 import pytest
 
 from tests.live_server import LiveApp, serve_in_thread
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--no-first-run", "--disable-sync",
-]
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "screenshots"
+from tests.needs import BROWSER_WAIT_MS
 
 # Recorded in every page before its own scripts run (init scripts are not subject to the page's CSP).
 WATCH_SCRIPT = """
@@ -80,7 +74,7 @@ def new_page(browser: Any) -> Iterator[Callable[..., Any]]:
     def make(url: str | None = None, width: int = 1280, height: int = 800, **options: Any) -> Any:
         context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN",
                                       timezone_id="Asia/Shanghai", **options)
-        context.set_default_timeout(15_000)
+        context.set_default_timeout(BROWSER_WAIT_MS)
         context.add_init_script(WATCH_SCRIPT)
         contexts.append(context)
         page = context.new_page()
@@ -105,10 +99,3 @@ def new_page(browser: Any) -> Iterator[Callable[..., Any]]:
     yield make
     for context in contexts:
         context.close()
-
-
-@pytest.fixture(scope="session")
-def screenshots() -> Path:
-    """tests/screenshots (PNG files the browser tests save)."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS

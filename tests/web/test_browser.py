@@ -2,7 +2,7 @@
 
 Portal chat, widget, hall kiosk: answer cards, a whole lost-notice filing by buttons and typing, the
 multi-select, feedback, reload and clearing, the kiosk's idle wipe, XSS (typed and in the knowledge base),
-the CSP. Screenshots go to tests/screenshots/.
+the CSP. Screenshots go to var/screenshots/ (`make screenshots`: docs/screenshots/, the README's pictures).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ try:  # the module still imports without playwright; the `browser` fixture skips
 except ImportError:  # pragma: no cover
     pass
 
-VALID_USCC = "911522010783762860"  # from shared/reference/uscc/valid_uscc.txt
+VALID_USCC = "911522010783762860"  # from tests/reference/uscc/valid_uscc.txt
 XSS_IMG = "<img src=x onerror=window.__xss=1>"
 XSS_SCRIPT = "<script>window.__xss=1</script>"
 
