@@ -165,7 +165,7 @@ class FormLoop:
     def stale_confirm(self, turn: Turn) -> None:
         """确认提交 of a form that was cancelled: say so, and offer to start again."""
         form = FORMS[str(turn.state.cancelled_form)]
-        buttons = (Button(f"重新{form.label}", payload(form.start_intent)),) if form.start_intent else ()
+        buttons = (Button(f"重新办理{form.label}", payload(form.start_intent)),) if form.start_intent else ()
         turn.say(self.responses.render("utter_confirm_cancelled", {"form_label": form.label}, buttons=buttons))
 
     # ---- corrections --------------------------------------------------------------------------
