@@ -10,11 +10,11 @@ from rasa_sdk.executor import ActionExecutor
 
 from actions.common import ActionDeps
 from actions.faq import AnswerFaq, QueryOfficeHours
-from actions.handoff import HumanHandoff, ValidateHandoffForm
-from actions.lost_notice import AskLicenseType, SubmitLostNotice, ValidateLostNoticeForm
-from actions.medical_validation import AskValidationItems, SubmitMedicalValidation, ValidateMedicalValidationForm
+from actions.form_actions import form_actions
+from actions.forms import FORMS
+from actions.handoff import HumanHandoff
 from actions.resubmission import PrefillResubmission
-from actions.status import CheckStatus, SearchNotice, ValidateNoticeSearchForm, ValidateStatusForm
+from actions.status import CheckStatus, SearchNotice
 from knowledge.clock import Clock, system_clock
 from knowledge.loader import KnowledgeBase
 
@@ -61,9 +61,7 @@ def build_registry(knowledge: Callable[[], KnowledgeBase], filings: FilingStore 
     """Every action of 灵灵, reading the knowledge base in force through `knowledge()`."""
     deps = ActionDeps(knowledge=knowledge, filings=filings, clock=clock)
     return ActionRegistry([
-        ValidateLostNoticeForm(deps), AskLicenseType(deps), SubmitLostNotice(deps),
-        ValidateMedicalValidationForm(deps), AskValidationItems(deps), SubmitMedicalValidation(deps),
-        ValidateStatusForm(deps), CheckStatus(deps), ValidateNoticeSearchForm(deps), SearchNotice(deps),
-        AnswerFaq(deps), QueryOfficeHours(deps), HumanHandoff(deps), ValidateHandoffForm(deps),
+        *form_actions(list(FORMS.values()), deps),
+        CheckStatus(deps), SearchNotice(deps), AnswerFaq(deps), QueryOfficeHours(deps), HumanHandoff(deps),
         PrefillResubmission(deps),
     ])

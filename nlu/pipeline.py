@@ -21,6 +21,7 @@ from nlu.classifier import IntentClassifier, parse_payload
 from nlu.embeddings import CachedEncoder, EncoderSpec, encode_many
 from nlu.entities import EntityExtractor, VocabEntry
 from nlu.errors import IndexMismatch
+from nlu.form_reply import FormReader
 from nlu.normalize import fold, normalize
 from nlu.retrieval import FusionWeights, ItemChange, Retriever, faq_texts
 from nlu.training_data import DEFAULT_NLU, load_training_data
@@ -76,6 +77,7 @@ class NluPipeline:
         self.retriever = retriever
         self.classifier = classifier
         self.extractor = EntityExtractor(vocab(kb.license_types()), vocab(kb.validation_items()))
+        self.form_reader = FormReader(self.extractor, vocab(kb.license_types()), vocab(kb.validation_items()))  # replies while a form asks
         self.thresholds = cfg.thresholds
         self._cache: OrderedDict[tuple[str, dt.date], ParseResult] = OrderedDict()
         self._lock = RLock()

@@ -12,8 +12,8 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from actions.client import ActionClient
+from actions.forms import FORMS
 from assistant.dialogue.form_loop import FormLoop
-from assistant.dialogue.forms import FORMS
 from assistant.dialogue.handoff import HandoffFlow
 from assistant.dialogue.messages import BotMessage, TurnResult
 from assistant.dialogue.policy import Policy, PolicyConfig
@@ -67,7 +67,8 @@ class DialogueManager:
         self.handoff = handoff  # tickets for staff (留言, 呼叫导服); None: the dialogue offers no human help
         self.runner = ActionRunner(actions, domain, responses, local=HandoffFlow(handoff, turns, responses).actions())
         self.policy = Policy(self.runner, FormLoop(self.runner, responses), responses,
-                             knowledge.current.nlu.thresholds, policy)
+                             knowledge.current.nlu.thresholds, lambda: knowledge.current.nlu.form_reader,
+                             lambda: knowledge.current.kb, policy)
         self._on_close = on_close
         self._locks: dict[str, asyncio.Lock] = {}
         self._users: dict[str, int] = {}

@@ -28,10 +28,10 @@ GOLDEN_DIR = Path(__file__).with_name("golden")
 DEFAULT_SENDER = "golden-user"
 
 
-def load_conversations() -> list[tuple[str, dict[str, Any]]]:
-    """(id, conversation) for every conversation of every golden file."""
+def load_conversations(folder: Path = GOLDEN_DIR) -> list[tuple[str, dict[str, Any]]]:
+    """(id, conversation) for every conversation of every golden file of `folder`."""
     out = []
-    for path in sorted(GOLDEN_DIR.glob("*.yml")):
+    for path in sorted(folder.glob("*.yml")):
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
         for conv in doc["conversations"]:
             out.append((f"{path.stem}:{conv['name']}", {"encoder": doc.get("encoder", "ngram"), **conv}))
