@@ -8,7 +8,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from threading import RLock
 from typing import Any
@@ -21,11 +21,13 @@ from nlu.classifier import IntentClassifier, parse_payload
 from nlu.embeddings import CachedEncoder, EncoderSpec, encode_many
 from nlu.entities import EntityExtractor, VocabEntry
 from nlu.errors import IndexMismatch
+from nlu.focus import FocusConfig, FocusResolver, followup_intent
 from nlu.form_reply import FormReader
 from nlu.normalize import fold, normalize
 from nlu.retrieval import FusionWeights, ItemChange, Retriever, faq_texts
+from nlu.segment import split_questions
 from nlu.training_data import DEFAULT_NLU, load_training_data
-from nlu.types import Entity, Hit, IntentScore, ParseResult
+from nlu.types import Entity, Focus, Hit, IntentScore, ParseResult, Part
 from nlu.vector_cache import VectorCache
 
 log = logging.getLogger(__name__)
@@ -59,6 +61,7 @@ class NluConfig:
     build_workers: int = 2
     weights: FusionWeights = field(default_factory=FusionWeights)
     thresholds: Thresholds = field(default_factory=Thresholds)
+    focus: FocusConfig = field(default_factory=FocusConfig)
 
 
 def vocab(kinds: list) -> list[VocabEntry]:  # type: ignore[type-arg]
@@ -79,36 +82,50 @@ class NluPipeline:
         self.extractor = EntityExtractor(vocab(kb.license_types()), vocab(kb.validation_items()))
         self.form_reader = FormReader(self.extractor, vocab(kb.license_types()), vocab(kb.validation_items()))  # replies while a form asks
         self.thresholds = cfg.thresholds
-        self._cache: OrderedDict[tuple[str, dt.date], ParseResult] = OrderedDict()
+        self.focus = FocusResolver(kb, cfg.focus)
+        self._cache: OrderedDict[tuple[str, dt.date, Focus | None], ParseResult] = OrderedDict()
         self._lock = RLock()
 
     # ---- parsing --------------------------------------------------------------------------
-    def parse(self, text: str, today: dt.date | None = None) -> ParseResult:
-        """Understand one message (cached: a repeated message costs a dictionary lookup)."""
+    def parse(self, text: str, today: dt.date | None = None, focus: Focus | None = None) -> ParseResult:
+        """Understand one message, given the conversation's topic in focus (cached: a repeated message with
+        the same focus costs a dictionary lookup). A message asking several questions has `parts`."""
         today = today or clock.today()
-        key = (text, today)
+        hit = self.cached(text, today, focus)
+        if hit is not None:
+            return hit
+        result = self._parse(text, today, focus)
         with self._lock:
-            hit = self._cache.get(key)
-            if hit is not None:
-                self._cache.move_to_end(key)
-                return hit
-        result = self._parse(text, today)
-        with self._lock:
-            self._cache[key] = result
+            self._cache[(text, today, focus)] = result
             if len(self._cache) > self.cfg.cache_size:
                 self._cache.popitem(last=False)
         return result
 
-    def cached(self, text: str, today: dt.date | None = None) -> ParseResult | None:
+    def cached(self, text: str, today: dt.date | None = None, focus: Focus | None = None) -> ParseResult | None:
         """The cached parse of a repeated message, else None (lets async callers skip a thread hop)."""
-        key = (text, today or clock.today())
+        key = (text, today or clock.today(), focus)
         with self._lock:
             hit = self._cache.get(key)
             if hit is not None:
                 self._cache.move_to_end(key)
             return hit
 
-    def _parse(self, text: str, today: dt.date) -> ParseResult:
+    def _parse(self, text: str, today: dt.date, focus: Focus | None = None) -> ParseResult:
+        result = self._parse_one(text, today, focus)
+        if parse_payload(text) is not None or (result.ranking and result.ranking[0].matched == result.normalized):
+            return result  # a button, or a question of the knowledge base word for word ("…吗？在哪个系统？")
+        segments = split_questions(normalize(text))
+        if len(segments) < 2:
+            return result
+        parts = []
+        for seg in segments:  # each question in order; one without a subject follows the one before it
+            part = self._parse_one(seg.text, today, focus)
+            parts.append(Part(seg.start, seg.end, part))
+            if part.intent.name == "ask_service" and part.ranking:
+                focus = Focus(part.ranking[0].service_id, part.ranking[0].faq_id)
+        return replace(result, parts=tuple(parts))
+
+    def _parse_one(self, text: str, today: dt.date, focus: Focus | None) -> ParseResult:
         t0 = time.perf_counter()
         payload = parse_payload(text)
         norm = normalize(text)
@@ -132,14 +149,22 @@ class NluPipeline:
         t3 = time.perf_counter()
         hits = tuple(self.retriever.search(norm.text[:512], qvec, k=10))
         t4 = time.perf_counter()
+        timings = {"entities": t1 - t0, "encode": t2 - t1, "classify": t3 - t2, "retrieve": t4 - t3}
+        use = None
+        if focus is not None:  # a follow-up without its own subject is ranked within the focused service
+            p_oos = next((r.confidence for r in ranking if r.name == "out_of_scope"), 0.0)
+            res = self.focus.resolve(norm.text, entities, qvec, hits, self.retriever, focus, p_oos)
+            hits, use = res.hits, res.use
+            timings["focus"] = time.perf_counter() - t4
         intent = self.decide(ranking, max((h.evidence for h in hits), default=0.0))
+        if use is not None and use.applied:
+            intent = followup_intent(norm.text, ranking, res.evidence, self.thresholds.fallback) or intent
         if intent.name != ranking[0].name or intent.confidence != ranking[0].confidence:
             # The thresholds overrode the classifier: report the decision first, as Rasa does.
             ranking = [intent, *(r for r in ranking if r.name != intent.name)]
-        timings = {"entities": t1 - t0, "encode": t2 - t1, "classify": t3 - t2, "retrieve": t4 - t3}
         return ParseResult(
             text, norm.text, intent, tuple(ranking), entities, hits, raw,
-            {k: round(v * 1000, 3) for k, v in timings.items()},
+            {k: round(v * 1000, 3) for k, v in timings.items()}, use,
         )
 
     def _default_ranking(self, k: int = 3) -> tuple[Hit, ...]:

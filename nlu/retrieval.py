@@ -109,6 +109,7 @@ class Retriever:
         self._faq_meta: dict[str, tuple[str, str]] = {}  # faq id -> (service id, question)
         self._next_id = 0
         self._cues = self._compile_cues(kb)
+        self._by_service: dict[str, tuple[list[str], np.ndarray, np.ndarray, list[int]]] = {}  # search_service's matrices
 
     @staticmethod
     def _compile_cues(kb: KnowledgeBase) -> list[tuple[str, re.Pattern[str]]]:
@@ -169,10 +170,14 @@ class Retriever:
         self._faq_docs[faq.id] = ids.tolist()
         self._faq_meta[faq.id] = (item.id, faq.question)
         self.lexical.set_doc(faq.id, " ".join(texts))
+        self._by_service.pop(item.id, None)
 
     def remove_faq(self, faq_id: str) -> None:
         """Remove one FAQ from both channels."""
         ids = self._faq_docs.pop(faq_id, [])
+        meta = self._faq_meta.get(faq_id)
+        if meta is not None:
+            self._by_service.pop(meta[0], None)
         if ids:
             self.index.remove(np.asarray(ids, dtype=np.int64))
         for i in ids:
@@ -196,6 +201,7 @@ class Retriever:
         twin._faq_docs = {k: list(v) for k, v in self._faq_docs.items()}
         twin._faq_meta = dict(self._faq_meta)
         twin._cues = list(self._cues)
+        twin._by_service = {}
         twin.lexical = copy.deepcopy(self.lexical)
         return twin
 
@@ -205,6 +211,7 @@ class Retriever:
         The indexes are copied only when FAQs change; otherwise the new retriever shares them (read only)."""
         changes = list(changes)
         twin = self.clone() if any(c.upserts or c.removes for _, c in changes) else copy.copy(self)
+        twin._by_service = dict(twin._by_service)  # a shallow copy must not fill the original's cache
         twin.set_knowledge(kb)
         for item, change in changes:
             for faq_id in change.removes:
@@ -280,23 +287,52 @@ class Retriever:
             if faq_id is not None and (faq_id not in dense or s > dense[faq_id][0]):
                 dense[faq_id] = (s, i)
         lexical = dict(self.lexical.search(text, k=dense_k))
-        w = self.weights
         cued = {sid for sid, pattern in self._cues if pattern.search(text)}
-        fused: list[Hit] = []
-        for faq_id in set(dense) | set(lexical):
-            meta = self._faq_meta.get(faq_id)
-            if meta is None:
-                continue
-            cos, doc = dense.get(faq_id, (0.0, -1))
-            lex = lexical.get(faq_id, 0.0)
-            d = max(0.0, (cos - self.floor) / (1 - self.floor))
-            base = min(1.0, w.dense * d + w.lexical * lex)
-            boost = w.cue_boost if meta[0] in cued else 0.0
-            # Rescale instead of capping: a cap would tie every cued hit at 1.0 and lose their order.
-            score = (base + boost) / (1.0 + w.cue_boost)
-            fused.append(Hit(meta[0], faq_id, meta[1], score, cos, lex, self._doc_text.get(doc, ""), boost, base))
+        fused = [self._fuse(f, *dense.get(f, (0.0, -1)), lexical.get(f, 0.0), cued) for f in set(dense) | set(lexical)
+                 if f in self._faq_meta]
         fused.sort(key=lambda h: -h.score)
         return fused[:k]
+
+    def _fuse(self, faq_id: str, cos: float, doc: int, lex: float, cued: set[str]) -> Hit:
+        w = self.weights
+        service_id, question = self._faq_meta[faq_id]
+        d = max(0.0, (cos - self.floor) / (1 - self.floor))
+        base = min(1.0, w.dense * d + w.lexical * lex)
+        boost = w.cue_boost if service_id in cued else 0.0
+        # Rescale instead of capping: a cap would tie every cued hit at 1.0 and lose their order.
+        score = (base + boost) / (1.0 + w.cue_boost)
+        return Hit(service_id, faq_id, question, score, cos, lex, self._doc_text.get(doc, ""), boost, base)
+
+    def search_service(self, text: str, qvec: np.ndarray, service_id: str) -> list[Hit]:
+        """Every FAQ of one service, best first, scored as `search` scores them (the topic in focus: nlu/focus.py)."""
+        faq_ids, mat, starts, docs = self._service_matrix(service_id)
+        if not faq_ids:
+            return []
+        sims = mat @ qvec.astype(np.float32)
+        wanted = set(faq_ids)
+        lexical = {f: v for f, v in self.lexical.search(text, k=len(self.lexical)) if f in wanted}
+        cued = {sid for sid, pattern in self._cues if pattern.search(text)}
+        hits = []
+        for i, faq_id in enumerate(faq_ids):
+            a, b = int(starts[i]), int(starts[i + 1])
+            j = a + int(np.argmax(sims[a:b]))
+            hits.append(self._fuse(faq_id, float(sims[j]), docs[j], lexical.get(faq_id, 0.0), cued))
+        hits.sort(key=lambda h: -h.score)
+        return hits
+
+    def _service_matrix(self, service_id: str) -> tuple[list[str], np.ndarray, np.ndarray, list[int]]:
+        """(the service's FAQ ids, its indexed texts' vectors grouped by FAQ, each FAQ's first row, the rows'
+        document ids), cached until one of the service's FAQs changes."""
+        found = self._by_service.get(service_id)
+        if found is None:
+            faq_ids = [f for f, (sid, _) in self._faq_meta.items() if sid == service_id and self._faq_docs.get(f)]
+            docs = [d for f in faq_ids for d in self._faq_docs[f]]
+            starts = np.cumsum([0, *(len(self._faq_docs[f]) for f in faq_ids)])
+            mat = (np.stack([self.index.vector(d) for d in docs]) if docs
+                   else np.zeros((0, self.index.dim), dtype=np.float32))
+            found = (faq_ids, mat, starts, docs)
+            self._by_service[service_id] = found
+        return found
 
     def faq_ids(self) -> Iterable[str]:
         """FAQ ids currently indexed."""

@@ -11,6 +11,7 @@ from actions.forms import FILING_FORMS, FORMS, FormSpec
 from actions.payloads import payload
 from assistant.dialogue.form_loop import READBACK_BUTTONS, FormLoop
 from assistant.dialogue.messages import Button
+from assistant.dialogue.questions import answer_questions
 from assistant.dialogue.responses import Responses
 from assistant.dialogue.runner import CHAT, FORM, QUESTION, ActionRunner, Turn
 from knowledge.clock import beijing_date
@@ -117,7 +118,7 @@ class FormReplies:
             self._help(form, spec.name, turn)
         elif self._faq_sure(turn):
             turn.handled_as = QUESTION
-            await self.runner.run("action_answer_faq", turn)
+            await answer_questions(self.runner, self.responses, turn)  # each question of it
         else:
             turn.handled_as = QUESTION
             turn.say(self.responses.render("utter_form_question_unknown"))
@@ -136,7 +137,7 @@ class FormReplies:
         (or start the other one), or go on."""
         if self._faq_sure(turn):
             turn.handled_as = QUESTION
-            await self.runner.run("action_answer_faq", turn)
+            await answer_questions(self.runner, self.responses, turn)  # each question of it
         other = self._other_form(form, reply.topic, turn)
         buttons = [Button(f"改为{other.label}", payload(other.start_intent))] if other and other.start_intent else []
         buttons += [Button("结束填写", "/deny"), Button(f"继续{form.label}", "/affirm")]
@@ -159,7 +160,7 @@ class FormReplies:
     async def question_at_readback(self, turn: Turn) -> None:
         """A question while 确认提交 waits: answered, and the confirmation is offered again."""
         turn.handled_as = QUESTION
-        await self.runner.run("action_answer_faq", turn)
+        await answer_questions(self.runner, self.responses, turn)  # each question of it
         turn.say(self.responses.render("utter_confirm_pending", buttons=READBACK_BUTTONS))
 
     # ---- helpers ------------------------------------------------------------------------------

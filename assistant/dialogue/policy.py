@@ -10,6 +10,7 @@ from actions.forms import FILING_FORMS, FORMS, HANDOFF, NOTICE_SEARCH, STATUS, F
 from assistant.dialogue.form_loop import READBACK_BUTTONS, FormLoop
 from assistant.dialogue.form_replies import FaqBar, FormReplies
 from assistant.dialogue.messages import Button
+from assistant.dialogue.questions import answer_questions
 from assistant.dialogue.responses import Responses
 from assistant.dialogue.runner import CHAT, FORM, REQUEST, ActionRunner, Turn
 from knowledge.loader import KnowledgeBase
@@ -73,7 +74,7 @@ class Policy:
             turn.handled_as = REQUEST
             await self.runner.run("action_call_staff", turn)
         elif intent in ("ask_service", "ask_faq"):
-            await self.runner.run("action_answer_faq", turn)
+            await answer_questions(self.runner, self.responses, turn)
         elif intent in FILING_FORMS:
             await self.forms.start(FILING_FORMS[intent], turn)
         elif intent == "check_status":

