@@ -29,6 +29,7 @@ class FieldKind(StrEnum):
     FILING_ID = "filing_id"
     LAST4 = "last4"  # a phone's last four digits
     QUERY = "query"  # search words
+    CHOICE = "choice"  # one of a few words offered as buttons (正本 / 副本 / 正副本); the reply itself is read
 
 
 @dataclass(frozen=True)

@@ -117,6 +117,7 @@ class ParseResult:
     timings_ms: dict[str, float] = field(default_factory=dict, compare=False)  # per stage, for the hit test
     focus: FocusUse | None = None  # the focus the message was parsed with, and what it did
     parts: tuple[Part, ...] = ()  # the questions of a message that asks several (two or three), in order
+    topic: str = ""  # which own record a question is about (nlu/topics.py: "validation_due"); not on the wire
 
     def to_wire(self) -> dict[str, Any]:
         """The JSON of POST /model/parse."""

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from actions.forms.handoff import HANDOFF
-from actions.forms.lookups import NOTICE_SEARCH, STATUS
+from actions.forms.lookups import NOTICE_SEARCH, STATUS, VALIDATION_DUE
 from actions.forms.lost_notice import LOST_NOTICE
 from actions.forms.medical_validation import MEDICAL_VALIDATION
 from actions.forms.spec import CrossCheck, FilingBinding, FormSpec, Offer, SlotContext, SlotSpec
 
-FORMS: dict[str, FormSpec] = {f.name: f for f in (LOST_NOTICE, MEDICAL_VALIDATION, STATUS, NOTICE_SEARCH, HANDOFF)}
+FORMS: dict[str, FormSpec] = {f.name: f for f in (LOST_NOTICE, MEDICAL_VALIDATION, STATUS, VALIDATION_DUE, NOTICE_SEARCH,
+                                                                  HANDOFF)}
 FILING_FORMS: dict[str, FormSpec] = {f.start_intent: f for f in (LOST_NOTICE, MEDICAL_VALIDATION) if f.start_intent}
 
 
@@ -51,7 +52,8 @@ def ask_actions() -> tuple[str, ...]:
 
 
 __all__ = [
-    "FILING_FORMS", "FORMS", "HANDOFF", "LOST_NOTICE", "MEDICAL_VALIDATION", "NOTICE_SEARCH", "STATUS", "CrossCheck",
+    "FILING_FORMS", "FORMS", "HANDOFF", "LOST_NOTICE", "MEDICAL_VALIDATION", "NOTICE_SEARCH", "STATUS", "VALIDATION_DUE",
+    "CrossCheck",
     "FilingBinding",
     "FormSpec", "Offer", "SlotContext", "SlotSpec", "ask_actions", "form_responses", "rasa_forms", "rasa_slots",
 ]

@@ -1,8 +1,12 @@
-"""The two lookup forms: one's own filing's progress (办件进度查询) and the public notice search."""
+"""The lookup forms: one's own filing's progress (办件进度查询), an institution's validation due date (校验到期查询)
+and the public notice search."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from actions import validators as v
+from actions.forms.medical_validation import REGISTRATION_NUMBER
 from actions.forms.spec import FormSpec, SlotSpec
 from nlu.form_fields import FieldKind
 
@@ -28,6 +32,18 @@ STATUS = FormSpec(
     submit_action="action_check_status",
     confirm=False,
 )
+
+VALIDATION_DUE = FormSpec(  # 我们的校验什么时候到期: the institution proves who it is (actions/validation_due.py)
+    key="validation_due",
+    label="校验到期查询",
+    intro=("好的，灵灵帮您查询贵机构的校验到期日。为保护机构信息，需要核对登记号和机构登记的联系电话后四位。",),
+    slots=(
+        REGISTRATION_NUMBER,
+        replace(STATUS.slots[1], label="联系电话后四位", keywords=("后四位", "尾号", "电话", "手机号")),
+    ),
+    submit_action="action_validation_due",
+    confirm=False,
+)  # started by the due question's topic (nlu/topics.py), not by an intent of its own
 
 NOTICE_SEARCH = FormSpec(
     key="notice_search",

@@ -29,6 +29,19 @@ def _license_type(value: Any, ctx: SlotContext) -> Check:
     return check if check.ok else replace(check, buttons=license_type_offer(ctx).buttons)
 
 
+LOST_COPIES = (("正本", "正本"), ("副本", "副本"), ("正副本都遗失了", "正副本"))  # (button title, value)
+
+
+def lost_copy_offer(ctx: SlotContext) -> Offer:
+    """正本 / 副本 / 正副本 as buttons."""
+    return Offer(buttons=tuple(button(title, "inform", lost_copy=value) for title, value in LOST_COPIES))
+
+
+def _lost_copy(value: Any, ctx: SlotContext) -> Check:
+    check = v.check_lost_copy(value)
+    return check if check.ok else replace(check, buttons=lost_copy_offer(ctx).buttons)
+
+
 def _license_number(value: Any, ctx: SlotContext) -> Check:
     return v.check_license_number(value, ctx.kb.license_types(), ctx.slots.get("license_type"))
 
@@ -95,6 +108,14 @@ LOST_NOTICE = FormSpec(
             entity="license_number", strong=True,
         ),
         SlotSpec(
+            "lost_copy", "遗失证照", FieldKind.CHOICE,
+            ask=("遗失的是许可证的正本、副本，还是正本和副本都遗失了？公告会写明这一点。",),
+            check=_lost_copy,
+            help="许可证分正本和副本，公告要写明遗失的是哪一本：只丢了正本说“正本”，只丢了副本说“副本”，两本都丢了说“正副本”。",
+            keywords=("正本还是副本", "正本副本", "正副本", "遗失证照"),
+            offer=lost_copy_offer,
+        ),  # the notice states it
+        SlotSpec(
             "lost_date", "遗失日期", FieldKind.PAST_DATE,
             ask=("许可证大约是哪天遗失的？例如“{example}”或“昨天”。", "请告诉灵灵遗失日期（大概日期也可以）。"),
             check=lambda value, ctx: v.check_past_date(value, ctx.today, "utter_invalid_lost_date"),
@@ -104,10 +125,10 @@ LOST_NOTICE = FormSpec(
         ),
         SlotSpec(
             "circumstances", "遗失情况", FieldKind.TEXT,
-            ask=("请简单说明遗失情况，例如：正本还是副本遗失、在什么情况下丢失的。",
-                 "麻烦描述一下遗失经过（如“搬迁时遗失了正本”），一两句话即可。"),
+            ask=("请简单说明遗失情况，例如在什么情况下、什么地方丢失的。",
+                 "麻烦描述一下遗失经过（如“搬迁办公场所时遗失”），一两句话即可。"),
             check=lambda value, ctx: v.check_text(value, "utter_invalid_circumstances"),
-            help="一两句话说明丢的是正本还是副本、大概在什么情况下丢的即可，例如“搬家时遗失了正本”。",
+            help="一两句话说明大概在什么情况下、什么地方丢的即可，例如“搬迁办公场所时遗失”。",
             keywords=("遗失情况", "遗失经过", "情况说明", "情况", "经过"),
         ),
         CONTACT_NAME,

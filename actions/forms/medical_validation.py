@@ -37,6 +37,16 @@ def _three_months_ahead(today: dt.date) -> dt.date:
     return first_after - dt.timedelta(days=1)
 
 
+REGISTRATION_NUMBER = SlotSpec(
+    "registration_number", "登记号", FieldKind.REGISTRATION,
+    ask=("请输入医疗机构的登记号（见《医疗机构执业许可证》）。", "麻烦提供一下医疗机构执业许可证上的登记号。"),
+    check=lambda value, ctx: v.check_registration_number(value),
+    help="登记号印在《医疗机构执业许可证》正本和副本上“登记号”一栏，是一长串数字和字母；"
+         "也可以登录医疗机构电子化注册系统，在本机构的信息里查看。",
+    keywords=("登记号", "登记编号", "编号"),
+)  # also the validation-due lookup's
+
+
 MEDICAL_VALIDATION = FormSpec(
     key="medical_validation",
     label="医疗机构校验申请",
@@ -53,14 +63,7 @@ MEDICAL_VALIDATION = FormSpec(
             keywords=("医疗机构名称", "机构名称", "医院名称", "诊所名称", "机构名字", "机构名", "名称"),
             entity="org_name",
         ),
-        SlotSpec(
-            "registration_number", "登记号", FieldKind.REGISTRATION,
-            ask=("请输入医疗机构的登记号（见《医疗机构执业许可证》）。", "麻烦提供一下医疗机构执业许可证上的登记号。"),
-            check=lambda value, ctx: v.check_registration_number(value),
-            help="登记号印在《医疗机构执业许可证》正本和副本上“登记号”一栏，是一长串数字和字母；"
-                 "也可以登录医疗机构电子化注册系统，在本机构的信息里查看。",
-            keywords=("登记号", "登记编号", "编号"),
-        ),
+        REGISTRATION_NUMBER,
         SlotSpec(
             "validation_items", "校验项目", FieldKind.ITEMS,
             ask=("这次要校验哪些项目？例如：医疗机构执业许可证、放射诊疗许可证、母婴保健技术服务执业许可证，可多选。",

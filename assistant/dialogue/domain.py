@@ -19,6 +19,7 @@ ACTIONS = (
     *(f.validate_action for f in FORMS.values()), *ask_actions(),
     *(f.submit_action for f in FORMS.values() if f.submit_action not in LOCAL_ACTIONS),
     "action_answer_faq", "action_query_office_hours", "action_human_handoff", "action_prefill_resubmission",
+    "action_validation_due",
 )
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from actions.forms import FILING_FORMS, FORMS, HANDOFF, NOTICE_SEARCH, STATUS, FormSpec
+from actions.forms import VALIDATION_DUE as VALIDATION_DUE_FORM
 from assistant.dialogue.form_loop import READBACK_BUTTONS, FormLoop
 from assistant.dialogue.form_replies import FaqBar, FormReplies
 from assistant.dialogue.messages import Button
@@ -16,9 +17,11 @@ from assistant.dialogue.runner import CHAT, FORM, REQUEST, ActionRunner, Turn
 from knowledge.loader import KnowledgeBase
 from nlu.form_reply import FormReader
 from nlu.pipeline import Thresholds
+from nlu.topics import VALIDATION_DUE
 
 CHITCHAT = {"greet": "utter_greet", "goodbye": "utter_goodbye", "thanks": "utter_thanks",
             "bot_identity": "utter_bot_identity"}
+DUE_INTENTS = ("check_status", "ask_service", "start_medical_validation", "out_of_scope")  # a due question's
 START_LABELS = {"start_lost_notice": "办理遗失公告登记", "start_medical_validation": "申请医疗机构校验"}
 
 
@@ -63,7 +66,9 @@ class Policy:
     async def _free(self, turn: Turn) -> None:
         msg, st = turn.msg, turn.state
         intent = msg.payload.intent if msg.payload else msg.intent
-        if intent in CHITCHAT:
+        if msg.payload is None and msg.parse.topic == VALIDATION_DUE and intent in DUE_INTENTS:
+            await self.forms.start(VALIDATION_DUE_FORM, turn)  # 我们的校验什么时候到期 (nlu/topics.py)
+        elif intent in CHITCHAT:
             turn.handled_as = CHAT
             turn.say(self.responses.render(CHITCHAT[intent]))
         elif intent == "human_handoff":

@@ -117,3 +117,20 @@ def test_typed_items_natural_phrases(demo_kb: Any) -> None:
     none = v.check_validation_items("卫生许可证", items)
     assert none.error == "utter_invalid_validation_items_named" and none.values["unknown"] == "卫生许可证"
     assert v.check_license_type("卖烟的那个证", demo_kb.license_types()).value == "烟草专卖零售许可证"
+
+
+@pytest.mark.parametrize(("said", "copy"), [
+    ("正本", "正本"), ("副本", "副本"), ("正副本", "正副本"), ("正本丢了", "正本"), ("只丢了副本", "副本"),
+    ("正本和副本都丢了", "正副本"), ("两本都遗失了", "正副本"), ("不是正本，是副本", "副本"), ("原件丢了", "正本"),
+])
+def test_lost_copy_in_words(said: str, copy: str) -> None:
+    from actions.validators import check_lost_copy
+
+    assert check_lost_copy(said).value == copy
+
+
+@pytest.mark.parametrize("said", ["不知道", "营业执照", "", "丢了"])
+def test_lost_copy_not_said(said: str) -> None:
+    from actions.validators import check_lost_copy
+
+    assert check_lost_copy(said).error == "utter_invalid_lost_copy"

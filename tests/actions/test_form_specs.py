@@ -43,7 +43,7 @@ def test_rasa_domain_sections_come_from_the_declarations() -> None:
 
 def test_intro_counts_and_readback_labels_follow_the_fields() -> None:
     texts = form_responses()
-    assert "一共8项信息" in texts["utter_start_lost_notice"][0]["text"]
+    assert "一共9项信息" in texts["utter_start_lost_notice"][0]["text"]
     assert "一共6项信息" in texts["utter_start_medical_validation"][0]["text"]
     readback = texts["utter_confirm_submit_lost_notice"][0]["text"]
     assert [line.split("：")[0] for line in readback.splitlines()[1:-1]] == [s.label for s in LOST_NOTICE.slots]
