@@ -1,4 +1,4 @@
-"""What every action shares: its dependencies, payload buttons and reading the tracker."""
+"""What every action shares: its dependencies, reading the tracker, answering a validation (buttons: payloads.py)."""
 
 from __future__ import annotations
 
@@ -62,18 +62,6 @@ class ActionDeps:
     def hall(self) -> ServiceItem | None:
         """The service center's own knowledge item."""
         return self.kb.items.get(HALL_ID)
-
-
-def payload(intent: str, **entities: Any) -> str:
-    """A button payload in Rasa's syntax: /intent or /intent{"slot": value}."""
-    if not entities:
-        return f"/{intent}"
-    return f"/{intent}{json.dumps(entities, ensure_ascii=False)}"
-
-
-def button(title: str, intent: str, **entities: Any) -> dict[str, str]:
-    """A Rasa button dict."""
-    return {"title": title, "payload": payload(intent, **entities)}
 
 
 def entity_values(tracker: Tracker, name: str) -> list[Any]:

@@ -10,7 +10,8 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import ActionDeps, button, entity_values, has_retrieval, latest_text, ranking
+from actions.common import ActionDeps, entity_values, has_retrieval, latest_text, ranking
+from actions.payloads import button
 from actions.texts import text
 from knowledge.models import Faq, FaqTopic, ServiceItem
 from knowledge.provenance import GROUP_LABELS, example_groups

@@ -1,21 +1,18 @@
-"""Asking for a person: the handoff card (留言, and 呼叫导服 at a hall kiosk; closed hours said plainly) and the
-checks of a message left for staff. The ticket itself is opened by the dialogue (assistant/handoff)."""
+"""Asking for a person: the handoff card (留言, and 呼叫导服 at a hall kiosk; closed hours said plainly). The 留言
+form is declared with the others (actions/forms/handoff.py); the ticket itself is opened by the dialogue."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import validators as v
-from actions.common import ActionDeps, answer, button
+from actions.common import ActionDeps
+from actions.payloads import button
 from actions.texts import text
 from knowledge.hours import hall_status
 
-HANDOFF_FORM = "handoff_form"
 HOTLINE = "12345"  # 政务服务便民热线
 KIOSK_CHANNEL = "kiosk"
 
@@ -54,25 +51,3 @@ class HumanHandoff(Action):
                 "kiosk": kiosk, "hotline": HOTLINE}
         dispatcher.utter_message(text=msg, buttons=buttons, json_message=card)
         return []
-
-
-class ValidateHandoffForm(FormValidationAction):
-    """The message for staff: a question of a few words at least, and a phone number to call back (checked as
-    every form's contact phone)."""
-
-    def __init__(self, deps: ActionDeps):
-        self.deps = deps
-
-    def name(self) -> str:
-        return f"validate_{HANDOFF_FORM}"
-
-    def validate_handoff_question(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                  domain: DomainDict) -> dict[str, Any]:
-        check = v.check_text(value, "utter_invalid_handoff_question", min_len=4, max_len=500)
-        if check.ok:  # staff read the words as typed (full-width punctuation kept)
-            check = v.Check(" ".join(str(value).split()))
-        return answer("handoff_question", check, dispatcher, domain)
-
-    def validate_callback_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                domain: DomainDict) -> dict[str, Any]:
-        return answer("callback_phone", v.check_phone(value), dispatcher, domain)

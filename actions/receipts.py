@@ -13,14 +13,16 @@ from typing import TYPE_CHECKING, Any
 
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import button
+from actions.forms import FILING_FORMS
+from actions.payloads import button
 from actions.texts import text
 
 if TYPE_CHECKING:
     from actions.filings import FilingView, NoticeView
 
 KIND_LABELS = {"lost_notice": "许可证遗失公告", "medical_validation": "医疗机构校验"}
-START_INTENTS = {"lost_notice": "start_lost_notice", "medical_validation": "start_medical_validation"}
+# the intent that starts the form of each filing kind (its declaration in actions/forms)
+START_INTENTS = {f.filing.kind: intent for intent, f in FILING_FORMS.items() if f.filing is not None}
 RESUBMIT_TITLE = "修改后重新提交"
 
 _HINTS = {

@@ -10,13 +10,13 @@ from rasa_sdk.executor import ActionExecutor
 
 from actions.common import ActionDeps, Understand
 from actions.faq import AnswerFaq, QueryOfficeHours
-from actions.handoff import HumanHandoff, ValidateHandoffForm
-from actions.lost_notice import AskLicenseType, SubmitLostNotice, ValidateLostNoticeForm
-from actions.medical_validation import AskValidationItems, SubmitMedicalValidation, ValidateMedicalValidationForm
+from actions.form_actions import form_actions
+from actions.forms import FORMS
+from actions.handoff import HumanHandoff
 from actions.offload import Offload, OffloadedExecutor
 from actions.resubmission import PrefillResubmission
-from actions.status import CheckStatus, SearchNotice, ValidateNoticeSearchForm, ValidateStatusForm
-from actions.validation_due import ValidateValidationDueForm, ValidationDue
+from actions.status import CheckStatus, SearchNotice
+from actions.validation_due import ValidationDue
 from knowledge.clock import Clock, system_clock
 from knowledge.loader import KnowledgeBase
 
@@ -69,10 +69,8 @@ def build_registry(knowledge: Callable[[], KnowledgeBase], filings: FilingStore 
     deps = ActionDeps(knowledge=knowledge, filings=filings, clock=clock, institutions=institutions, reminders=reminders,
                       understand=understand)
     return ActionRegistry([
-        ValidateLostNoticeForm(deps), AskLicenseType(deps), SubmitLostNotice(deps),
-        ValidateMedicalValidationForm(deps), AskValidationItems(deps), SubmitMedicalValidation(deps),
-        ValidateValidationDueForm(deps), ValidationDue(deps),
-        ValidateStatusForm(deps), CheckStatus(deps), ValidateNoticeSearchForm(deps), SearchNotice(deps),
-        AnswerFaq(deps), QueryOfficeHours(deps), HumanHandoff(deps), ValidateHandoffForm(deps),
+        *form_actions(list(FORMS.values()), deps),
+        CheckStatus(deps), SearchNotice(deps), AnswerFaq(deps), QueryOfficeHours(deps), HumanHandoff(deps),
+        ValidationDue(deps),
         PrefillResubmission(deps),
     ])

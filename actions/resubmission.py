@@ -15,19 +15,25 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import RESUBMISSION_SLOT, ActionDeps, entity_values, session_filings
+from actions.forms import FILING_FORMS, FormSpec
 from actions.texts import text
 
-FORMS = {"lost_notice": "lost_notice_form", "medical_validation": "medical_validation_form"}
-SLOT_OF = {"items": "validation_items"}  # stored field -> form slot, where the names differ
-ALSO_CLEARS = {"license_type": ("license_number",)}  # a new license type needs its number again
+
+def form_of_kind(kind: str) -> FormSpec | None:
+    """The form (declared in actions/forms) that makes filings of this kind."""
+    return next((f for f in FILING_FORMS.values() if f.filing is not None and f.filing.kind == kind), None)
 
 
-def prefill_events(data: dict[str, Any], fix_fields: tuple[str, ...]) -> tuple[list[EventType], list[str]]:
-    """Slot events of the earlier answers (the fields to fix left empty), and the fields left empty."""
-    cleared = list(dict.fromkeys([*fix_fields, *(x for f in fix_fields for x in ALSO_CLEARS.get(f, ()))]))
+def prefill_events(form: FormSpec, data: dict[str, Any], fix_fields: tuple[str, ...]) -> tuple[list[EventType], list[str]]:
+    """Slot events of the earlier answers (the fields to fix left empty, with the fields the form's `resets`
+    clears with them), and the filing's fields left empty."""
+    slot_of = {s.field or s.name: s.name for s in form.slots}
+    field_of = {name: field for field, name in slot_of.items()}
+    cleared = list(dict.fromkeys([*fix_fields, *(field_of.get(x, x) for f in fix_fields
+                                                 for x in form.resets.get(slot_of.get(f, f), ()))]))
     events: list[EventType] = []
     for field, value in data.items():
-        events.append(SlotSet(SLOT_OF.get(field, field), None if field in cleared else value))
+        events.append(SlotSet(slot_of.get(field, field), None if field in cleared else value))
     return events, cleared
 
 
@@ -41,7 +47,7 @@ class PrefillResubmission(Action):
         return "action_prefill_resubmission"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        from actions.filings.states import FIELD_LABELS, RESUBMITTABLE
+        from actions.filings.states import RESUBMITTABLE
 
         named = [str(x).strip().upper() for x in entity_values(tracker, RESUBMISSION_SLOT) if x]
         stop: list[EventType] = [ActiveLoop(None), SlotSet(RESUBMISSION_SLOT, None)]
@@ -49,8 +55,9 @@ class PrefillResubmission(Action):
             dispatcher.utter_message(text=text(domain, "utter_resubmit_verify"))
             return stop
         view = self.deps.filings.get(named[0])
-        form = (tracker.active_loop or {}).get("name")
-        if view is None or FORMS.get(view.kind) != form:
+        active = (tracker.active_loop or {}).get("name")
+        form = form_of_kind(view.kind) if view is not None else None
+        if view is None or form is None or form.name != active:
             dispatcher.utter_message(text=text(domain, "utter_resubmit_verify"))
             return stop
         if view.resubmitted_as:
@@ -61,9 +68,10 @@ class PrefillResubmission(Action):
             dispatcher.utter_message(text=text(domain, "utter_resubmit_not_needed", filing_id=view.filing_id,
                                                status_label=view.status_label))
             return stop
-        events, cleared = prefill_events(view.data, view.fix_fields)
+        events, cleared = prefill_events(form, view.data, view.fix_fields)
         if cleared:
-            todo = "请重新填写：" + "、".join(FIELD_LABELS.get(f, f) for f in cleared) + "。"
+            labels = {s.field or s.name: s.label for s in form.slots}
+            todo = "请重新填写：" + "、".join(labels.get(f, f) for f in cleared) + "。"
         else:
             todo = "请按驳回原因核对，需要改的内容点“修改”更正后再提交。"
         dispatcher.utter_message(text=text(domain, "utter_resubmit_start", filing_id=view.filing_id, todo=todo))

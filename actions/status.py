@@ -5,22 +5,21 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import validators as v
-from actions.common import SESSION_FILINGS_SLOT, ActionDeps, answer, latest_text, session_filings, with_session_filing
+from actions.common import SESSION_FILINGS_SLOT, ActionDeps, latest_text, session_filings, with_session_filing
 from actions.filings.errors import LookupLimited
+from actions.forms import NOTICE_SEARCH
 from actions.receipts import notice_card, utter_status
 from actions.texts import text
 
 if TYPE_CHECKING:
     from actions.filings import NoticeQuery
 
-STATUS_FORM = "status_form"
-NOTICE_FORM = "notice_search_form"
 MAX_NOTICES = 5
 MAX_TOLD = 3  # a status request without an id tells at most this many of the conversation's filings
 
@@ -31,24 +30,6 @@ def client_of(tracker: Tracker) -> str:
     metadata = (tracker.latest_message or {}).get("metadata") or {}
     tag = metadata.get("client") if isinstance(metadata, dict) else None
     return f"client:{tag}" if isinstance(tag, str) and tag else f"sender:{tracker.sender_id}"
-
-
-class ValidateStatusForm(FormValidationAction):
-    """Checks the filing id and the last four digits of the phone."""
-
-    def __init__(self, deps: ActionDeps):
-        self.deps = deps
-
-    def name(self) -> str:
-        return f"validate_{STATUS_FORM}"
-
-    def validate_filing_id(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                           domain: DomainDict) -> dict[str, Any]:
-        return answer("filing_id", v.check_filing_id(value), dispatcher, domain)
-
-    def validate_phone_last4(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                             domain: DomainDict) -> dict[str, Any]:
-        return answer("phone_last4", v.check_last4(value), dispatcher, domain)
 
 
 class CheckStatus(Action):
@@ -94,21 +75,6 @@ class CheckStatus(Action):
         return [SlotSet("phone_last4", None), SlotSet(SESSION_FILINGS_SLOT, known)]
 
 
-class ValidateNoticeSearchForm(FormValidationAction):
-    """Accepts any non-trivial search words."""
-
-    def __init__(self, deps: ActionDeps):
-        self.deps = deps
-
-    def name(self) -> str:
-        return f"validate_{NOTICE_FORM}"
-
-    def validate_notice_query(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                              domain: DomainDict) -> dict[str, Any]:
-        return answer("notice_query", v.check_text(value, "utter_ask_notice_query", min_len=2, max_len=100),
-                      dispatcher, domain)
-
-
 def search_query(deps: ActionDeps, tracker: Tracker) -> tuple[NoticeQuery, bool]:
     """The search asked for (notice_search.parse_query of the form's answer, else of the latest message), and
     whether it came from the form."""
@@ -135,7 +101,7 @@ class SearchNotice(Action):
         query, answered = search_query(self.deps, tracker)
         if query.empty and not answered:
             dispatcher.utter_message(text=text(domain, "utter_ask_notice_query"))
-            return [ActiveLoop(NOTICE_FORM), SlotSet("requested_slot", "notice_query"), SlotSet("notice_query", None)]
+            return [ActiveLoop(NOTICE_SEARCH.name), SlotSet("requested_slot", "notice_query"), SlotSet("notice_query", None)]
         notices: list[Any] = []
         total = 0
         if self.deps.filings is not None and not query.empty:

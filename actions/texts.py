@@ -1,7 +1,8 @@
 """Bot texts for actions: the calling domain's responses first, then the actions' own responses.yml.
 
-The actions own the texts they send (actions/responses.yml), so the action server shows 灵灵's texts even
-when a Rasa server's domain lacks them; the dialogue adds its own texts to these (assistant/dialogue).
+The actions own the texts they send (actions/responses.yml, and the forms' questions declared in actions/forms),
+so the action server shows 灵灵's texts even when a Rasa server's domain lacks them; the dialogue adds its own
+texts to these (assistant/dialogue).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from actions.forms import form_responses
 
 BUNDLED = Path(__file__).with_name("responses.yml")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -29,8 +32,12 @@ def load_responses(path: Path) -> dict[str, list[dict[str, Any]]]:
 
 @lru_cache(maxsize=1)
 def bundled_responses() -> dict[str, list[dict[str, Any]]]:
-    """The actions' responses."""
-    return load_responses(BUNDLED)
+    """The actions' responses: responses.yml and the forms' own (questions, help, intros, read-backs)."""
+    own, forms = load_responses(BUNDLED), form_responses()
+    twice = sorted(set(own) & set(forms))
+    if twice:
+        raise ValueError(f"responses declared both by a form (actions/forms) and in actions/responses.yml: {twice}")
+    return {**own, **forms}
 
 
 def fill(template: str, values: Mapping[str, Any]) -> str:

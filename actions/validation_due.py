@@ -7,18 +7,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import validators as v
-from actions.common import ActionDeps, answer
+from actions.common import ActionDeps
 from actions.filings.dates import add_months
 from actions.texts import text
 from knowledge.clock import today
 
-FORM = "validation_due_form"
+FORM = "validation_due_form"  # declared in actions/forms/lookups.py
 REMIND_MONTHS = 3
 
 
@@ -30,24 +30,6 @@ def start_button(name: str, registration_number: str) -> dict[str, str]:
     """开始办理: the validation form, with the institution's name and 登记号 filled in."""
     values = json.dumps({"institution_name": name, "registration_number": registration_number}, ensure_ascii=False)
     return {"title": "开始办理", "payload": f"/start_medical_validation{values}"}
-
-
-class ValidateValidationDueForm(FormValidationAction):
-    """Checks the 登记号 and the last four digits of the phone."""
-
-    def __init__(self, deps: ActionDeps):
-        self.deps = deps
-
-    def name(self) -> str:
-        return f"validate_{FORM}"
-
-    def validate_registration_number(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                     domain: DomainDict) -> dict[str, Any]:
-        return answer("registration_number", v.check_registration_number(value), dispatcher, domain)
-
-    def validate_phone_last4(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                             domain: DomainDict) -> dict[str, Any]:
-        return answer("phone_last4", v.check_last4(value), dispatcher, domain)
 
 
 class ValidationDue(Action):

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from knowledge.models import NamedKind
 from nlu import numbers, references
-from nlu.entities import extract_date
+from nlu.dates import DateReading, Prefer, first_day
+from nlu.entities import VocabEntry
+from nlu.form_items import read_items
+from nlu.form_values import tidy
 from nlu.normalize import normalize
 from nlu.uscc import is_valid as uscc_valid
 from nlu.uscc import shape_ok as uscc_shape_ok
@@ -19,10 +23,18 @@ from nlu.uscc import shape_ok as uscc_shape_ok
 
 @dataclass(frozen=True)
 class Check:
-    """The result of checking one answer: `value` when accepted, else `error` (a response name)."""
+    """The result of checking one answer: `value` when accepted, else `error` (a response name).
+
+    `note` is a response said although the answer was accepted (a past expiry date, a notice already filed);
+    `values` fill the placeholders of `error` / `note`; `buttons` / `custom` go with the message.
+    """
 
     value: Any = None
     error: str | None = None
+    note: str | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+    buttons: tuple[dict[str, str], ...] = ()
+    custom: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
@@ -47,8 +59,9 @@ _PUNCT_ONLY = re.compile(r"^[\W\d_]+$")
 
 
 def check_org_name(value: Any, error: str) -> Check:
-    """A company or institution name: 4-60 characters with at least two Chinese characters or letters."""
-    text = clean(value)
+    """A company or institution name: 4-60 characters with at least two Chinese characters or letters (kept as
+    written: 青岛某某（黄岛）餐饮有限公司 keeps its full-width brackets)."""
+    text = tidy(str(value if value is not None else ""))
     letters = len(_HAN.findall(text)) + len(re.findall(r"[A-Za-z]", text))
     if not 4 <= len(text) <= 60 or letters < 2 or _PUNCT_ONLY.match(text):
         return Check(error=error)
@@ -95,8 +108,12 @@ def resolve_kinds(value: Any, kinds: Sequence[NamedKind]) -> list[str]:
 
 
 def check_license_type(value: Any, kinds: Sequence[NamedKind]) -> Check:
-    """One license type of the knowledge base's list (aliases accepted)."""
+    """One license type of the knowledge base's list (aliases accepted, and a shortened name that means one
+    type only: 卖烟的那个证, 高危险性体育项目的证)."""
     names = resolve_kinds(value, kinds)
+    if not names:
+        names = list(read_items(clean(value), [VocabEntry(k.name, tuple(k.aliases)) for k in kinds], min_stem=3).add)
+        names = names if len(names) == 1 else []
     return Check(names[0]) if names else Check(error="utter_invalid_license_type")
 
 
@@ -109,38 +126,78 @@ def check_license_number(value: Any, kinds: Sequence[NamedKind], license_type: s
             if re.fullmatch(kind.number_pattern, candidate):
                 return Check(candidate)
         return Check(error="utter_invalid_license_number")
-    if 6 <= len(text) <= 40 and len(re.findall(r"\d", text)) >= 5 and re.fullmatch(r"[\w()（）〔〕\[\]【】\-]+", text):
+    digits = len(re.findall(r"\d", text))
+    numbered = digits >= 5 or (digits >= 3 and re.search(r"字第\d+号$", text))  # 新出发青黄字第0123号
+    if 6 <= len(text) <= 40 and numbered and re.fullmatch(r"[\w()（）〔〕\[\]【】\-]+", text):
         return Check(text.upper() if text.isascii() else text)
     return Check(error="utter_invalid_license_number")
 
 
-def parse_date(value: Any, today: dt.date) -> dt.date | None:
-    """A date from ISO text, 2025年6月1日, 2025/6/1 or relative words (昨天, 上周五)."""
+def parse_date(value: Any, today: dt.date, prefer: Prefer = None) -> dt.date | None:
+    """A day from ISO text, 2025年6月1日, 3.15, 上周五, 明年二月底 ... (None for no day, or only a month)."""
+    reading = read_date(value, today, prefer)
+    return reading.day if reading is not None else None
+
+
+def read_date(value: Any, today: dt.date, prefer: Prefer = None) -> DateReading | None:
+    """The first date said in an answer to a date field, partial (2027年6月) or not."""
     if isinstance(value, dt.date):
-        return value
+        return DateReading(0, 0, value, value.year, value.month)
     text = clean(value)
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
+        return DateReading(0, len(text), day, day.year, day.month)
     except ValueError:
-        pass
-    found = extract_date(normalize(text), today)
-    return dt.date.fromisoformat(found[0].value) if found else None
+        return first_day(text, today, prefer)
+
+
+def _partial(reading: DateReading, past: bool, today: dt.date) -> Check:
+    """Only a year or month was said: ask for the day, with an example inside what was said."""
+    year, month = reading.year, reading.month or (today.month if reading.year == today.year else 12)
+    last = calendar.monthrange(year, month)[1]
+    example = dt.date(year, month, min(last, today.day) if past and (year, month) == (today.year, today.month) else last)
+    return Check(error="utter_date_partial", values={"partial": reading.describe(), "example": example.isoformat()})
 
 
 def check_past_date(value: Any, today: dt.date, error: str) -> Check:
-    """A date not after today (and not absurdly old)."""
-    day = parse_date(value, today)
+    """A day not after today (and not absurdly old); an approximate one (上个月中旬) is taken and said so."""
+    reading = read_date(value, today, "past")
+    if reading is not None and reading.partial and reading.year <= today.year:
+        return _partial(reading, True, today)
+    day = reading.day if reading is not None else None
     if day is None or day > today or day.year < 1950:
         return Check(error=error)
+    if reading is not None and reading.approximate:
+        return Check(day.isoformat(), note="utter_date_approximate", values={"date": day.isoformat()})
     return Check(day.isoformat())
 
 
 def check_any_date(value: Any, today: dt.date, error: str) -> Check:
     """Any plausible calendar date (a validity end may lie in the past or the future)."""
-    day = parse_date(value, today)
+    day = parse_date(value, today, "future")
     if day is None or not 1950 <= day.year <= today.year + 50:
         return Check(error=error)
     return Check(day.isoformat())
+
+
+SOON_DAYS = 90  # the validation falls due: the system's own reminder comes three months ahead
+
+
+def check_validity_end(value: Any, today: dt.date, error: str) -> Check:
+    """The license's validity end (有效期至): a day said, plausible; one already past is taken but flagged with
+    what it means, one within three months is said to be due."""
+    reading = read_date(value, today, "future")
+    if reading is not None and reading.partial:
+        return _partial(reading, False, today)
+    check = check_any_date(reading.day if reading is not None else value, today, error)
+    if not check.ok:
+        return check
+    day = dt.date.fromisoformat(check.value)
+    if day < today:
+        return Check(check.value, note="utter_license_expired", values={"date": check.value, "today": today.isoformat()})
+    if (day - today).days <= SOON_DAYS:
+        return Check(check.value, note="utter_license_due_soon", values={"date": check.value, "days": (day - today).days})
+    return check
 
 
 _NOT_COPY = re.compile(r"(?:不是|并非|没有丢|没丢|没有遗失|未遗失)(?:正副本|正本|副本)")
@@ -163,8 +220,8 @@ def check_lost_copy(value: Any) -> Check:
 
 
 def check_text(value: Any, error: str, min_len: int = 4, max_len: int = 500) -> Check:
-    """Free text of a reasonable length."""
-    text = clean(value)
+    """Free text of a reasonable length, kept as written (the user's "，" stays "，")."""
+    text = tidy(str(value if value is not None else ""))
     if not min_len <= len(text) <= max_len or _PUNCT_ONLY.match(text):
         return Check(error=error)
     return Check(text)
@@ -172,7 +229,7 @@ def check_text(value: Any, error: str, min_len: int = 4, max_len: int = 500) -> 
 
 def check_person_name(value: Any) -> Check:
     """A person's name: 2-20 characters, no digits."""
-    text = clean(value)
+    text = tidy(str(value if value is not None else ""))
     for lead in ("我叫", "我是", "联系人是", "联系人", "姓名是", "姓名", "叫"):
         if text.startswith(lead) and len(text) > len(lead) + 1:
             text = text[len(lead):].strip()
@@ -208,9 +265,6 @@ def check_registration_number(value: Any) -> Check:
     return Check(error="utter_invalid_registration_number")
 
 
-_ALL = re.compile(r"^(全部|都要|全选|所有|都校验|六项都要|全部都要)")
-
-
 def flat_list(value: Any) -> list[Any]:
     """The values of a list slot: Rasa fills one from a list-valued entity as a list of that list
     (`/inform{"validation_item": [a, b]}` → [[a, b]])."""
@@ -219,17 +273,28 @@ def flat_list(value: Any) -> list[Any]:
 
 
 def check_validation_items(value: Any, kinds: Sequence[NamedKind]) -> Check:
-    """One or more of the validation items (a list from the multi-select, or typed names/aliases)."""
+    """One or more of the validation items: a list from the multi-select (names or aliases), or typed words read
+    by nlu.form_items (全部, 除了X其他都要, 放射诊疗, 母婴考核证 ...). Words naming no item are said back."""
+    vocabulary = [VocabEntry(k.name, tuple(k.aliases)) for k in kinds]
+    every = [k.name for k in kinds]
     names: list[str] = []
+    unknown: list[str] = []
     parts: Iterable[Any] = flat_list(value)
     for part in parts:
-        if isinstance(part, str) and _ALL.match(clean(part)):
-            names = [k.name for k in kinds]
-            break
-        for name in resolve_kinds(part, kinds):
+        reading = read_items(str(part), vocabulary)
+        for name in reading.apply(names, every):
             if name not in names:
                 names.append(name)
-    return Check(names) if names else Check(error="utter_invalid_validation_items")
+        names = [n for n in names if n not in reading.remove]
+        unknown += [u for u in reading.unknown if u not in unknown]
+        if isinstance(part, str) and not reading.add and not reading.everything and part in every:
+            names.append(part)
+    if not names:
+        error = "utter_invalid_validation_items_named" if unknown else "utter_invalid_validation_items"
+        return Check(error=error, values={"unknown": "、".join(unknown)})
+    if unknown:
+        return Check(names, note="utter_items_unknown", values={"unknown": "、".join(unknown), "items": "、".join(names)})
+    return Check(names)
 
 
 def check_filing_id(value: Any) -> Check:

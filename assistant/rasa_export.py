@@ -24,9 +24,9 @@ from typing import Any
 
 import yaml
 
+from actions.forms import FILING_FORMS, FORMS, HANDOFF, NOTICE_SEARCH, STATUS, FormSpec
 from assistant.dialogue.domain import EXTRA_INTENTS, LOCAL_ACTIONS, RASA_VERSION, build_domain
 from assistant.dialogue.form_loop import READBACK_BUTTONS
-from assistant.dialogue.forms import FILING_FORMS, FORMS, HANDOFF, NOTICE_SEARCH, STATUS, FormSpec
 from assistant.dialogue.policy import CHITCHAT
 from assistant.dialogue.responses import Responses
 
@@ -60,11 +60,11 @@ RASA_NLU_PIPELINE: list[dict[str, Any]] = [  # Rasa's recommended pipeline for C
 
 
 def _intro(form: FormSpec) -> str | None:
-    return getattr(form, "intro_response", None) or (form.intro if isinstance(form.intro, str) else None)
+    return form.intro_response
 
 
 def _readback(form: FormSpec) -> str | None:
-    return getattr(form, "readback_response", None) or (form.readback if isinstance(form.readback, str) else None)
+    return form.readback_response
 
 
 def rasa_domain(idle_minutes: int = IDLE_MINUTES) -> dict[str, Any]:

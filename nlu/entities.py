@@ -14,9 +14,9 @@ from knowledge import clock
 from nlu import references
 from nlu.normalize import Normalized, fold
 from nlu.types import Entity
+from nlu.uscc import candidates as uscc_candidates
 from nlu.uscc import is_valid as uscc_valid
 
-_USCC = re.compile(r"(?<![0-9a-z])([0-9a-hj-npqrtuwxy]{2}\d{6}[0-9a-hj-npqrtuwxy]{10})(?![0-9a-z])")
 _MOBILE = re.compile(r"(?<!\d)(1[3-9]\d{9})(?!\d)")
 _MOBILE_SPACED = re.compile(r"(?<!\d)(1[3-9]\d)[ -](\d{4})[ -](\d{4})(?!\d)")
 _LANDLINE = re.compile(r"(?<![\d-])(0\d{2,3}-?\d{7,8})(?![\d-])")
@@ -31,8 +31,8 @@ _WEEKDAY = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6
 _DATE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("ymd", re.compile(r"(\d{4}|[零〇一二三四五六七八九]{4})\s*年\s*(" + _NUM + r")\s*月\s*(" + _NUM + r")\s*[日号]?")),
     ("iso", re.compile(r"(?<!\d)(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)")),
-    ("rel_year_md", re.compile(r"(去年|前年|今年)\s*(" + _NUM + r")\s*月\s*(" + _NUM + r")\s*[日号]?")),
-    ("rel_month_d", re.compile(r"(上个?月|这个?月|本月)\s*(" + _NUM + r")\s*[日号]")),
+    ("rel_year_md", re.compile(r"(去年|前年|今年|明年|后年)\s*(" + _NUM + r")\s*月\s*(" + _NUM + r")\s*[日号]?")),
+    ("rel_month_d", re.compile(r"(上个?月|这个?月|本月|下个?月)\s*(" + _NUM + r")\s*[日号]")),
     ("md", re.compile(r"(?<!\d)(" + _NUM + r")\s*月\s*(" + _NUM + r")\s*[日号]")),
     ("week", re.compile(r"(上上|上|这|本|下)\s*(?:个)?\s*(?:周|星期|礼拜)\s*([一二三四五六日天1-7])")),
     ("days_ago", re.compile(r"(" + _NUM + r"|几)\s*天\s*(?:前|以前|之前)")),
@@ -148,13 +148,9 @@ def _span(norm: Normalized, m: re.Match[str], group: int = 0) -> tuple[int, int]
 
 
 def extract_uscc(norm: Normalized) -> list[Entity]:
-    """统一社会信用代码 with a valid GB 32100-2015 check digit."""
-    out = []
-    for m in _USCC.finditer(norm.text):
-        code = m.group(1).upper()
-        if uscc_valid(code):
-            out.append(Entity("uscc", code, *_span(norm, m, 1), "uscc_checksum"))
-    return out
+    """统一社会信用代码 with a valid GB 32100-2015 check digit, written whole or in groups (9137 0211 MA3T ...)."""
+    return [Entity("uscc", code, *norm.span_to_original(start, end), "uscc_checksum")
+            for start, end, code in uscc_candidates(norm.text) if uscc_valid(code)]
 
 
 def extract_phone(norm: Normalized) -> list[Entity]:
@@ -210,11 +206,12 @@ def extract_date(norm: Normalized, today: dt.date) -> list[Entity]:
             if kind in ("ymd", "iso"):
                 day = _safe_date(_cn_int(g[0]), _cn_int(g[1]), _cn_int(g[2]))
             elif kind == "rel_year_md":
-                year = today.year - {"去年": 1, "前年": 2}.get(g[0], 0)
+                year = today.year + {"去年": -1, "前年": -2, "明年": 1, "后年": 2}.get(g[0], 0)
                 day = _safe_date(year, _cn_int(g[1]), _cn_int(g[2]))
             elif kind == "rel_month_d":
                 first = today.replace(day=1)
                 base = (first - dt.timedelta(days=1)).replace(day=1) if g[0].startswith("上") else first
+                base = (first + dt.timedelta(days=32)).replace(day=1) if g[0].startswith("下") else base
                 day = _safe_date(base.year, base.month, _cn_int(g[1]))
             elif kind == "md":
                 day = _safe_date(today.year, _cn_int(g[0]), _cn_int(g[1]))

@@ -23,6 +23,7 @@ from nlu.embeddings import CachedEncoder, EncoderSpec, encode_many
 from nlu.entities import EntityExtractor, VocabEntry
 from nlu.errors import IndexMismatch
 from nlu.focus import FocusConfig, FocusResolver, followup_intent
+from nlu.form_reply import FormReader
 from nlu.normalize import fold, normalize
 from nlu.retrieval import FusionWeights, ItemChange, Retriever, faq_texts
 from nlu.segment import split_questions
@@ -81,6 +82,7 @@ class NluPipeline:
         retriever.freeze()  # it serves from now on: a change makes an updated copy (`updated`)
         self.classifier = classifier
         self.extractor = EntityExtractor(vocab(kb.license_types()), vocab(kb.validation_items()))
+        self.form_reader = FormReader(self.extractor, vocab(kb.license_types()), vocab(kb.validation_items()))  # replies while a form asks
         self.thresholds = cfg.thresholds
         self.focus = FocusResolver(kb, cfg.focus)
         self._cache: OrderedDict[tuple[str, dt.date, Focus | None], ParseResult] = OrderedDict()

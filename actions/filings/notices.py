@@ -7,6 +7,7 @@ from datetime import date
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from actions.filings import states as st
 from actions.filings.notice_search import NUMBER_PREFIX, NoticeQuery, criteria, format_number, license_key, name_key
 from actions.filings.tables import Filing, Notice
 
@@ -64,3 +65,16 @@ def search(session: Session, query: NoticeQuery, number: str = "", page: int = 1
 def find(session: Session, number: str) -> Notice | None:
     """The notice with this number (case and hyphen style forgiven)."""
     return session.get(Notice, normalize_number(number))
+
+
+def same_license(session: Session, uscc: str, license_type: str, exclude: str | None = None) -> list[Filing]:
+    """Lost notices of the same company (USCC) and license type that are under review (submitted, approved) or
+    published and not yet reissued: a second notice for them needs a reviewer's look. Oldest first."""
+    uscc, license_type = uscc.strip().upper(), license_type.strip()
+    published = select(Filing).join(Notice, Notice.filing_id == Filing.id).where(
+        Notice.uscc == uscc, Notice.license_type == license_type, Filing.status == st.PUBLISHED)
+    rows = list(session.scalars(published))
+    open_rows = session.scalars(select(Filing).where(
+        Filing.kind == st.LOST_NOTICE, Filing.status.in_((st.SUBMITTED, st.APPROVED))))
+    rows += [r for r in open_rows if str(r.data.get("uscc", "")).upper() == uscc and r.data.get("license_type") == license_type]
+    return sorted((r for r in rows if r.id != exclude), key=lambda r: (r.submitted_at, r.id))

@@ -411,6 +411,11 @@ class FilingStore:
 
         return self._read(read)
 
+    def same_license(self, uscc: str, license_type: str, exclude: str | None = None) -> list[FilingView]:
+        """Lost notices of this USCC and license type under review or published (not reissued), oldest first:
+        pointed out to an applicant filing again and flagged to the reviewer."""
+        return self._read(lambda s: [filing_view(s, r) for r in notices.same_license(s, uscc, license_type, exclude)])
+
     def notice(self, number: str) -> NoticeView | None:
         """The published notice with this number, or None."""
         def read(session: Session) -> NoticeView | None:

@@ -1,22 +1,19 @@
-"""The form loop (what Rasa's FormAction does): fill slots, validate through the action server,
-ask the next slot, read back, confirm, submit, correct and cancel."""
+"""The form loop (what Rasa's FormAction does): fill slots, validate through the action server, ask the next
+slot, read back, confirm, submit, correct and cancel. What a typed reply is, is decided before (form_replies.py)."""
 
 from __future__ import annotations
 
-import re
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from typing import Any
 
-from actions.validators import clean
-from assistant.dialogue.domain import ACTIONS
-from assistant.dialogue.forms import FORMS, FormSpec
+from actions.forms import FORMS, FormSpec
+from actions.payloads import payload
 from assistant.dialogue.messages import Button
 from assistant.dialogue.responses import Responses
 from assistant.dialogue.runner import FORM, REQUEST, ActionRunner, Turn
+from nlu.form_values import whole_org_name
 
-_ORG_TAIL = re.compile(r"^(?:集团股份有限公司|集团有限公司|股份有限公司|有限责任公司|有限公司|分公司|分店|集团)+")
-_NEW_VALUE = re.compile(r"(?:改成|改为|换成|应该是|应为|更正为|正确的是)[:：\s]*(.+)$")
 READBACK_BUTTONS = (Button("确认提交", "/affirm"), Button("修改", "/correct"), Button("取消", "/deny"))
 
 
@@ -32,15 +29,6 @@ def shown(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def whole_org_name(text: str, found: str) -> str:
-    """The NLU may stop an organisation name at an inner suffix (青岛海韵书店|有限公司); take the whole name."""
-    at = text.find(found)
-    if at < 0:
-        return found
-    tail = _ORG_TAIL.match(text[at + len(found):])
-    return found + tail.group(0) if tail else found
-
-
 class FormLoop:
     """Drives the active form of a turn's state."""
 
@@ -50,89 +38,84 @@ class FormLoop:
 
     # ---- starting and filling ---------------------------------------------------------------
     async def start(self, form: FormSpec, turn: Turn) -> None:
-        """Activate a form: reset its slots, prefill from the message's entities, ask the first gap."""
+        """Activate a form: reset its slots, prefill from the message's entities (or, for 修改后重新提交, from the
+        rejected filing: action_prefill_resubmission), ask the first gap."""
         st = turn.state
         turn.handled_as = REQUEST
         for name in form.slot_names:
             st.slots[name] = None
         st.confirming = None
         st.last_submit = None
+        st.cancelled_form = None
         st.slots["resubmission_of"] = None
         st.set_slot("form_session_id", uuid.uuid4().hex, turn.now)
         st.set_form(form.name, turn.now)
         if turn.msg.payload_value("resubmission_of"):  # 修改后重新提交: the rejected filing's answers filled in
             await self.runner.run("action_prefill_resubmission", turn)
-        elif form.intro:
-            turn.say(self.responses.render(form.intro))
-        await self._fill(form, self._candidates(form, turn, requested=None, initial=True), turn)
+        elif form.intro_response:
+            turn.say(self.responses.render(form.intro_response))
+        await self.fill(form, self._payload_values(form, turn, initial=True), turn, report=turn.msg.payload is None)
 
     async def answer(self, turn: Turn) -> None:
-        """Take the message as the answer to the requested slot (plus strong entities for other gaps)."""
-        st = turn.state
+        """A button's values (/inform{...}) for the requested slot and the other gaps."""
         turn.handled_as = FORM
-        form = FORMS[str(st.active_form)]
-        requested = st.requested_slot
-        cands = self._candidates(form, turn, requested=requested, initial=False)
-        if requested and requested not in cands and turn.msg.payload is None:
-            spec = form.slot(requested)
-            rest = " ".join(turn.msg.text.split()) if spec and spec.any_text else self._rest_text(form, turn, cands)
-            if rest:
-                cands[requested] = rest
-        await self._fill(form, cands, turn)
+        form = FORMS[str(turn.state.active_form)]
+        await self.fill(form, self._payload_values(form, turn, initial=False), turn)
 
-    @staticmethod
-    def _rest_text(form: FormSpec, turn: Turn, cands: dict[str, Any]) -> str:
-        """The text without the entities that filled other slots ("张三 13912345678" answers the name)."""
-        used = {spec.entity for spec in form.slots if spec.name in cands and spec.entity}
-        text = turn.msg.text
-        spans = sorted(((e.start, e.end) for e in turn.msg.parse.entities if e.entity in used), reverse=True)
-        for start, end in spans:
-            text = text[:start] + " " + text[end:]
-        rest = clean(text)
-        return rest if not spans or len(rest) >= 2 else ""
+    async def take_text(self, form: FormSpec, slot: str, turn: Turn) -> None:
+        """The whole typed message answers `slot` (a field that takes any text: the 留言 for staff)."""
+        turn.handled_as = FORM
+        await self.fill(form, {slot: " ".join(turn.msg.text.split())}, turn)
 
-    def _candidates(self, form: FormSpec, turn: Turn, requested: str | None, initial: bool) -> dict[str, Any]:
-        msg = turn.msg
-        out: dict[str, Any] = {}
+    def _payload_values(self, form: FormSpec, turn: Turn, initial: bool) -> dict[str, Any]:
+        """Slots given by a payload's entities (/start_lost_notice{"license_type": ...}, /inform{...}); a typed
+        first message gives what the NLU found in it (青岛某某餐饮有限公司的食品经营许可证昨天丢了)."""
+        msg, out = turn.msg, {}
         for spec in form.slots:
-            if not empty(turn.state.slots.get(spec.name)) and spec.name != requested:
+            if not empty(turn.state.slots.get(spec.name)) and spec.name != turn.state.requested_slot:
                 continue
             direct = msg.payload_value(spec.name)
             if direct is not None:
                 out[spec.name] = direct
-                continue
-            if not spec.entity or not (initial or spec.strong or spec.name == requested):
-                continue
-            if spec.is_list and spec.name == requested and msg.payload is None:
-                continue  # typed names: the validator resolves every name and alias in the text
-            values = msg.entities(spec.entity)
-            if spec.name == "phone_last4" and not values and msg.last4():
-                values = [msg.last4()]
-            if values:
+            elif initial and spec.entity and msg.payload is None and msg.entities(spec.entity):
+                values = msg.entities(spec.entity)
                 out[spec.name] = list(values) if spec.is_list else values[0]
                 if spec.entity == "org_name":
                     out[spec.name] = whole_org_name(msg.text, str(values[0]))
         return out
 
-    async def _fill(self, form: FormSpec, cands: dict[str, Any], turn: Turn) -> None:
+    async def fill(self, form: FormSpec, cands: Mapping[str, Any], turn: Turn, report: bool = False,
+                   say_back: str | None = None) -> None:
+        """Set the given values, validate them (the action server), then ask the next gap. With `report`, every
+        value taken besides the one asked is said back ("已记下——…"), before the re-asks of the rejected ones;
+        `say_back` names a response that says back every value taken, the asked one too (a correction)."""
         st = turn.state
+        asked = st.requested_slot
         spoke_for: set[str] = set()
         if cands:
             for name, value in cands.items():
                 st.set_slot(name, value, turn.now)
+            mark = turn.mark()
             said = await self.runner.run(form.validate_action, turn)
+            taken = [n for n in form.slot_names if n in cands and not empty(st.slots.get(n))]
+            if taken and (say_back or (report and (len(cands) > 1 or taken != [asked]))):
+                noted = "；".join(f"{spec.label}：{shown(st.slots.get(spec.name))}" for spec in form.slots
+                                 if spec.name in taken)
+                turn.say_before(mark, self.responses.render(say_back or "utter_noted", {"fields": noted}))
             if said:
                 spoke_for = {name for name in cands if empty(st.slots.get(name))}
         if st.active_form == form.name:
             await self.proceed(form, turn, spoke_for)
 
     async def proceed(self, form: FormSpec, turn: Turn, spoke_for: Collection[str] = ()) -> None:
-        """Ask the first missing slot; when none is missing, read back (or run the submit action)."""
+        """Ask the first missing slot (a rejected answer's own re-ask stands for its question); when none is
+        missing, read back (or run the submit action)."""
         st = turn.state
         missing = [n for n in form.slot_names if empty(st.slots.get(n))]
         if missing:
-            st.set_slot("requested_slot", missing[0], turn.now)
-            if missing[0] not in spoke_for:
+            reasked = [n for n in missing if n in spoke_for]
+            st.set_slot("requested_slot", (reasked or missing)[0], turn.now)
+            if not reasked:
                 await self.ask(form, missing[0], turn)
             return
         st.set_form(None, turn.now)
@@ -143,13 +126,13 @@ class FormLoop:
             await self.runner.run(form.submit_action, turn)
 
     async def ask(self, form: FormSpec, slot: str | None, turn: Turn) -> None:
-        """Ask for one slot: action_ask_<slot> when we have one, else utter_ask_<slot>."""
+        """Ask for one slot: action_ask_<slot> when it has one, else utter_ask_<slot>."""
         if slot is None:
             await self.proceed(form, turn)
             return
-        action = f"action_ask_{slot}"
-        if action in ACTIONS:
-            await self.runner.run(action, turn)
+        spec = form.slot(slot)
+        if spec is not None and spec.ask_action:
+            await self.runner.run(spec.ask_action, turn)
         else:
             turn.say(self.responses.render(f"utter_ask_{slot}", turn.state.slots))
 
@@ -159,7 +142,7 @@ class FormLoop:
         slots = turn.state.slots
         values = {n: shown(slots.get(n)) for n in form.slot_names}
         fields = [{"slot": s.name, "label": s.label, "value": values[s.name]} for s in form.slots]
-        name = form.readback if form.readback and form.readback in self.responses else "utter_confirm_submit"
+        name = form.readback_response or "utter_confirm_submit"
         custom = {"type": "readback", "form": form.name, "fields": fields}
         turn.say(self.responses.render(name, values, buttons=READBACK_BUTTONS, custom=custom))
 
@@ -172,9 +155,10 @@ class FormLoop:
         if st.slots.get("filing_id"):
             st.confirming = None
             st.last_submit = form.name
+            st.cancelled_form = None
 
     def cancel(self, form: FormSpec, turn: Turn, quiet: bool = False) -> None:
-        """Drop the form and its answers; nothing is stored."""
+        """Drop the form and its answers; nothing is stored, and its read-back buttons no longer submit."""
         st = turn.state
         turn.handled_as = FORM
         for name in form.slot_names:
@@ -182,13 +166,21 @@ class FormLoop:
         if st.active_form:
             st.set_form(None, turn.now)
         st.confirming = None
+        st.cancelled_form = form.name
         st.slots["requested_slot"] = None
         if not quiet:
             turn.say(self.responses.render("utter_cancelled"))
 
+    def stale_confirm(self, turn: Turn) -> None:
+        """确认提交 of a form that was cancelled: say so, and offer to start again."""
+        turn.handled_as = FORM
+        form = FORMS[str(turn.state.cancelled_form)]
+        buttons = (Button(f"重新办理{form.label}", payload(form.start_intent)),) if form.start_intent else ()
+        turn.say(self.responses.render("utter_confirm_cancelled", {"form_label": form.label}, buttons=buttons))
+
     # ---- corrections --------------------------------------------------------------------------
-    async def correct(self, form: FormSpec, slot: str, turn: Turn) -> None:
-        """Re-open one field: take a new value given in the same message, else ask for it again."""
+    async def correct(self, form: FormSpec, slot: str, turn: Turn, value: Any = None) -> None:
+        """Re-open one field: take the new value given with the correction, else ask for it again."""
         st = turn.state
         turn.handled_as = FORM
         spec = form.slot(slot)
@@ -198,19 +190,15 @@ class FormLoop:
         if st.active_form != form.name:
             st.confirming = None
             st.set_form(form.name, turn.now)
+        was_filled = not empty(st.slots.get(slot))
         for name in (slot, *form.resets.get(slot, ())):
             st.slots[name] = None
-        turn.say(self.responses.render("utter_correct_slot", {"label": spec.label}))
-        value: Any = None
-        if spec.entity and turn.msg.entities(spec.entity):
-            values = turn.msg.entities(spec.entity)
-            value = list(values) if spec.is_list else values[0]
-        elif turn.msg.payload is None:
-            m = _NEW_VALUE.search(turn.msg.text)
-            value = clean(m.group(1)) if m else None
-        if value:
-            await self._fill(form, {slot: value}, turn)
+        if not empty(value):
+            st.set_slot("requested_slot", slot, turn.now)
+            await self.fill(form, {slot: value}, turn, say_back="utter_corrected" if was_filled else "utter_noted")
             return
+        if was_filled or st.requested_slot != slot:
+            turn.say(self.responses.render("utter_correct_slot", {"label": spec.label}))
         st.set_slot("requested_slot", slot, turn.now)
         await self.ask(form, slot, turn)
 
@@ -219,3 +207,11 @@ class FormLoop:
         turn.handled_as = FORM
         buttons = tuple(Button(s.label, f'/correct{{"slot": "{s.name}"}}') for s in form.slots)
         turn.say(self.responses.render("utter_which_correction", buttons=buttons))
+
+    def summary(self, form: FormSpec, turn: Turn) -> None:
+        """What is filled in so far."""
+        turn.handled_as = FORM
+        slots = turn.state.slots
+        lines = [f"{s.label}：{shown(slots.get(s.name))}" for s in form.slots if not empty(slots.get(s.name))]
+        name = "utter_filled_so_far" if lines else "utter_nothing_filled"
+        turn.say(self.responses.render(name, {"fields": "\n".join(lines), "form_label": form.label}))

@@ -1,6 +1,6 @@
 """Human help inside the conversation: the dialogue's own actions that open handoff tickets.
 
-- `action_leave_message`: the 留言 form (assistant/dialogue/forms.py HANDOFF) was confirmed: a ticket with the
+- `action_leave_message`: the 留言 form (actions/forms/handoff.py HANDOFF) was confirmed: a ticket with the
   question, the call-back number and the conversation so far (masked, from the turn log).
 - `action_call_staff`: 呼叫导服 at a hall kiosk: a ticket asking a staff member to come to kiosk N (the kiosk
   id is in the message's metadata, set by the kiosk page); outside the hall's hours, or off a kiosk, the

@@ -12,9 +12,9 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar
 
 from actions.client import ActionClient
+from actions.forms import FORMS
 from actions.offload import Offload
 from assistant.dialogue.form_loop import FormLoop
-from assistant.dialogue.forms import FORMS
 from assistant.dialogue.handoff import HandoffFlow
 from assistant.dialogue.messages import BotMessage, TurnResult
 from assistant.dialogue.policy import Policy, PolicyConfig
@@ -75,7 +75,8 @@ class DialogueManager:
         flow = HandoffFlow(handoff, turns, responses, self.blocking)
         self.runner = ActionRunner(actions, domain, responses, local=flow.actions())
         self.policy = Policy(self.runner, FormLoop(self.runner, responses), responses,
-                             knowledge.current.nlu.thresholds, policy)
+                             knowledge.current.nlu.thresholds, lambda: knowledge.current.nlu.form_reader,
+                             lambda: knowledge.current.kb, policy)
         self._locks: dict[str, asyncio.Lock] = {}
         self._users: dict[str, int] = {}
         # Set by assistant.ops.web at start-up when several processes share the database: a lock per sender

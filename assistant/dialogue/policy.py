@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from actions.forms import FILING_FORMS, FORMS, HANDOFF, NOTICE_SEARCH, STATUS, FormSpec
+from actions.forms import VALIDATION_DUE as VALIDATION_DUE_FORM
 from assistant.dialogue.form_loop import READBACK_BUTTONS, FormLoop
-from assistant.dialogue.forms import FILING_FORMS, FORMS, HANDOFF, NOTICE_SEARCH, STATUS, FormSpec
-from assistant.dialogue.forms import VALIDATION_DUE as VALIDATION_DUE_FORM
+from assistant.dialogue.form_replies import FaqBar, FormReplies
 from assistant.dialogue.messages import Button
 from assistant.dialogue.questions import answer_questions
 from assistant.dialogue.responses import Responses
 from assistant.dialogue.runner import CHAT, FORM, REQUEST, ActionRunner, Turn
+from knowledge.loader import KnowledgeBase
+from nlu.form_reply import FormReader
 from nlu.pipeline import Thresholds
 from nlu.topics import VALIDATION_DUE
 
 CHITCHAT = {"greet": "utter_greet", "goodbye": "utter_goodbye", "thanks": "utter_thanks",
             "bot_identity": "utter_bot_identity"}
-SMALL_TALK = ("greet", "thanks", "goodbye", "bot_identity", "affirm", "deny")  # never a form answer when sure
 DUE_INTENTS = ("check_status", "ask_service", "start_medical_validation", "out_of_scope")  # a due question's
 START_LABELS = {"start_lost_notice": "办理遗失公告登记", "start_medical_validation": "申请医疗机构校验"}
 
@@ -39,12 +42,14 @@ class Policy:
     """Routes one message: confirmation, active form, or free conversation."""
 
     def __init__(self, runner: ActionRunner, forms: FormLoop, responses: Responses, thresholds: Thresholds,
-                 cfg: PolicyConfig | None = None):
+                 reader: Callable[[], FormReader], kb: Callable[[], KnowledgeBase], cfg: PolicyConfig | None = None):
         self.runner = runner
         self.forms = forms
         self.responses = responses
         self.th = thresholds
         self.cfg = cfg or PolicyConfig()
+        self.replies = FormReplies(forms, runner, responses, reader, kb,
+                                   FaqBar(self.cfg.digress_confidence, thresholds.retrieval_min, self.cfg.start_button_min))
 
     async def respond(self, turn: Turn) -> None:
         """Produce the turn's messages and state changes."""
@@ -82,6 +87,9 @@ class Policy:
         elif intent == "search_notice":  # the action asks for the company or number when the message names none
             turn.handled_as = REQUEST
             await self.runner.run(NOTICE_SEARCH.submit_action, turn)
+        elif intent == "affirm" and st.cancelled_form and msg.is_explicit_confirm():
+            turn.handled_as = FORM
+            self.forms.stale_confirm(turn)  # 确认提交 of a cancelled form: nothing is submitted
         elif intent == "affirm" and st.last_submit and msg.is_explicit_confirm():
             await self.forms.submit(FORMS[st.last_submit], turn)  # a retried confirm: same filing again
         elif intent in ("affirm", "deny"):
@@ -154,38 +162,31 @@ class Policy:
             self.forms.cancel(form, turn)
             return
         p = msg.payload
-        asked = form.slot(st.requested_slot or "")
+        asked = form.slot(st.requested_slot)
         if p is None and asked is not None and asked.any_text:
-            await self.forms.answer(turn)  # a question for staff is the answer, whatever it looks like
-            return
-        slot = msg.correction_slot(form)
-        if slot:
-            await self.forms.correct(form, slot, turn)
+            await self.forms.take_text(form, asked.name, turn)  # a question for staff is the answer, whatever it looks like
             return
         if p is None:
             if msg.intent == "human_handoff" and msg.prob("human_handoff") >= self.cfg.handoff_confidence:
                 await self.handoff(turn)
-            elif self._is_question(form, turn):
-                await answer_questions(self.runner, self.responses, turn)
-            elif self._is_small_talk(form, turn):
-                turn.handled_as = CHAT
-                name = CHITCHAT.get(msg.intent, "utter_continue_form")
-                turn.say(self.responses.render(name, {"form_label": form.label}))
+                await self.forms.ask(form, st.requested_slot, turn)
             else:
-                await self.forms.answer(turn)
-                return
-            await self.forms.ask(form, st.requested_slot, turn)
+                await self.replies.in_form(form, turn)  # what the typed reply is decides (nlu/form_reply.py)
             return
         if p.intent == "inform":
             await self.forms.answer(turn)
             return
         if p.intent == "correct":
-            self.forms.correction_menu(form, turn)
+            slot = msg.correction_slot(form)
+            if slot:
+                await self.forms.correct(form, slot, turn)
+            else:
+                self.forms.correction_menu(form, turn)
             return
-        starts = FILING_FORMS.get(p.intent) or (HANDOFF if p.intent == "leave_message" else None)
-        if starts is not None and starts is not form:
+        other = next((f for f in FORMS.values() if f.start_intent == p.intent and f is not form), None)
+        if other is not None:  # a start button (改为…): the form is left, the other one starts
             self.forms.cancel(form, turn, quiet=True)
-            await self.forms.start(starts, turn)
+            await self.forms.start(other, turn)
             return
         if p.intent == "ask_faq":
             await self.runner.run("action_answer_faq", turn)
@@ -201,14 +202,6 @@ class Policy:
             turn.handled_as = FORM
             turn.say(self.responses.render("utter_continue_form", {"form_label": form.label}))
         await self.forms.ask(form, st.requested_slot, turn)
-
-    def _is_small_talk(self, form: FormSpec, turn: Turn) -> bool:
-        """你好 / 谢谢 / 好的 / 不是 said with certainty, and no value for the asked slot in it."""
-        msg = turn.msg
-        if msg.intent not in SMALL_TALK or msg.prob(msg.intent) < self.cfg.small_talk_confidence:
-            return False
-        spec = form.slot(turn.state.requested_slot or "")
-        return not (spec and spec.entity and msg.entities(spec.entity))
 
     def _is_question(self, form: FormSpec, turn: Turn) -> bool:
         """Clearly a question about a service (not an answer that happens to look like one)."""
@@ -226,7 +219,9 @@ class Policy:
         if msg.is_cancel():
             self.forms.cancel(form, turn)
             return
-        slot = msg.correction_slot(form)
+        if msg.payload is None and await self.replies.confirming(form, turn):
+            return  # a typed cancel or correction ("电话改成…", "去掉放射工作人员证")
+        slot = msg.correction_slot(form) if msg.payload is not None else None
         if slot:
             await self.forms.correct(form, slot, turn)
         elif msg.wants_correction() or (msg.payload is None and msg.intent == "deny"):
@@ -244,8 +239,7 @@ class Policy:
             await self.runner.run("action_call_staff", turn)
             turn.say(self.responses.render("utter_confirm_pending", buttons=READBACK_BUTTONS))
         elif (msg.payload is not None and msg.payload.intent == "ask_faq") or self._is_question(form, turn):
-            await answer_questions(self.runner, self.responses, turn)
-            turn.say(self.responses.render("utter_confirm_pending", buttons=READBACK_BUTTONS))
+            await self.replies.question_at_readback(turn)
         else:
             turn.handled_as = FORM
             turn.say(self.responses.render("utter_confirm_pending", buttons=READBACK_BUTTONS))

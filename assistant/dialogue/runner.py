@@ -35,6 +35,19 @@ class Turn:
     handoff: bool = False  # the user was handed to staff
     handled_as: str = QUESTION  # what the message was taken for (QUESTION, FORM, REQUEST, CHAT, EMPTY)
 
+    def mark(self) -> int:
+        """Where the next message goes (for `say_before`)."""
+        return len(self.out)
+
+    def say_before(self, mark: int, message: BotMessage) -> None:
+        """Put a message before those said since `mark` (a report of what was understood, before the re-asks)."""
+        if message.is_empty():
+            return
+        self.out.insert(mark, message)
+        data = {"buttons": [b.to_wire() for b in message.buttons] or None, "image": message.image,
+                "custom": message.custom}
+        self.state.bot(message.text, data, self.now)
+
     def say(self, *messages: BotMessage) -> None:
         """Queue bot messages (and record them as Rasa `bot` events)."""
         for m in messages:

@@ -29,6 +29,7 @@ class DialogueState(BaseModel):
     active_form: str | None = None  # the form being filled (Rasa's active_loop)
     confirming: str | None = None  # a completed form waiting for 确认提交
     last_submit: str | None = None  # the form whose submit ran last (a retried confirm re-runs it)
+    cancelled_form: str | None = None  # the form cancelled last: its stale 确认提交 says so (until a form starts)
     fallback_count: int = 0  # consecutive messages not understood
     handoff: bool = False  # the user asked for staff in this session
     focus_service: str | None = None  # the topic in focus: the service the latest answer was about

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from assistant.dialogue.forms import FILING_FORMS
+from actions.forms import FILING_FORMS
 from assistant.dialogue.runner import Turn
 from assistant.dialogue.state import DialogueState
 from knowledge.loader import KnowledgeBase

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from assistant.dialogue.forms import FormSpec
+from actions.forms import FormSpec
 from nlu import references
 from nlu.classifier import Payload, parse_payload
 from nlu.types import Hit, ParseResult

@@ -80,6 +80,45 @@ def test_registry_rejects_duplicates(demo_kb: Any) -> None:
     assert {a.name for a in registry.executor().list_actions()} == set(registry.names())
 
 
+def test_validity_end_past_soon_partial() -> None:
+    past = v.check_validity_end("2024-06-30", TODAY, "e")
+    assert (past.value, past.note, past.values["today"]) == ("2024-06-30", "utter_license_expired", TODAY.isoformat())
+    soon = v.check_validity_end("下个月5号", TODAY, "e")
+    assert (soon.value, soon.note, soon.values["days"]) == ("2026-12-05", "utter_license_due_soon", 15)
+    assert v.check_validity_end("明年二月底", TODAY, "e").value == "2027-02-28"
+    assert v.check_validity_end("2027-06-30", TODAY, "e").note is None
+    partial = v.check_validity_end("明年六月", TODAY, "e")
+    assert partial.error == "utter_date_partial" and partial.values == {"partial": "2027年6月", "example": "2027-06-30"}
+    assert v.check_validity_end("不知道", TODAY, "e").error == "e"
+
+
+def test_loss_dates_approximate_and_implied_year() -> None:
+    approx = v.check_past_date("上个月中旬", TODAY, "e")
+    assert (approx.value, approx.note) == ("2026-10-15", "utter_date_approximate")
+    assert v.check_past_date("12月5号", TODAY, "e").value == "2025-12-05"
+    assert v.check_past_date("3.15", TODAY, "e").value == "2026-03-15"
+    assert v.check_past_date("上个月", TODAY, "e").error == "e"
+
+
+def test_text_and_names_keep_full_width_punctuation() -> None:
+    assert v.check_text("搬家时，正本丢了（副本还在）。", "e").value == "搬家时，正本丢了（副本还在）"
+    assert v.check_org_name("青岛明远餐饮（黄岛）有限公司", "e").value == "青岛明远餐饮（黄岛）有限公司"
+    assert v.check_license_number("新出发青黄字第0123号", [], "出版物经营许可证").value == "新出发青黄字第0123号"
+
+
+def test_typed_items_natural_phrases(demo_kb: Any) -> None:
+    items = demo_kb.validation_items()
+    every = [k.name for k in items]
+    assert v.check_validation_items("六项都要", items).value == every
+    assert v.check_validation_items("除了印鉴卡，其他都要", items).value == every[:5]
+    assert v.check_validation_items("放射诊疗", items).value == ["放射诊疗许可证"]
+    some = v.check_validation_items("执业许可证和卫生许可证", items)
+    assert (some.value, some.note, some.values["unknown"]) == (["医疗机构执业许可证"], "utter_items_unknown", "卫生许可证")
+    none = v.check_validation_items("卫生许可证", items)
+    assert none.error == "utter_invalid_validation_items_named" and none.values["unknown"] == "卫生许可证"
+    assert v.check_license_type("卖烟的那个证", demo_kb.license_types()).value == "烟草专卖零售许可证"
+
+
 @pytest.mark.parametrize(("said", "copy"), [
     ("正本", "正本"), ("副本", "副本"), ("正副本", "正副本"), ("正本丢了", "正本"), ("只丢了副本", "副本"),
     ("正本和副本都丢了", "正副本"), ("两本都遗失了", "正副本"), ("不是正本，是副本", "副本"), ("原件丢了", "正本"),

@@ -90,11 +90,14 @@ def test_standalone_webhook_refuses_a_streamed_body_beyond_its_limit(tmp_path: P
 
 # ---- payloads under the names a Rasa domain declares ----------------------------------------------------
 def test_multi_select_card_names_a_declared_entity(demo_kb: Any) -> None:
-    from actions.common import ActionDeps
-    from actions.medical_validation import items_select
+    import datetime as dt
+
+    from actions.forms.medical_validation import items_offer
+    from actions.forms.spec import SlotContext
     from assistant.rasa_export import rasa_domain
 
-    card = items_select(ActionDeps(knowledge=lambda: demo_kb))
+    card = items_offer(SlotContext(demo_kb, dt.date(2026, 12, 4), {})).custom
+    assert card is not None
     domain = rasa_domain()
     assert card["entity"] in domain["entities"]
     assert card["slot"] in domain["slots"]

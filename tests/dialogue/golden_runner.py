@@ -31,12 +31,13 @@ GOLDEN_DIR = Path(__file__).with_name("golden")
 DEFAULT_SENDER = "golden-user"
 
 
-def load_conversations(encoder: str = "ngram") -> list[tuple[str, dict[str, Any]]]:
-    """(id, conversation) for every conversation of the golden files that run with `encoder`."""
+def load_conversations(encoder: str | None = "ngram", folder: Path = GOLDEN_DIR) -> list[tuple[str, dict[str, Any]]]:
+    """(id, conversation) for every conversation of the golden files of `folder` that run with `encoder` (None:
+    every file)."""
     out = []
-    for path in sorted(GOLDEN_DIR.glob("*.yml")):
+    for path in sorted(folder.glob("*.yml")):
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-        if doc.get("encoder", "ngram") != encoder:
+        if encoder is not None and doc.get("encoder", "ngram") != encoder:
             continue
         for conv in doc["conversations"]:
             out.append((f"{path.stem}:{conv['name']}", {"encoder": doc.get("encoder", "ngram"), **conv}))

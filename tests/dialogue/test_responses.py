@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from actions.forms import FORMS
 from actions.texts import bundled_responses
 from assistant.dialogue.domain import ACTIONS, build_domain
-from assistant.dialogue.forms import FORMS
 from assistant.dialogue.messages import BotMessage, Button
 from assistant.dialogue.responses import Responses, first
 
@@ -30,7 +30,7 @@ def test_named_responses_exist() -> None:
     for form in FORMS.values():
         for slot in form.slot_names:
             assert f"utter_ask_{slot}" in table or f"action_ask_{slot}" in ACTIONS, slot
-        for name in (form.intro, form.readback):
+        for name in (form.intro_response, form.readback_response):
             assert name is None or name in table
 
 

@@ -174,3 +174,20 @@ def test_a_reviewer_sees_no_link_to_pages_of_other_roles(reviewer: Any) -> None:
     assert reviewer.get("/admin/knowledge").status_code == 403
     for link in set(re.findall(r'href="(/admin[^"]*)"', home)):
         assert reviewer.get(link.replace("&amp;", "&")).status_code == 200, link
+
+
+def test_a_second_notice_of_the_same_license_is_flagged_to_the_reviewer(reviewer: Any, filings: Any) -> None:
+    first = filings.submit_lost_notice(notice_data(), "dup-1")
+    filings.approve(first.filing_id, "staff01")
+    filings.publish(first.filing_id, "staff01")
+    other_license = filings.submit_lost_notice(notice_data(license_type="出版物经营许可证"), "dup-2")
+    second = filings.submit_lost_notice(notice_data(uscc="91370211ma3c4x5y6z"), "dup-3")
+    page = reviewer.get(f"/admin/filings/{second.filing_id}")
+    assert page.status_code == 200, page.text
+    assert 'id="same-license"' in page.text and first.filing_id in page.text
+    assert filings.get(first.filing_id).notice_number in page.text
+    assert other_license.filing_id not in page.text
+    unrelated = reviewer.get(f"/admin/filings/{other_license.filing_id}")
+    assert 'id="same-license"' not in unrelated.text
+    flagged = reviewer.get(f"/admin/filings/{first.filing_id}")  # the published one sees the new one under review
+    assert second.filing_id in flagged.text

@@ -65,6 +65,7 @@ def _detail(request: Request, auth: Auth, filing_id: str, error: str = "", statu
         "overdue": view.overdue(auth.staff.today()),
         "open_items": [i for i, state in view.items.items() if state not in ITEM_FINAL],
         "item_options": {i: _options(state) for i, state in view.items.items()},
+        "same_license": _same_license(store, view),
     }
     return render(request, "admin/filing.html", ctx, status, auth=auth)
 
@@ -73,6 +74,13 @@ def _options(state: str) -> list[str]:
     """The decisions an item in `state` may get in one step (a fresh item is put under review on the way)."""
     return [d for d in ITEM_DECISIONS if can_move_item(state, d) or (state == PENDING and d != REVIEW
                                                                      and can_move_item(REVIEW, d))]
+
+
+def _same_license(store: Any, view: Any) -> list[Any]:
+    """Other notices of this USCC and license type under review or published: the reviewer is warned."""
+    if view.kind != "lost_notice" or not view.data.get("uscc") or not view.data.get("license_type"):
+        return []
+    return store.same_license(str(view.data["uscc"]), str(view.data["license_type"]), exclude=view.filing_id)
 
 
 @router.get("/admin/filings/{filing_id}")
