@@ -15,12 +15,12 @@ EXTRA_SLOTS = ("requested_slot", "filing_id", "form_session_id", "phone_last4", 
                "resubmission_of")
 # Run by the dialogue itself, not an action server: they open handoff tickets (assistant/dialogue/handoff.py).
 LOCAL_ACTIONS = ("action_leave_message", "action_call_staff")
-ACTIONS = (
+ACTIONS = tuple(dict.fromkeys((  # each once: Rasa refuses a domain listing an action twice
     *(f.validate_action for f in FORMS.values()), *ask_actions(),
     *(f.submit_action for f in FORMS.values() if f.submit_action not in LOCAL_ACTIONS),
     "action_answer_faq", "action_query_office_hours", "action_human_handoff", "action_prefill_resubmission",
     "action_validation_due",
-)
+)))
 
 
 def _slots() -> dict[str, dict[str, Any]]:

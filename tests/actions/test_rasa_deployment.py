@@ -182,3 +182,11 @@ def test_standalone_action_server_asks_a_lingling_nlu_server(tmp_path: Path, ngr
     finally:
         live.stop()
     assert remote_understand(f"http://127.0.0.1:{free_port()}", timeout=2)("医疗机构校验需要提交哪些材料") == []
+
+
+def test_the_exported_domain_lists_each_action_once() -> None:
+    """Rasa refuses a domain naming an action twice ("Duplicate actions in domain"): no core training then."""
+    from assistant.rasa_export import rasa_domain
+
+    actions = rasa_domain()["actions"]
+    assert len(actions) == len(set(actions)), sorted(a for a in actions if actions.count(a) > 1)
