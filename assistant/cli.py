@@ -29,9 +29,12 @@ MORE_COMMANDS = (
 def cmd_kb_validate(args: argparse.Namespace) -> int:
     from knowledge.errors import KnowledgeError, KnowledgeValidationError
     from knowledge.loader import load_knowledge
+    from knowledge.referrals import load_directory
 
+    folder = Path(args.dir) if args.dir else Settings.from_args(args).knowledge_dir
     try:
-        kb = load_knowledge(Path(args.dir) if args.dir else Settings.from_args(args).knowledge_dir)
+        kb = load_knowledge(folder)
+        directory = load_directory(folder)
     except KnowledgeValidationError as exc:
         for p in exc.problems:
             print(str(p), file=sys.stderr)
@@ -40,7 +43,8 @@ def cmd_kb_validate(args: argparse.Namespace) -> int:
     except KnowledgeError as exc:
         print(f"lingling kb validate: {exc}", file=sys.stderr)
         return 1
-    print(f"ok: {len(kb.items)} services, {len(kb.faqs)} faqs" + (f", skipped {list(kb.skipped)}" if kb.skipped else ""))
+    print(f"ok: {len(kb.items)} services, {len(kb.faqs)} faqs, {len(directory.matters)} referral matters"
+          + (f", skipped {list(kb.skipped)}" if kb.skipped else ""))
     return 0
 
 
