@@ -10,19 +10,23 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from threading import RLock
+from threading import Lock, RLock
 from typing import Any
 
 import numpy as np
 
 from knowledge import clock
 from knowledge.loader import KnowledgeBase
+from knowledge.referrals import load_directory
+from nlu.answerability import Answerability
 from nlu.classifier import IntentClassifier, parse_payload
 from nlu.embeddings import CachedEncoder, EncoderSpec, encode_many
 from nlu.entities import EntityExtractor, VocabEntry
 from nlu.errors import IndexMismatch
 from nlu.normalize import fold, normalize
+from nlu.pinyin import PinyinIndex
 from nlu.retrieval import FusionWeights, ItemChange, Retriever, faq_texts
+from nlu.screen import default_screen
 from nlu.training_data import DEFAULT_NLU, load_training_data
 from nlu.types import Entity, Hit, IntentScore, ParseResult
 from nlu.vector_cache import VectorCache
@@ -58,6 +62,7 @@ class NluConfig:
     build_workers: int = 2
     weights: FusionWeights = field(default_factory=FusionWeights)
     thresholds: Thresholds = field(default_factory=Thresholds)
+    knowledge_dir: Path | None = None  # where the referral directory lives (None: the demo folder's)
 
 
 def vocab(kinds: list) -> list[VocabEntry]:  # type: ignore[type-arg]
@@ -77,6 +82,11 @@ class NluPipeline:
         self.classifier = classifier
         self.extractor = EntityExtractor(vocab(kb.license_types()), vocab(kb.validation_items()))
         self.thresholds = cfg.thresholds
+        faqs_by_service = {i.id: [f.id for f in i.faqs] for i in kb.items.values()}
+        self.answerability = Answerability(load_directory(cfg.knowledge_dir), default_screen(), retriever.texts_of,
+                                           lambda sid: faqs_by_service.get(sid, []))
+        self._pinyin: PinyinIndex | None = None  # built on the first pinyin message (~2 s)
+        self._pinyin_lock = Lock()
         self._cache: OrderedDict[tuple[str, dt.date], ParseResult] = OrderedDict()
         self._lock = RLock()
 
@@ -123,22 +133,35 @@ class NluPipeline:
             # Nothing to understand (empty, emoji only ...): still name the main entries, as the API promises.
             oos = IntentScore("out_of_scope", 1.0)
             return ParseResult(text, norm.text, oos, (oos,), entities, self._default_ranking(), "out_of_scope")
-        qvec = self.encoder.encode_query(norm.text[:256])
+        model_text = self.read_pinyin(norm.text) or norm.text  # what the models see
+        qvec = self.encoder.encode_query(model_text[:256])
         t2 = time.perf_counter()
-        ranking = self.classifier.predict(norm.text[:512], qvec)
+        ranking = self.classifier.predict(model_text[:512], qvec)
         raw = ranking[0].name
         t3 = time.perf_counter()
-        hits = tuple(self.retriever.search(norm.text[:512], qvec, k=10))
+        hits = tuple(self.retriever.search(model_text[:512], qvec, k=10))
         t4 = time.perf_counter()
         intent = self.decide(ranking, max((h.evidence for h in hits), default=0.0))
+        intent, match = self.answerability.decide(model_text, intent, ranking, hits,
+                                                  [e.value for e in entities if e.entity == "license_type"])
         if intent.name != ranking[0].name or intent.confidence != ranking[0].confidence:
             # The thresholds overrode the classifier: report the decision first, as Rasa does.
             ranking = [intent, *(r for r in ranking if r.name != intent.name)]
-        timings = {"entities": t1 - t0, "encode": t2 - t1, "classify": t3 - t2, "retrieve": t4 - t3}
+        t5 = time.perf_counter()
+        timings = {"entities": t1 - t0, "encode": t2 - t1, "classify": t3 - t2, "retrieve": t4 - t3, "decide": t5 - t4}
         return ParseResult(
-            text, norm.text, intent, tuple(ranking), entities, hits, raw,
-            {k: round(v * 1000, 3) for k, v in timings.items()},
+            text, model_text, intent, tuple(ranking), entities, hits, raw,
+            {k: round(v * 1000, 3) for k, v in timings.items()}, match,
         )
+
+    def read_pinyin(self, text: str) -> str | None:
+        """The Chinese reading of a tone-less pinyin message (nlu/pinyin.py), else None."""
+        if not text.isascii() or not any(c.isalpha() for c in text):
+            return None
+        with self._pinyin_lock:
+            if self._pinyin is None:
+                self._pinyin = PinyinIndex(t for item, faq in self.kb.faqs for t in faq_texts(item, faq))
+        return self._pinyin.convert(text)
 
     def _default_ranking(self, k: int = 3) -> tuple[Hit, ...]:
         """The overview FAQs of the items with filings first, then the others, with score 0."""

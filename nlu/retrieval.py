@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import yaml
 
 from knowledge.loader import KnowledgeBase
 from knowledge.models import Faq, FaqTopic, ServiceItem
@@ -35,6 +36,17 @@ class FusionWeights:
     lexical: float = 0.35
     dense_floor: float | None = None  # cosine at or below this counts as 0; None = the encoder's own floor
     cue_boost: float = 0.12  # added to the FAQs of an item whose `cues` occur in the message
+    aspect_boost: float = 0.06  # added to the FAQs whose topic the message's aspect words name (nlu/data/aspects.yml)
+
+
+ASPECTS = Path(__file__).parent / "data" / "aspects.yml"
+
+
+def load_aspects(path: Path = ASPECTS) -> list[tuple[FaqTopic, re.Pattern[str]]]:
+    """(topic, pattern of its aspect words) from the aspect list."""
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return [(FaqTopic(topic), re.compile("|".join(re.escape(fold(w)) for w in sorted(words, key=len, reverse=True))))
+            for topic, words in raw.items() if words]
 
 
 def faq_texts(item: ServiceItem, faq: Faq) -> list[str]:
@@ -109,6 +121,8 @@ class Retriever:
         self._faq_meta: dict[str, tuple[str, str]] = {}  # faq id -> (service id, question)
         self._next_id = 0
         self._cues = self._compile_cues(kb)
+        self._aspects = load_aspects()
+        self._topics = {faq.id: faq.topic for _, faq in kb.faqs}
 
     @staticmethod
     def _compile_cues(kb: KnowledgeBase) -> list[tuple[str, re.Pattern[str]]]:
@@ -168,6 +182,7 @@ class Retriever:
             self._doc_text[i] = t
         self._faq_docs[faq.id] = ids.tolist()
         self._faq_meta[faq.id] = (item.id, faq.question)
+        self._topics[faq.id] = faq.topic
         self.lexical.set_doc(faq.id, " ".join(texts))
 
     def remove_faq(self, faq_id: str) -> None:
@@ -185,6 +200,7 @@ class Retriever:
         """Point at a new knowledge base version (after incremental updates)."""
         self.kb = kb
         self._cues = self._compile_cues(kb)
+        self._topics = {faq.id: faq.topic for _, faq in kb.faqs}
 
     # ---- copies ---------------------------------------------------------------------------
     def clone(self) -> Retriever:
@@ -196,6 +212,7 @@ class Retriever:
         twin._faq_docs = {k: list(v) for k, v in self._faq_docs.items()}
         twin._faq_meta = dict(self._faq_meta)
         twin._cues = list(self._cues)
+        twin._topics = dict(self._topics)
         twin.lexical = copy.deepcopy(self.lexical)
         return twin
 
@@ -282,6 +299,8 @@ class Retriever:
         lexical = dict(self.lexical.search(text, k=dense_k))
         w = self.weights
         cued = {sid for sid, pattern in self._cues if pattern.search(text)}
+        asked = {topic for topic, pattern in self._aspects if pattern.search(text)}
+        scale = 1.0 + w.cue_boost + (w.aspect_boost if asked else 0.0)
         fused: list[Hit] = []
         for faq_id in set(dense) | set(lexical):
             meta = self._faq_meta.get(faq_id)
@@ -292,11 +311,16 @@ class Retriever:
             d = max(0.0, (cos - self.floor) / (1 - self.floor))
             base = min(1.0, w.dense * d + w.lexical * lex)
             boost = w.cue_boost if meta[0] in cued else 0.0
+            boost += w.aspect_boost if self._topics.get(faq_id) in asked else 0.0
             # Rescale instead of capping: a cap would tie every cued hit at 1.0 and lose their order.
-            score = (base + boost) / (1.0 + w.cue_boost)
+            score = (base + boost) / scale
             fused.append(Hit(meta[0], faq_id, meta[1], score, cos, lex, self._doc_text.get(doc, ""), boost, base))
         fused.sort(key=lambda h: -h.score)
         return fused[:k]
+
+    def texts_of(self, faq_id: str) -> list[str]:
+        """The indexed texts of one FAQ (question, variants; name, aliases, summary for an overview)."""
+        return [self._doc_text[d] for d in self._faq_docs.get(faq_id, ())]
 
     def faq_ids(self) -> Iterable[str]:
         """FAQ ids currently indexed."""

@@ -67,6 +67,31 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class Match:
+    """The answerability decision for a message (nlu/answerability.py): API.md's `retrieval.match`, and why."""
+
+    decision: str  # "answer" (the first ranked entry answers it), "clarify" (ask which of `candidates`) or "none"
+    why: str  # a short reason for staff (the hit test) and logs
+    candidates: tuple[str, ...] = ()  # FAQ ids to offer when clarifying, best first
+    referral: str | None = None  # a matter of the referral directory the message names and the base lacks
+    region: str | None = None  # another region whose office the message is about
+    refusal: str | None = None  # insult / injection / personal_data: refused, not searched
+    documents: tuple[str, ...] = ()  # personal documents named (directory matters the loss notice does not accept)
+
+    def to_wire(self) -> dict[str, Any]:
+        """The extra `retrieval` keys; `match` is the contract's."""
+        out: dict[str, Any] = {"match": self.decision, "why": self.why}
+        if self.candidates:
+            out["candidates"] = list(self.candidates)
+        for key in ("referral", "region", "refusal"):
+            if getattr(self, key):
+                out[key] = getattr(self, key)
+        if self.documents:
+            out["documents"] = list(self.documents)
+        return out
+
+
+@dataclass(frozen=True)
 class ParseResult:
     """Everything the NLU knows about one message."""
 
@@ -78,6 +103,7 @@ class ParseResult:
     ranking: tuple[Hit, ...]  # knowledge entries, best first
     raw_intent: str = ""  # the classifier's top intent before thresholds
     timings_ms: dict[str, float] = field(default_factory=dict, compare=False)  # per stage, for the hit test
+    match: Match | None = None  # the answerability decision (None for payloads and empty messages)
 
     def to_wire(self) -> dict[str, Any]:
         """The JSON of POST /model/parse."""
@@ -86,7 +112,7 @@ class ParseResult:
             "intent": self.intent.to_wire(),
             "intent_ranking": [i.to_wire() for i in self.intent_ranking],
             "entities": [e.to_wire() for e in self.entities],
-            "retrieval": {"ranking": [h.to_wire() for h in self.ranking]},
+            "retrieval": {"ranking": [h.to_wire() for h in self.ranking], **(self.match.to_wire() if self.match else {})},
         }
 
     def entity_values(self, name: str) -> list[str]:

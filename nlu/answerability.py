@@ -1,0 +1,146 @@
+"""The answerability decision: does one knowledge entry answer the message (`answer`), are two or three entries
+close enough to ask which (`clarify`), or does none answer it (`none`: refer the person honestly)?
+
+Evidence: the ranking (fused similarity without cue boosts, the margin between the first entries, whether they
+agree on the service), the classifier's out_of_scope probability, and subject terms the base lacks — a matter of
+the referral directory (身份证, 社保 …) or another region named in the message that the best entry's own texts
+never mention. Thresholds are calibrated on the tune set only (`lingling calibrate`, nlu/data/calibration.json).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from knowledge.models import ReferralDirectory
+from nlu.screen import Screen
+from nlu.types import Hit, IntentScore, Match
+
+CALIBRATION = Path(__file__).parent / "data" / "calibration.json"
+LOST_NOTICE = "start_lost_notice"
+
+
+@dataclass(frozen=True)
+class MatchThresholds:
+    """Bars of the decision; `lingling calibrate` chooses them on tests/data/tune_queries.jsonl."""
+
+    answer_min: float = 0.45  # the first entry's evidence (fused similarity, no cue boost) to answer at all
+    sure: float = 0.70  # evidence above which the first entry answers whatever the margin
+    margin: float = 0.015  # closer than this (ranking score) to the next FAQ: clarify, unless `sure`
+    oos_max: float = 0.60  # classifier out_of_scope probability above which nothing is answered
+
+    @classmethod
+    def load(cls, path: Path = CALIBRATION) -> MatchThresholds:
+        """The calibrated values (the defaults when the file is absent)."""
+        if not path.exists():
+            return cls()
+        chosen = json.loads(path.read_text(encoding="utf-8")).get("chosen", {})
+        return cls(**{k: float(v) for k, v in chosen.items() if k in cls.__dataclass_fields__})
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the decision looks at (also the calibration's features)."""
+
+    top: float  # evidence of the first entry
+    margin: float  # ranking score of the first entry minus that of the second
+    same_service: bool  # the first two entries belong to the same service
+    oos: float  # classifier out_of_scope probability
+    matter: str | None  # a directory matter named that the first entry's texts do not mention
+    region: str | None  # another region named that the first entry's service never mentions
+    documents: tuple[str, ...]  # personal documents named (matters marked `document`)
+
+
+class Answerability:
+    """Decides answer / clarify / none for one parse; the directory and screens are data."""
+
+    def __init__(self, directory: ReferralDirectory, screen: Screen, texts_of: Callable[[str], list[str]],
+                 faqs_of: Callable[[str], list[str]], th: MatchThresholds | None = None):
+        self.directory = directory
+        self.screen = screen
+        self.texts_of = texts_of  # FAQ id -> its indexed texts (the retriever's)
+        self.faqs_of = faqs_of  # service id -> its FAQ ids
+        self.th = th or MatchThresholds.load()
+        self._terms = sorted(((t, m.id) for m in directory.matters for t in m.terms), key=lambda x: -len(x[0]))
+        self._documents = {m.id for m in directory.matters if m.document}
+
+    # ---- evidence ----------------------------------------------------------------------------
+    def matters_named(self, text: str) -> list[str]:
+        """Directory matters whose terms occur in the text (longest terms first, each matter once)."""
+        out: list[str] = []
+        for term, mid in self._terms:
+            if term in text and mid not in out:
+                out.append(mid)
+        return out
+
+    def _mentioned(self, mid: str, texts: Sequence[str]) -> bool:
+        matter = self.directory.matter(mid)
+        return matter is not None and any(t in x for t in matter.terms for x in texts)
+
+    def evidence(self, text: str, ranking: Sequence[IntentScore], hits: Sequence[Hit]) -> Evidence:
+        """The features of one message."""
+        top = hits[0] if hits else None
+        second = next((h for h in hits[1:] if top and h.faq_id != top.faq_id), None)
+        faq_texts = self.texts_of(top.faq_id) if top else []
+        named = self.matters_named(text)
+        matter = next((m for m in named if not self._mentioned(m, faq_texts)), None)
+        region = self.screen.other_region(text)
+        if region and top is not None:
+            if any(region in t for f in self.faqs_of(top.service_id) for t in self.texts_of(f)):
+                region = None  # e.g. the cross-region service names its partner areas
+        probs = {r.name: r.confidence for r in ranking}
+        return Evidence(
+            top=top.evidence if top else 0.0,
+            margin=(top.score - second.score) if top and second else 1.0,
+            same_service=bool(top and second and top.service_id == second.service_id),
+            oos=float(probs.get("out_of_scope", 0.0)),
+            matter=matter, region=region,
+            documents=tuple(m for m in named if m in self._documents),
+        )
+
+    # ---- decision ----------------------------------------------------------------------------
+    def decide(self, text: str, intent: IntentScore, ranking: Sequence[IntentScore],
+               hits: Sequence[Hit], license_types: Sequence[str]) -> tuple[IntentScore, Match | None]:
+        """The (possibly changed) intent and the match of a parsed message."""
+        refusal = self.screen.refusal(text)
+        if refusal:
+            kind, term = refusal
+            oos = IntentScore("out_of_scope", max(intent.confidence if intent.name == "out_of_scope" else 0.0, 0.9))
+            return oos, Match("none", f"refused ({kind}: “{term}”)", refusal=kind)
+        ev = self.evidence(text, ranking, hits)
+        if intent.name == LOST_NOTICE and ev.documents and not license_types:
+            # "我的身份证丢了帮我登记遗失": the notice service does not accept that document.
+            doc = ev.documents[0]
+            return IntentScore("ask_service", intent.confidence), Match(
+                "none", f"the loss notice does not accept “{doc}”: refer", referral=doc, documents=ev.documents)
+        if intent.name == "out_of_scope":
+            return intent, Match("none", f"out of scope (p={intent.confidence:.2f})", documents=ev.documents)
+        if intent.name != "ask_service":
+            return intent, None
+        if ev.region:
+            return IntentScore("out_of_scope", max(intent.confidence, 0.8)), Match(
+                "none", f"about another region ({ev.region})", region=ev.region)
+        return intent, self.match(ev, hits)
+
+    def match(self, ev: Evidence, hits: Sequence[Hit]) -> Match:
+        """answer / clarify / none from the evidence of an ask_service message."""
+        th = self.th
+        if ev.matter:
+            return Match("none", f"names {ev.matter}, which the best entry does not cover", referral=ev.matter,
+                         documents=ev.documents)
+        if not hits or ev.top < th.answer_min:
+            return Match("none", f"best evidence {ev.top:.2f} < {th.answer_min:.2f}", documents=ev.documents)
+        if ev.oos > th.oos_max:
+            return Match("none", f"out_of_scope probability {ev.oos:.2f} > {th.oos_max:.2f}", documents=ev.documents)
+        if ev.top < th.sure and ev.margin < th.margin:
+            close = [h.faq_id for h in hits if hits[0].score - h.score < th.margin]
+            candidates = tuple(dict.fromkeys(close))[:3]
+            if len(candidates) >= 2:
+                return Match("clarify", f"{len(candidates)} entries within {th.margin:.3f} (evidence {ev.top:.2f})",
+                             candidates=candidates, documents=ev.documents)
+        return Match("answer", f"evidence {ev.top:.2f}, margin {ev.margin:.3f}", documents=ev.documents)
