@@ -10,6 +10,7 @@ never mention. Thresholds are calibrated on the tune set only (`lingling calibra
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from knowledge.models import ReferralDirectory
 from nlu.screen import Screen
 from nlu.types import Hit, IntentScore, Match
 
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 CALIBRATION = Path(__file__).parent / "data" / "calibration.json"
 LOST_NOTICE = "start_lost_notice"
 
@@ -26,10 +28,12 @@ LOST_NOTICE = "start_lost_notice"
 class MatchThresholds:
     """Bars of the decision; `lingling calibrate` chooses them on tests/data/tune_queries.jsonl."""
 
-    answer_min: float = 0.45  # the first entry's evidence (fused similarity, no cue boost) to answer at all
+    answer_min: float = 0.70  # the first entry's evidence (fused similarity, no cue boost) to answer outright
+    clarify_min: float = 0.55  # evidence from here up to answer_min: ask which of the first entries is meant
     sure: float = 0.70  # evidence above which the first entry answers whatever the margin
     margin: float = 0.015  # closer than this (ranking score) to the next FAQ: clarify, unless `sure`
     oos_max: float = 0.60  # classifier out_of_scope probability above which nothing is answered
+    unknown_max: float = 0.50  # share of the message's character pairs its best service never uses: above, none
 
     @classmethod
     def load(cls, path: Path = CALIBRATION) -> MatchThresholds:
@@ -54,6 +58,7 @@ class Evidence:
     matter: str | None  # a directory matter named that the first entry's texts do not mention
     region: str | None  # another region named that the first entry's service never mentions
     documents: tuple[str, ...]  # personal documents named (matters marked `document`)
+    unknown: float = 0.0  # share of the message's CJK character pairs absent from the best service's texts
 
 
 class Answerability:
@@ -68,6 +73,7 @@ class Answerability:
         self.th = th or MatchThresholds.load()
         self._terms = sorted(((t, m.id) for m in directory.matters for t in m.terms), key=lambda x: -len(x[0]))
         self._documents = {m.id for m in directory.matters if m.document}
+        self._pairs: dict[str, frozenset[str]] = {}  # service id -> the character pairs of its indexed texts
 
     # ---- evidence ----------------------------------------------------------------------------
     def matters_named(self, text: str) -> list[str]:
@@ -77,6 +83,15 @@ class Answerability:
             if term in text and mid not in out:
                 out.append(mid)
         return out
+
+    def unknown_share(self, text: str, service_id: str) -> float:
+        """The share of the text's CJK character pairs that the service's indexed texts never use."""
+        pairs = self._pairs.get(service_id)
+        if pairs is None:
+            pairs = frozenset(p for f in self.faqs_of(service_id) for t in self.texts_of(f) for p in _pairs(t))
+            self._pairs[service_id] = pairs
+        mine = _pairs(text)
+        return sum(p not in pairs for p in mine) / len(mine) if mine else 0.0
 
     def _mentioned(self, mid: str, texts: Sequence[str]) -> bool:
         matter = self.directory.matter(mid)
@@ -101,6 +116,7 @@ class Answerability:
             oos=float(probs.get("out_of_scope", 0.0)),
             matter=matter, region=region,
             documents=tuple(m for m in named if m in self._documents),
+            unknown=self.unknown_share(text, top.service_id) if top else 1.0,
         )
 
     # ---- decision ----------------------------------------------------------------------------
@@ -133,10 +149,16 @@ class Answerability:
         if ev.matter:
             return Match("none", f"names {ev.matter}, which the best entry does not cover", referral=ev.matter,
                          documents=ev.documents)
-        if not hits or ev.top < th.answer_min:
-            return Match("none", f"best evidence {ev.top:.2f} < {th.answer_min:.2f}", documents=ev.documents)
+        if not hits or ev.top < min(th.clarify_min, th.answer_min):
+            return Match("none", f"best evidence {ev.top:.2f} < {th.clarify_min:.2f}", documents=ev.documents)
+        if ev.unknown > th.unknown_max:
+            return Match("none", f"{ev.unknown:.0%} of the message is foreign to the best service", documents=ev.documents)
         if ev.oos > th.oos_max:
             return Match("none", f"out_of_scope probability {ev.oos:.2f} > {th.oos_max:.2f}", documents=ev.documents)
+        if ev.top < th.answer_min:
+            candidates = tuple(dict.fromkeys(h.faq_id for h in hits))[:3]
+            return Match("clarify", f"evidence {ev.top:.2f} between {th.clarify_min:.2f} and {th.answer_min:.2f}",
+                         candidates=candidates, documents=ev.documents)
         if ev.top < th.sure and ev.margin < th.margin:
             close = [h.faq_id for h in hits if hits[0].score - h.score < th.margin]
             candidates = tuple(dict.fromkeys(close))[:3]
@@ -144,3 +166,7 @@ class Answerability:
                 return Match("clarify", f"{len(candidates)} entries within {th.margin:.3f} (evidence {ev.top:.2f})",
                              candidates=candidates, documents=ev.documents)
         return Match("answer", f"evidence {ev.top:.2f}, margin {ev.margin:.3f}", documents=ev.documents)
+
+
+def _pairs(text: str) -> list[str]:
+    return [run[i:i + 2] for run in _CJK_RUN.findall(text) for i in range(len(run) - 1)]
