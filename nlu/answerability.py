@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from knowledge.models import ReferralDirectory
@@ -58,6 +58,7 @@ class Evidence:
     matter: str | None  # a directory matter named that the first entry's texts do not mention
     region: str | None  # another region named that the first entry's service never mentions
     documents: tuple[str, ...]  # personal documents named (matters marked `document`)
+    named: tuple[str, ...] = ()  # every directory matter named
     unknown: float = 0.0  # share of the message's CJK character pairs absent from the best service's texts
 
 
@@ -116,6 +117,7 @@ class Answerability:
             oos=float(probs.get("out_of_scope", 0.0)),
             matter=matter, region=region,
             documents=tuple(m for m in named if m in self._documents),
+            named=tuple(named),
             unknown=self.unknown_share(text, top.service_id) if top else 1.0,
         )
 
@@ -145,6 +147,12 @@ class Answerability:
 
     def match(self, ev: Evidence, hits: Sequence[Hit]) -> Match:
         """answer / clarify / none from the evidence of an ask_service message."""
+        found = self._match(ev, hits)
+        if found.decision == "none" and found.referral is None and ev.named:
+            return replace(found, referral=ev.named[0])  # refer to the department of the matter named
+        return found
+
+    def _match(self, ev: Evidence, hits: Sequence[Hit]) -> Match:
         th = self.th
         if ev.matter:
             return Match("none", f"names {ev.matter}, which the best entry does not cover", referral=ev.matter,

