@@ -137,7 +137,10 @@ class Answerability:
             return IntentScore("ask_service", intent.confidence), Match(
                 "none", f"the loss notice does not accept “{doc}”: refer", referral=doc, documents=ev.documents)
         if intent.name == "out_of_scope":
-            return intent, Match("none", f"out of scope (p={intent.confidence:.2f})", documents=ev.documents)
+            # Close entries are worth offering ("您是想问") only when they would be worth clarifying.
+            near = tuple(dict.fromkeys(h.faq_id for h in hits))[:3] if ev.top >= self.th.clarify_min else ()
+            return intent, Match("none", f"out of scope (p={intent.confidence:.2f}, evidence {ev.top:.2f})",
+                                 candidates=near, documents=ev.documents)
         if intent.name != "ask_service":
             return intent, None
         if ev.region:

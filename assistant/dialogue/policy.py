@@ -107,7 +107,8 @@ class Policy:
         turn.fallback = True
         st.fallback_count += 1
         if st.fallback_count == 1:
-            if hit >= self.th.retrieval_min:
+            near = match is None or bool(match.candidates)  # entries worth offering (nlu/answerability.py)
+            if hit >= self.th.retrieval_min and near:
                 self._did_you_mean(turn)
             else:
                 turn.say(self.responses.render("utter_default"))
