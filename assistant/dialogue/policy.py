@@ -107,7 +107,7 @@ class Policy:
         turn.fallback = True
         st.fallback_count += 1
         if st.fallback_count == 1:
-            near = match is None or bool(match.candidates)  # entries worth offering (nlu/answerability.py)
+            near = match is None or bool(match.candidates) or oos < self.cfg.out_of_scope_confidence
             if hit >= self.th.retrieval_min and near:
                 self._did_you_mean(turn)
             else:
