@@ -24,6 +24,13 @@ _PINYIN_MSG = re.compile(r"^[a-z' ,.?!]+$")
 _INF = 10**9
 
 
+def looks_like_pinyin(text: str) -> bool:
+    """Letters and spaces only, and more than a short word: worth reading as pinyin (cheap; no index needed)."""
+    low = text.lower().strip()
+    words = _WORD.findall(low)
+    return bool(words) and bool(_PINYIN_MSG.match(low)) and not (len(words) == 1 and len(words[0]) < 5)
+
+
 class PinyinIndex:
     """Pinyin → the knowledge base's Chinese spellings."""
 
@@ -73,10 +80,9 @@ class PinyinIndex:
 
     def convert(self, text: str) -> str | None:
         """The Chinese reading of a pinyin message, or None when it is not one."""
-        low = text.lower().strip()
-        words = _WORD.findall(low)
-        if not words or not _PINYIN_MSG.match(low) or (len(words) == 1 and len(words[0]) < 5):
+        if not looks_like_pinyin(text):
             return None
+        words = _WORD.findall(text.lower())
         # Consecutive words that are pinyin on their own are read together ("yiliao jigou" → 医疗机构).
         groups: list[tuple[bool, list[str]]] = []
         for w in words:

@@ -24,7 +24,7 @@ from nlu.embeddings import CachedEncoder, EncoderSpec, encode_many
 from nlu.entities import EntityExtractor, VocabEntry
 from nlu.errors import IndexMismatch
 from nlu.normalize import fold, normalize
-from nlu.pinyin import PinyinIndex
+from nlu.pinyin import PinyinIndex, looks_like_pinyin
 from nlu.retrieval import FusionWeights, ItemChange, Retriever, faq_texts
 from nlu.screen import default_screen
 from nlu.training_data import DEFAULT_NLU, load_training_data
@@ -156,8 +156,8 @@ class NluPipeline:
 
     def read_pinyin(self, text: str) -> str | None:
         """The Chinese reading of a tone-less pinyin message (nlu/pinyin.py), else None."""
-        if not text.isascii() or not any(c.isalpha() for c in text):
-            return None
+        if not looks_like_pinyin(text):
+            return None  # (most messages: the index is never built for them)
         with self._pinyin_lock:
             if self._pinyin is None:
                 self._pinyin = PinyinIndex(t for item, faq in self.kb.faqs for t in faq_texts(item, faq))

@@ -158,6 +158,7 @@ class Policy:
                 await self.handoff(turn)
             elif self._is_question(form, turn):
                 await self.runner.run("action_answer_faq", turn)
+                turn.fallback = _unanswered(turn)
             elif self._is_small_talk(form, turn):
                 name = CHITCHAT.get(msg.intent, "utter_continue_form")
                 turn.say(self.responses.render(name, {"form_label": form.label}))
