@@ -36,15 +36,22 @@ class MatchThresholds:
     unknown_max: float = 0.50  # share of the message's character pairs its best service never uses: above, none
 
     @classmethod
-    def load(cls, path: Path = CALIBRATION) -> MatchThresholds:
-        """The calibrated values (the defaults when the file is absent)."""
+    def load(cls, path: Path = CALIBRATION, encoder: str | None = None) -> MatchThresholds:
+        """The values calibrated for `encoder` (the defaults when the file is absent). Similarities differ from
+        encoder to encoder: for one the file was not calibrated with, only the subject terms decide (`OPEN`)."""
         if not path.exists():
             return cls()
-        chosen = json.loads(path.read_text(encoding="utf-8")).get("chosen", {})
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        if encoder is not None and saved.get("encoder") not in (None, encoder):
+            return OPEN
+        chosen = saved.get("chosen", {})
         return cls(**{k: float(v) for k, v in chosen.items() if k in cls.__dataclass_fields__})
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)
+
+
+OPEN = MatchThresholds(answer_min=0.0, clarify_min=0.0, sure=0.0, margin=0.0, oos_max=1.01, unknown_max=1.01)
 
 
 @dataclass(frozen=True)
@@ -66,12 +73,12 @@ class Answerability:
     """Decides answer / clarify / none for one parse; the directory and screens are data."""
 
     def __init__(self, directory: ReferralDirectory, screen: Screen, texts_of: Callable[[str], list[str]],
-                 faqs_of: Callable[[str], list[str]], th: MatchThresholds | None = None):
+                 faqs_of: Callable[[str], list[str]], th: MatchThresholds | None = None, encoder: str | None = None):
         self.directory = directory
         self.screen = screen
         self.texts_of = texts_of  # FAQ id -> its indexed texts (the retriever's)
         self.faqs_of = faqs_of  # service id -> its FAQ ids
-        self.th = th or MatchThresholds.load()
+        self.th = th or MatchThresholds.load(encoder=encoder)
         self._terms = sorted(((t, m.id) for m in directory.matters for t in m.terms), key=lambda x: -len(x[0]))
         self._documents = {m.id for m in directory.matters if m.document}
         self._pairs: dict[str, frozenset[str]] = {}  # service id -> the character pairs of its indexed texts

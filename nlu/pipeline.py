@@ -84,7 +84,7 @@ class NluPipeline:
         self.thresholds = cfg.thresholds
         faqs_by_service = {i.id: [f.id for f in i.faqs] for i in kb.items.values()}
         self.answerability = Answerability(load_directory(cfg.knowledge_dir), default_screen(), retriever.texts_of,
-                                           lambda sid: faqs_by_service.get(sid, []))
+                                           lambda sid: faqs_by_service.get(sid, []), encoder=encoder.name)
         self._pinyin: PinyinIndex | None = None  # built on the first pinyin message (~2 s)
         self._pinyin_lock = Lock()
         self._cache: OrderedDict[tuple[str, dt.date], ParseResult] = OrderedDict()
