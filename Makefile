@@ -26,8 +26,9 @@ index: install
 	$(BIN)/lingling kb validate
 	$(BIN)/lingling index build
 
+# A developer's machine: LINGLING_ENV=development (the default is production, which needs LINGLING_SECRET_KEY).
 run: index
-	$(BIN)/lingling serve --host 127.0.0.1 --port 5005
+	LINGLING_ENV=$${LINGLING_ENV:-development} $(BIN)/lingling serve --host 127.0.0.1 --port 5005
 
 # The whole suite. scripts/provision.sh first installs what it needs (as root: Debian's chromium, fonts-noto-cjk,
 # poppler-utils, PostgreSQL started with a test database; any user: the venv, npm's rasa-webchat, torch CPU +

@@ -130,7 +130,7 @@ def register_cli(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
             with_id: bool = True, actor: bool = True) -> argparse.ArgumentParser:
         p = fsub.add_parser(name, help=help_text)
         if with_id:
-            p.add_argument("id", help="filing id, e.g. LN20261122001")
+            p.add_argument("id", help="filing reference, e.g. LN20261122-7K3QX9")
         if actor:
             p.add_argument("--actor", default="cli", help="who does it (recorded in the history)")
         p.add_argument("--json", action="store_true", help="print JSON")

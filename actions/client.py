@@ -58,10 +58,12 @@ class InProcessActionClient:
 class HttpActionClient:
     """Posts action calls to a remote action server (endpoints.yml's action_endpoint.url)."""
 
-    def __init__(self, url: str, timeout: float = 10.0, client: httpx.AsyncClient | None = None):
+    def __init__(self, url: str, timeout: float = 10.0, client: httpx.AsyncClient | None = None,
+                 token: str | None = None):
         self.url = url
         self.timeout = timeout
         self.client = client
+        self.params = {"token": token} if token else {}  # as Rasa sends action_endpoint.token (actions/door.py)
 
     async def run(self, call: dict[str, Any]) -> ActionResult:
         import httpx
@@ -69,10 +71,10 @@ class HttpActionClient:
         name = str(call.get("next_action"))
         try:
             if self.client is not None:
-                resp = await self.client.post(self.url, json=call, timeout=self.timeout)
+                resp = await self.client.post(self.url, json=call, params=self.params, timeout=self.timeout)
             else:
                 async with httpx.AsyncClient(timeout=self.timeout) as client:
-                    resp = await client.post(self.url, json=call)
+                    resp = await client.post(self.url, json=call, params=self.params)
         except httpx.HTTPError as exc:
             raise ActionCallError(name, 503, str(exc)) from exc
         if resp.status_code != 200:

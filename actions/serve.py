@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import FastAPI
 from rasa_sdk.executor import ActionExecutor
 
+from actions.door import ActionGuard
 from actions.filings import FilingStore
 from actions.filings.tables import SCHEMA as FILINGS
 from actions.live import KnowledgeFollower
@@ -75,6 +76,7 @@ def create_action_app(settings: StateSettings, kb: KnowledgeBase | None = None, 
     app = FastAPI(title="灵灵 action server", version="0.1.0", lifespan=lifespan)
     app.state.services = None
     app.include_router(router)
+    app.add_middleware(ActionGuard, token=settings.action_token)  # type: ignore[arg-type]  # actions/door.py
 
     @app.get("/health", tags=["ops"])
     def health() -> dict[str, Any]:

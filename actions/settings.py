@@ -22,6 +22,8 @@ class StateSettings(BaseSettings):
     data_dir: Path = Field(default=Path("var"), description="SQLite file, index and other state")
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in data_dir")
     knowledge_dir: Path | None = Field(default=None, description="YAML knowledge folder; default the demo")
+    action_token: str | None = Field(default=None, description="the action server door's token (Rasa's "
+                                     "action_endpoint.token, sent as ?token=); without it only direct loopback calls pass")
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> Self:

@@ -12,6 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import validators as v
 from actions.common import ActionDeps, answer, entity_values, latest_text
+from actions.filings.errors import LookupLimited
 from actions.receipts import utter_status
 from actions.texts import text
 
@@ -20,6 +21,14 @@ NOTICE_FORM = "notice_search_form"
 MAX_NOTICES = 5
 _NOTICE_NUMBER = re.compile(r"XHA\s*[-－—]?\s*YS\s*[-－—]?\s*(\d{4})\s*[-－—]?\s*(\d{1,4})", re.I)
 _FILLER = re.compile(r"帮我|请|查询|查一下|查查|查找|搜索|搜一下|查|找|一下|看看|下载|的|遗失公告|公告|遗失|有没有|吗|呢|[?？。，,!！]")
+
+
+def client_of(tracker: Tracker) -> str:
+    """Whom status look-ups are counted against: the client tag the web app's doors put into the message's
+    metadata (`client`, never taken from the user), else the conversation."""
+    metadata = (tracker.latest_message or {}).get("metadata") or {}
+    tag = metadata.get("client") if isinstance(metadata, dict) else None
+    return f"client:{tag}" if isinstance(tag, str) and tag else f"sender:{tracker.sender_id}"
 
 
 class ValidateStatusForm(FormValidationAction):
@@ -54,7 +63,11 @@ class CheckStatus(Action):
         last4 = v.check_last4(tracker.get_slot("phone_last4"))
         view = None
         if filing_id.ok and last4.ok and self.deps.filings is not None:
-            view = self.deps.filings.status_for(filing_id.value, last4.value)
+            try:
+                view = self.deps.filings.status_for(filing_id.value, last4.value, client_of(tracker))
+            except LookupLimited:
+                dispatcher.utter_message(text=text(domain, "utter_status_too_many"))
+                return [SlotSet("filing_id", None), SlotSet("phone_last4", None)]
         if view is None:
             dispatcher.utter_message(text=text(domain, "utter_status_not_found"))
             return [SlotSet("filing_id", None), SlotSet("phone_last4", None)]

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from knowledge.models import NamedKind
+from nlu import numbers, references
 from nlu.entities import extract_date
 from nlu.normalize import normalize
 from nlu.uscc import is_valid as uscc_valid
@@ -35,6 +36,12 @@ def clean(value: Any) -> str:
     return re.sub(r"\s+", " ", text).strip().strip("。.，,；;")
 
 
+def _answer(value: Any) -> str:
+    """The answer as typed, trimmed like `clean` at its ends (no folding: nlu/numbers.py folds character by
+    character, exactly as the masking does)."""
+    return str(value if value is not None else "").strip().strip("。.，,；;").strip()
+
+
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _PUNCT_ONLY = re.compile(r"^[\W\d_]+$")
 
@@ -49,13 +56,15 @@ def check_org_name(value: Any, error: str) -> Check:
 
 
 def check_uscc(value: Any) -> Check:
-    """统一社会信用代码: 18 characters of the GB 32100 alphabet with a correct check digit."""
-    code = re.sub(r"[\s-]", "", clean(value)).upper()
-    if not uscc_shape_ok(code):
-        return Check(error="utter_invalid_uscc_format")
-    if not uscc_valid(code):
+    """统一社会信用代码: 18 characters of the GB 32100 alphabet with a correct check digit (written in groups too:
+    nlu/numbers.py, which the masking of personal data uses as well)."""
+    found = numbers.whole_code(_answer(value))
+    if found is not None and uscc_shape_ok(found) and uscc_valid(found):
+        return Check(found)  # accepted only as the reader finds it: what is accepted is masked too
+    code = found or re.sub(r"[\s-]", "", clean(value)).upper()
+    if uscc_shape_ok(code) and not uscc_valid(code):
         return Check(error="utter_invalid_uscc_check_digit")
-    return Check(code)
+    return Check(error="utter_invalid_uscc_format")
 
 
 def _folded(text: str) -> str:
@@ -155,17 +164,17 @@ def check_person_name(value: Any) -> Check:
     return Check(text)
 
 
-_MOBILE = re.compile(r"1[3-9]\d{9}")
 _LANDLINE = re.compile(r"(0\d{2,3})-?(\d{7,8})")
 
 
 def check_phone(value: Any) -> Check:
-    """A mainland mobile number or a landline with area code (0532-12345678)."""
+    """A mainland mobile number (any spelling nlu/numbers.py reads: 1-3-8-…, (138)12345678, +86 (138) 1234-5678,
+    ①③⑧…; the masking of personal data reads the same) or a landline with area code (0532-12345678)."""
+    mobile = numbers.whole_mobile(_answer(value))  # mobiles only as the reader finds them: masked alike
+    if mobile is not None:
+        return Check(mobile)
     text = re.sub(r"[\s()（）]", "", clean(value))
-    text = re.sub(r"^(\+?86)(?=1)", "", text)
     digits = text.replace("-", "")
-    if _MOBILE.fullmatch(digits):
-        return Check(digits)
     m = _LANDLINE.fullmatch(text) or _LANDLINE.fullmatch(digits)
     if m and 10 <= len(m.group(1) + m.group(2)) <= 12:
         return Check(f"{m.group(1)}-{m.group(2)}")
@@ -198,9 +207,10 @@ def check_validation_items(value: Any, kinds: Sequence[NamedKind]) -> Check:
 
 
 def check_filing_id(value: Any) -> Check:
-    """A filing id: LN or MV + yyyymmdd + 3 digits."""
-    m = re.search(r"(LN|MV)\d{11}", re.sub(r"\s", "", clean(value)).upper())
-    return Check(m.group(0)) if m else Check(error="utter_invalid_filing_id")
+    """A filing reference (nlu/references.py: LN20250618-7K3QX9, or the older LN20250618001), canonical."""
+    text = clean(value)
+    found = references.find(text) or references.find(re.sub(r"\s", "", text))
+    return Check(found[0][2]) if found else Check(error="utter_invalid_filing_id")
 
 
 def check_last4(value: Any) -> Check:

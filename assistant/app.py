@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None, knowledge_factory: KnowledgeFac
                clock: Clock = system_clock) -> FastAPI:
     """A new app for `settings`; `knowledge_factory` and `clock` let tests inject a fast pipeline and a fixed time."""
     settings = settings or Settings()
+    settings.check_serving()  # no app with the published default secret outside development
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -60,7 +61,9 @@ def create_app(settings: Settings | None = None, knowledge_factory: KnowledgeFac
             finally:
                 app.state.services = None
 
-    app = FastAPI(title="灵灵 Lingling", version="0.1.0", lifespan=lifespan)
+    docs = settings.serves_api_docs  # /docs, /redoc and /openapi.json: not in production unless LINGLING_API_DOCS
+    app = FastAPI(title="灵灵 Lingling", version="0.1.0", lifespan=lifespan, docs_url="/docs" if docs else None,
+                  redoc_url="/redoc" if docs else None, openapi_url="/openapi.json" if docs else None)
     app.state.settings = settings
     app.state.services = None  # assistant.services.Services once started
     install_error_handlers(app, postgres=is_postgres(settings.db_url))

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
+import sys
+from typing import Any
 
 from fastapi import FastAPI
 
-from assistant.settings import Settings
+from assistant.settings import Settings, SettingsError
 
 
 def app_factory() -> FastAPI:
@@ -16,9 +19,25 @@ def app_factory() -> FastAPI:
     return create_app(Settings())
 
 
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """How uvicorn reads proxy headers: X-Forwarded-For / -Proto are trusted only from LINGLING_FORWARDED_ALLOW_IPS
+    (the reverse proxies); with none configured, never (uvicorn's own default would trust 127.0.0.1 and
+    FORWARDED_ALLOW_IPS)."""
+    allow = ",".join(p for p in re.split(r"[,\s]+", settings.forwarded_allow_ips) if p)
+    if not allow:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": allow}
+
+
 def serve(settings: Settings, host: str | None = None, port: int | None = None, workers: int = 1) -> int:
     """Run the server until interrupted."""
     import uvicorn
+
+    try:
+        settings.check_serving()
+    except SettingsError as exc:
+        print(f"lingling serve: {exc}", file=sys.stderr)
+        return 2
 
     host = host or settings.host
     port = port or settings.port
@@ -37,10 +56,9 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
 
         prepare_database(settings.db_url)
         import subprocess
-        import sys
 
         # Build a missing or stale index once, in a child process (its memory goes away with it).
         subprocess.run([sys.executable, "-m", "assistant.ops.warm"], check=True, timeout=3600)
     uvicorn.run("assistant.server:app_factory", factory=True, host=host, port=port, workers=workers,
-                log_level="warning")
+                log_level="warning", **uvicorn_options(settings))
     return 0

@@ -74,7 +74,7 @@ async def running_services(settings: Settings, knowledge_factory: KnowledgeFacto
         filings = FilingStore(settings.db_url, clock=clock)
         stack.callback(filings.close)
         actions = build_registry(knowledge.kb, filings, clock).executor()
-        client: ActionClient = (HttpActionClient(settings.action_endpoint_url) if settings.action_endpoint_url
+        client: ActionClient = (HttpActionClient(settings.action_endpoint_url, token=settings.action_token) if settings.action_endpoint_url
                                 else InProcessActionClient(actions))
         handoff = HandoffDesk(db, clock, audit=AuditLog(db, clock), hall_hours=lambda: hall_hours(knowledge))
         dialogue = build_manager(settings, knowledge, filings, clock=clock, actions=client, handoff=handoff)

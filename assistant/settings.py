@@ -9,7 +9,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from actions.settings import StateSettings
 
@@ -17,17 +17,22 @@ DEV_SECRET = "dev-insecure-secret-change-me"
 
 
 class Environment(StrEnum):
-    """Where the app runs; only development accepts default secrets."""
+    """Where the app runs. Production is the default (a forgotten LINGLING_ENV gives the safe set-up); only
+    development serves with the default secret; test and production need LINGLING_SECRET_KEY."""
 
     DEVELOPMENT = "development"
     TEST = "test"
     PRODUCTION = "production"
 
 
+class SettingsError(ValueError):
+    """The settings do not allow what was asked (for operators; the message says what to set)."""
+
+
 class Settings(StateSettings):
     """Configuration from environment variables (LINGLING_*) or keyword arguments."""
 
-    env: Environment = Environment.DEVELOPMENT
+    env: Environment = Environment.PRODUCTION
     secret_key: str = DEV_SECRET
     host: str = "127.0.0.1"
     port: int = 5005
@@ -55,7 +60,9 @@ class Settings(StateSettings):
     rate_exempt: str = Field(default="", description="comma-separated IPs or CIDRs never limited (e.g. the hall's NAT)")
     cors_origins: str = Field(default="", description="comma-separated portal origins that may call the chat doors")
     hsts: bool = Field(default=False, description="send Strict-Transport-Security (TLS deployments)")
-    action_server_allow: str = Field(default="", description="networks (besides loopback/private) that may call /webhook")
+    forwarded_allow_ips: str = Field(default="", description="comma-separated IPs/CIDRs of the reverse proxies whose "
+                                     "X-Forwarded-For names the client (passed to uvicorn); empty = trust no proxy header")
+    api_docs: bool | None = Field(default=None, description="serve /docs and /openapi.json; default: outside production")
     # -- personal data (assistant/privacy) --
     retention_days: int = Field(default=180, ge=1, description="conversations (state and turns) older than this are purged")
     purge_on_start: bool = Field(default=False, description="run the retention purge when the app starts")
@@ -63,13 +70,22 @@ class Settings(StateSettings):
     log_format: Literal["json", "text"] = Field(default="json", description="log lines under lingling serve")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     metrics: bool = Field(default=True, description="serve Prometheus metrics at /metrics")
-    metrics_token: str | None = Field(default=None, description="when set, /metrics needs 'Authorization: Bearer <token>'")
+    metrics_token: str | None = Field(default=None, description="when set, /metrics needs 'Authorization: Bearer <token>'; "
+                                      "in production without it, /metrics answers direct loopback calls only")
 
-    @model_validator(mode="after")
-    def _refuse_default_secret(self) -> Settings:
-        if self.env is Environment.PRODUCTION and self.secret_key == DEV_SECRET:
-            raise ValueError("LINGLING_SECRET_KEY must be set to a real secret outside development")
-        return self
+    def check_serving(self) -> None:
+        """Refuse to serve with the published default secret outside development (staff sessions are signed
+        with it); raises SettingsError saying what to set. Commands that do not serve need no secret."""
+        if self.env is not Environment.DEVELOPMENT and self.secret_key == DEV_SECRET:
+            raise SettingsError(
+                f"LINGLING_SECRET_KEY is not set (LINGLING_ENV={self.env.value}): set it to a long random secret "
+                "(python3 -c 'import secrets; print(secrets.token_urlsafe(48))'), or LINGLING_ENV=development on a "
+                "developer's machine")
+
+    @property
+    def serves_api_docs(self) -> bool:
+        """True when /docs and /openapi.json are served (LINGLING_API_DOCS, default: outside production)."""
+        return self.api_docs if self.api_docs is not None else self.env is not Environment.PRODUCTION
 
     @property
     def index_dir(self) -> Path:

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from knowledge import clock
+from knowledge import clock, yamlsafe
 from knowledge.errors import KnowledgeError, KnowledgeValidationError, LoadProblem
 from knowledge.models import Faq, NamedKind, ServiceItem
 
@@ -103,7 +103,9 @@ class KnowledgeBase:
 def parse_item(path: Path, text: str) -> ServiceItem:
     """Validate one YAML document; raises KnowledgeValidationError with every problem."""
     try:
-        raw = yaml.load(text, Loader=_LOADER)
+        raw = yamlsafe.load(text, _LOADER)  # size and alias limits (knowledge/yamlsafe.py)
+    except yamlsafe.YamlRefused as exc:
+        raise KnowledgeValidationError([LoadProblem(str(path), "(file)", exc.problem, exc.fix)]) from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "(file)"

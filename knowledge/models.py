@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
 from enum import StrEnum
 from typing import Annotated
 
@@ -87,11 +88,23 @@ class Where(Strict):
     address: str = ""
 
 
+_WEB_URL = re.compile(r"^https?://[^\s/?#\\]+[^\s\\]*$", re.IGNORECASE)
+
+
 class OnlineEntry(Strict):
     """Where the item can be applied for online."""
 
     name: NonEmpty
     url: str = ""
+
+    @field_validator("url")
+    @classmethod
+    def _web_address(cls, v: str) -> str:
+        """Only http(s) addresses: the chat card and the printed list turn it into a link (no javascript:, data:)."""
+        v = v.strip()
+        if v and not _WEB_URL.match(v):
+            raise ValueError(f"online_entry.url {v[:80]!r} must be a web address starting with https:// (or http://)")
+        return v
 
 
 class LegalBasis(Strict):
@@ -132,7 +145,7 @@ class Faq(Strict):
     @classmethod
     def _distinct(cls, v: list[str]) -> list[str]:
         if len(set(v)) != len(v):
-            dup = sorted({x for x in v if v.count(x) > 1})
+            dup = sorted(x for x, n in Counter(v).items() if n > 1)  # linear, not v.count per variant
             raise ValueError(f"variants repeat {dup}; every variant must be different")
         return v
 
@@ -226,8 +239,7 @@ class ServiceItem(Strict):
             for faq in faqs:
                 if not faq.id.startswith(item_id + "/") or not _SLUG.match(faq.id.split("/", 1)[1]):
                     raise ValueError(f"faq id {faq.id!r} must look like '{item_id}/<slug>'")
-        ids = [f.id for f in faqs]
-        dups = sorted({i for i in ids if ids.count(i) > 1})
+        dups = sorted(i for i, n in Counter(f.id for f in faqs).items() if n > 1)
         if dups:
             raise ValueError(f"duplicate faq ids {dups}; give each FAQ its own id")
         return faqs

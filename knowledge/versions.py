@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from knowledge import clock
+from knowledge import clock, yamlsafe
 from knowledge.errors import KnowledgeValidationError, LoadProblem
 from knowledge.loader import _LOADER, DEFAULT_DATA_DIR, KnowledgeBase, parse_item
 from knowledge.models import ServiceItem
@@ -46,10 +46,11 @@ _Dumper.add_multi_representer(Enum, _represent_enum)
 
 
 def load_raw(text: str) -> dict[str, Any]:
-    """The YAML mapping of one item (empty when the text is not a mapping)."""
+    """The YAML mapping of one item (empty when the text is not a mapping, or too large / too many aliases to read:
+    knowledge/yamlsafe.py; validating the text says why)."""
     try:
-        raw = yaml.load(text, Loader=_LOADER)
-    except (yaml.YAMLError, ValueError):  # ValueError: an impossible date such as 2025-02-30
+        raw = yamlsafe.load(text, _LOADER)
+    except (yaml.YAMLError, ValueError):  # ValueError: an impossible date such as 2025-02-30, or YamlRefused
         return {}
     return raw if isinstance(raw, dict) else {}
 

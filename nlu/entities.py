@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from knowledge import clock
+from nlu import references
 from nlu.normalize import Normalized, fold
 from nlu.types import Entity
 from nlu.uscc import is_valid as uscc_valid
@@ -19,7 +20,6 @@ _USCC = re.compile(r"(?<![0-9a-z])([0-9a-hj-npqrtuwxy]{2}\d{6}[0-9a-hj-npqrtuwxy
 _MOBILE = re.compile(r"(?<!\d)(1[3-9]\d{9})(?!\d)")
 _MOBILE_SPACED = re.compile(r"(?<!\d)(1[3-9]\d)[ -](\d{4})[ -](\d{4})(?!\d)")
 _LANDLINE = re.compile(r"(?<![\d-])(0\d{2,3}-?\d{7,8})(?![\d-])")
-_FILING_ID = re.compile(r"(?<![0-9a-z])((?:ln|mv)\d{11})(?![0-9a-z])")
 _LICENSE_NO = re.compile(r"(?<![0-9a-z])([a-z]{1,4}\d{8,20}|\d{12,20}[a-z]?)(?![0-9a-z])")
 _NUMBER_CUE = re.compile(r"(编号|证号|号码|许可证号|字号|no\.?|第)\s*[:：]?\s*$")
 
@@ -138,8 +138,8 @@ def extract_phone(norm: Normalized) -> list[Entity]:
 
 
 def extract_filing_id(norm: Normalized) -> list[Entity]:
-    """Filing numbers: LN (lost notice) or MV (medical validation) + date + sequence."""
-    return [Entity("filing_id", m.group(1).upper(), *_span(norm, m, 1), "regex") for m in _FILING_ID.finditer(norm.text)]
+    """Filing references (nlu/references.py): LN/MV + date + random part (or the older 3-digit sequence)."""
+    return [Entity("filing_id", ref, *norm.span_to_original(s, e), "regex") for s, e, ref in references.find(norm.text)]
 
 
 def extract_license_number(norm: Normalized, taken: Sequence[tuple[int, int]]) -> list[Entity]:

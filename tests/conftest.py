@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import secrets
 import shutil
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -38,6 +39,14 @@ from tests import needs
 # No example database on disk (no .hypothesis/ folder in the work tree); tests set their own max_examples.
 hypothesis_settings.register_profile("lingling", database=None, deadline=None)
 hypothesis_settings.load_profile("lingling")
+
+# Settings default to production, and outside development the app refuses the published default secret: the
+# tests (and the servers they start as subprocesses, which inherit this environment) run as `test` with a secret.
+os.environ.setdefault("LINGLING_ENV", "test")
+os.environ.setdefault("LINGLING_SECRET_KEY", "test-" + secrets.token_urlsafe(24))
+# A TestClient's peer is named "testclient"; the apps of the tests are called from this machine (the action door
+# and /metrics answer only direct loopback calls without a token).
+LOCAL_PEER = ("127.0.0.1", 50000)
 
 REPO = Path(__file__).resolve().parents[1]
 CONTRACT_DIR = REPO / "tests" / "contract"  # a copy of ../shared/contract (tests/contract/README.md)
@@ -202,7 +211,7 @@ def make_client(tmp_path: Path, ngram_pipeline, demo_kb) -> Iterator[Callable[..
             (tmp_path / "state").mkdir(exist_ok=True)
             s = Settings(data_dir=tmp_path / "state", env="test", **settings)
             app = create_app(s, knowledge_factory=lambda _: KnowledgeSnapshot(base, pipe))
-            return stack.enter_context(TestClient(app))
+            return stack.enter_context(TestClient(app, client=LOCAL_PEER))
 
         yield make
 

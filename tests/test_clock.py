@@ -55,7 +55,7 @@ def test_yesterday_in_a_filing_is_the_beijing_yesterday_and_the_id_the_beijing_t
     assert readback["type"] == "readback", body
     assert {f["slot"]: f["value"] for f in readback["fields"]}["lost_date"] == "2025-06-17"
     receipt = say(client, sender, "/affirm")[-1]["custom"]
-    assert re.fullmatch(r"LN20250618\d{3}", receipt["filing_id"]), receipt
+    assert re.fullmatch(r"LN20250618-[2-9A-HJ-NP-Z]{6}", receipt["filing_id"]), receipt
     services = client.app.state.services  # type: ignore[attr-defined]
     filing = services.filings.get(receipt["filing_id"])
     assert filing.data["lost_date"] == "2025-06-17"

@@ -99,6 +99,18 @@ class SequenceExhausted(FilingError):
     default_message = "今日受理量已满，请明天再试或联系工作人员。"
 
 
+class LookupLimited(FilingError):
+    """Too many wrong status look-ups of this filing, or from this client (actions/filings/lookups.py)."""
+
+    status = 429
+    code = "lookup_limited"
+    default_message = "查询失败次数过多，请稍后再试；如需帮助请联系工作人员。"
+
+    def __init__(self, which: str):
+        super().__init__(f"status look-ups limited ({which})")
+        self.which = which  # "filing" or "client"
+
+
 class FontMissing(FilingError):
     """No CJK font is available to render notice PDFs."""
 

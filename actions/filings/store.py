@@ -12,11 +12,11 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from actions.filings import notices, reminders, validations
+from actions.filings import lookups, notices, reminders, validations
 from actions.filings import states as st
 from actions.filings.dates import PROMISED_WORKING_DAYS, add_working_days
 from actions.filings.db import make_engine
@@ -25,7 +25,7 @@ from actions.filings.errors import (
     IdempotencyConflict,
     InvalidData,
     InvalidTransition,
-    SequenceExhausted,
+    LookupLimited,
     WrongKind,
 )
 from actions.filings.tables import SCHEMA, Filing, FilingItem, Transition
@@ -41,6 +41,7 @@ from actions.filings.types import (
 from actions.filings.views import filing_view, notice_view, transition_records
 from knowledge.clock import Clock, beijing_date, system_clock
 from knowledge.schema import upgrade
+from nlu import references
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
@@ -72,13 +73,11 @@ def _digits(text: str) -> str:
     return re.sub(r"\D", "", text or "")
 
 
-def _next_filing_id(session: Session, prefix: str, day: date) -> str:
-    stem = f"{prefix}{day:%Y%m%d}"
-    last = session.scalar(select(func.max(Filing.id)).where(Filing.id.like(f"{stem}%")))
-    seq = int(last[len(stem):]) + 1 if last else 1
-    if seq > 999:
-        raise SequenceExhausted(f"more than 999 filings of {prefix} on {day}")
-    return f"{stem}{seq:03d}"
+def _filing_key(filing_id: str) -> str:
+    """The stored form of a typed reference (nlu/references.py), or the text upper-cased when it is none."""
+    if not isinstance(filing_id, str):
+        return ""
+    return references.canonical(filing_id) or filing_id.strip().upper()
 
 
 class FilingStore:
@@ -126,7 +125,7 @@ class FilingStore:
             return fn(session)
 
     def _locked(self, session: Session, filing_id: str) -> Filing:
-        row = session.get(Filing, filing_id.strip().upper(), with_for_update=True)
+        row = session.get(Filing, _filing_key(filing_id), with_for_update=True)
         if row is None:
             raise FilingNotFound(filing_id)
         return row
@@ -168,7 +167,8 @@ class FilingStore:
                 return filing_view(session, existing)
             now = self._now()
             day = beijing_date(now)
-            row = Filing(id=_next_filing_id(session, st.ID_PREFIX[kind], day), kind=kind, status=st.SUBMITTED,
+            # A random reference: nothing to guess, no daily number to use up; a clash (one in 10^9) is retried.
+            row = Filing(id=references.new_reference(st.ID_PREFIX[kind], day), kind=kind, status=st.SUBMITTED,
                          idempotency_key=key, applicant=applicant, contact_phone=phone, data=payload,
                          submitted_at=now, updated_at=now, reason=None,
                          due_date=add_working_days(day, PROMISED_WORKING_DAYS) if kind == st.MEDICAL_VALIDATION else None)
@@ -187,21 +187,42 @@ class FilingStore:
     def get(self, filing_id: str) -> FilingView | None:
         """The filing with this id (case-insensitive), or None."""
         def read(session: Session) -> FilingView | None:
-            row = session.get(Filing, filing_id.strip().upper())
+            row = session.get(Filing, _filing_key(filing_id))
             return filing_view(session, row) if row is not None else None
 
         return self._read(read)
 
-    def status_for(self, filing_id: str, phone_last4: str) -> FilingView | None:
-        """The filing, only when `phone_last4` (exactly 4 digits) ends its contact phone; else None."""
+    def status_for(self, filing_id: str, phone_last4: str, client: str = "") -> FilingView | None:
+        """The filing, only when `phone_last4` (exactly 4 digits) ends its contact phone; else None.
+
+        Wrong answers are limited per filing and per `client` (actions/filings/lookups.py): beyond the limits
+        LookupLimited is raised, whatever the answer."""
         given = _digits(phone_last4)
         if len(given) != 4 or not isinstance(filing_id, str):
             return None
         view = self.get(filing_id)
+        # Counted as wrong until it proves right, so that concurrent guesses cannot pass the limits; a reference
+        # that does not exist counts against the client only.
+        counters = lookups.limits(view.filing_id if view is not None else "", client)
+
+        def admit(session: Session) -> None:
+            for counter in counters:
+                if not lookups.take(session, counter, self._now()):
+                    raise LookupLimited(counter.which)
+
+        self._write(admit)
         if view is None:
             return None
         phone = _digits(view.contact_phone)
-        return view if len(phone) >= 4 and hmac.compare_digest(phone[-4:], given) else None
+        if len(phone) >= 4 and hmac.compare_digest(phone[-4:], given):
+            def right(session: Session) -> None:
+                for counter in counters:
+                    if counter.which == "filing":
+                        lookups.give_back(session, counter)
+
+            self._write(right)
+            return view
+        return None
 
     def transitions(self, filing_id: str) -> list[TransitionRecord]:
         """Every recorded transition of a filing, item decisions included, oldest first."""

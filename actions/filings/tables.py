@@ -30,7 +30,7 @@ class Filing(Base):
 
     __tablename__ = "filings"
 
-    id: Mapped[str] = mapped_column(String(16), primary_key=True)  # LN20261122001 / MV20261122001
+    id: Mapped[str] = mapped_column(String(24), primary_key=True)  # LN20261122-7K3QX9 (older: LN20261122001)
     kind: Mapped[str] = mapped_column(String(32), index=True)
     status: Mapped[str] = mapped_column(String(32), index=True)
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
@@ -99,7 +99,7 @@ class Institution(Base):
     license_valid_until: Mapped[date] = mapped_column(Date, index=True)
     contact_name: Mapped[str] = mapped_column(Text)
     contact_phone: Mapped[str] = mapped_column(String(64))
-    last_filing_id: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    last_filing_id: Mapped[str | None] = mapped_column(String(24), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -117,6 +117,17 @@ class ReminderRow(Base):
     contact_phone: Mapped[str] = mapped_column(String(64))
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LookupCounter(Base):
+    """Failed status look-ups (reference + phone's last four) per filing and per client (actions/filings/lookups.py)."""
+
+    __tablename__ = "filing_lookup_counters"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)  # f:<filing id> | c:<client>
+    failures: Mapped[int] = mapped_column(Integer)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 SCHEMA = SchemaPart("filings", Base.metadata, Path(__file__).resolve().parent / "migrations", VERSION_TABLE)

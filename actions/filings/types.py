@@ -87,10 +87,10 @@ class NoticeView:
     pdf_url: str
 
     def to_json(self) -> dict[str, str]:
-        """JSON-safe form (the board's `?format=json` and the `notice` card)."""
+        """JSON-safe form (the board's `?format=json` and the `notice` card): public fields only, never the
+        filing's reference (with the applicant's phone digits it opens the filing's status)."""
         return {
             "number": self.number,
-            "filing_id": self.filing_id,
             "company_name": self.company_name,
             "uscc": self.uscc,
             "license_type": self.license_type,

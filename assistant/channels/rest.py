@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import SQLAlchemyError
 
 from assistant.errors import Unavailable
+from assistant.security.asgi import client_ip, client_tag
 from assistant.services import services_of
 
 router = APIRouter(tags=["rasa channels"])
@@ -31,9 +32,12 @@ def rest_health() -> dict[str, str]:
 @router.post("/webhooks/rest/webhook")
 async def rest_webhook(body: RestMessage, request: Request) -> list[dict[str, Any]]:
     """Handle one message; the reply is Rasa's list of {recipient_id, text, buttons?, image?, custom?}."""
-    dm = services_of(request).dialogue
+    services = services_of(request)
+    dm = services.dialogue
+    # the client's pseudonym for per-client limits (actions/status.py), set here, never taken from the body
+    metadata = {**(body.metadata or {}), "client": client_tag(services.settings.secret_key, client_ip(request.scope))}
     try:
-        result = await dm.handle(body.sender, body.message or "", channel="rest", metadata=body.metadata)
+        result = await dm.handle(body.sender, body.message or "", channel="rest", metadata=metadata)
     except SQLAlchemyError as exc:
         raise Unavailable("系统繁忙，请稍后再试，或拨打大厅咨询电话。", f"database: {exc.__class__.__name__}") from exc
     return [m.to_wire(body.sender) for m in result.messages]

@@ -39,7 +39,7 @@ def build_manager(
     domain = build_domain(responses.table, settings.session_idle_minutes)
     if actions is None:
         if settings.action_endpoint_url:
-            actions = HttpActionClient(settings.action_endpoint_url)
+            actions = HttpActionClient(settings.action_endpoint_url, token=settings.action_token)
         else:
             actions = InProcessActionClient(build_registry(knowledge.kb, filings, clock).executor())
     if handoff is None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistant.dialogue.forms import FormSpec
+from nlu import references
 from nlu.classifier import Payload, parse_payload
 from nlu.types import Hit, ParseResult
 
@@ -118,6 +119,6 @@ class UserMessage:
 
     def last4(self) -> str | None:
         """A standalone 4-digit number (the phone's last four) outside filing ids."""
-        rest = re.sub(r"(?i)(LN|MV)\d{11}", " ", self.text)
+        rest = references.IN_TEXT.sub(" ", self.text)
         m = _LAST4.search(rest)
         return m.group(1) if m else None

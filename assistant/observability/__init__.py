@@ -18,11 +18,12 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import MutableHeaders
 
+from actions.door import is_loopback, relayed
 from assistant.observability import metrics
 from assistant.observability.logs import configure_logging, path_var, request_id_var
 from assistant.security.asgi import ASGIApp, Message, Receive, Scope, Send, envelope, header, send_json
 from assistant.security.ratelimit import RateLimiter
-from assistant.settings import Settings
+from assistant.settings import Environment, Settings
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("lingling.access")
@@ -109,5 +110,10 @@ def install(app: FastAPI, settings: Settings, limiter: RateLimiter) -> None:
             if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
                 return JSONResponse(envelope("unauthorized", "需要授权才能查看监控指标。"), status_code=401,
                                     headers={"WWW-Authenticate": "Bearer"})
+        elif settings.env is Environment.PRODUCTION and not (is_loopback(request.client.host if request.client else "")
+                                                             and not relayed(request.scope)):
+            # production without a token: a Prometheus on this machine only (a relayed request is someone else's)
+            return JSONResponse(envelope("forbidden", "监控指标只对本机开放。", "set LINGLING_METRICS_TOKEN to scrape "
+                                         "/metrics from elsewhere"), status_code=403)
         body, content_type = metrics.exposition(collectors)  # type: ignore[arg-type]
         return Response(body, media_type=content_type, headers={"Cache-Control": "no-store"})

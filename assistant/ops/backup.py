@@ -1,6 +1,10 @@
 """Backup and restore of everything 灵灵 keeps: the database (conversations, turns, filings, notices, the
 knowledge store's versions, staff accounts, audit log) and, optionally, the data folder's index and models.
 
+Restore writes only inside the data folder (and the configured database): the manifest and every archive member
+are checked first (`check_manifest`, `check_members`: no absolute path, no `..`, no link, only index/models/cache),
+and a crafted archive is refused with a precise error before anything is changed.
+
 A backup is one `.tar.gz` holding `manifest.json`, the database (`database/lingling.sqlite3`, made with
 SQLite's online backup API, or `database/lingling.pgdump`, pg_dump's custom format) and with `--with-index`
 the folders `index/`, `models/` and `cache/` of the data folder. Without them the index is rebuilt at the
@@ -178,30 +182,112 @@ def backup(settings: Settings, output: Path | None = None, with_index: bool = Fa
     return output
 
 
+DATABASE_MEMBERS = {"sqlite": "database/lingling.sqlite3", "postgresql": "database/lingling.pgdump"}
+MANIFEST_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "format": int, "created_at": str, "backend": str, "database": str, "data_folders": list, "schema": (str, type(None)),
+}
+
+
 def read_manifest(archive: Path) -> Manifest:
+    """The archive's manifest, every field checked (restore trusts nothing else in it)."""
     try:
         with tarfile.open(archive, "r:gz") as tar:
             member = tar.extractfile("manifest.json")
             if member is None:
                 raise BackupError("manifest.json missing")
-            data: dict[str, Any] = json.loads(member.read().decode("utf-8"))
+            data: Any = json.loads(member.read(1_000_000).decode("utf-8"))
     except (OSError, KeyError, tarfile.TarError, ValueError) as exc:
         raise BackupError(f"{archive} is not a 灵灵 backup: {exc}") from exc
+    if not isinstance(data, dict):
+        raise BackupError("manifest.json is not a JSON object")
     if data.get("format") != FORMAT:
         raise BackupError(f"unknown backup format {data.get('format')!r}")
+    unknown = sorted(set(data) - set(MANIFEST_FIELDS))
+    if unknown:
+        raise BackupError(f"manifest.json has unknown fields {unknown}")
+    for name, kind in MANIFEST_FIELDS.items():
+        if name != "schema" and name not in data:
+            raise BackupError(f"manifest.json lacks {name!r}")
+        if name in data and not isinstance(data[name], kind):
+            raise BackupError(f"manifest.json: {name!r} has the wrong type ({type(data[name]).__name__})")
     return Manifest(**data)
+
+
+def check_manifest(manifest: Manifest) -> None:
+    """Restore writes only inside the data folder: the database member is the backend's own name and every data
+    folder one of index/models/cache; anything else (an absolute path, `..`, another name) is refused."""
+    expected = DATABASE_MEMBERS.get(manifest.backend)
+    if expected is None:
+        raise BackupError(f"manifest.json: unknown backend {manifest.backend!r} (sqlite or postgresql)")
+    if manifest.database != expected:
+        raise BackupError(f"manifest.json: database {manifest.database!r} must be {expected!r}; refusing to restore")
+    for folder in manifest.data_folders:
+        if not isinstance(folder, str) or folder not in DATA_FOLDERS:
+            raise BackupError(f"manifest.json: data folder {folder!r} is not one of {', '.join(DATA_FOLDERS)} "
+                              "(restore writes only these folders of the data folder); refusing to restore")
+    if len(set(manifest.data_folders)) != len(manifest.data_folders):
+        raise BackupError("manifest.json: a data folder is listed twice; refusing to restore")
+
+
+def check_members(tar: tarfile.TarFile, manifest: Manifest) -> None:
+    """Every member is the manifest, the database file or a regular file/folder under data/<listed folder>/:
+    no links, devices, absolute paths or `..` (checked before anything is extracted)."""
+    allowed = {f"data/{f}" for f in manifest.data_folders}
+    seen_database = False
+    for member in tar.getmembers():
+        name = member.name
+        parts = Path(name).parts
+        if name.startswith("/") or ".." in parts or "\\" in name:
+            raise BackupError(f"archive member {name!r} is not a relative path inside the backup; refusing to restore")
+        if not (member.isfile() or member.isdir()):
+            raise BackupError(f"archive member {name!r} is a link or a special file; refusing to restore")
+        if name == "manifest.json":
+            continue
+        if name == manifest.database:
+            seen_database = member.isfile()
+            continue
+        if name == "database" and member.isdir():
+            continue
+        if name == "data" and member.isdir():
+            continue
+        if len(parts) >= 2 and "/".join(parts[:2]) in allowed:
+            continue
+        raise BackupError(f"archive member {name!r} is not part of a 灵灵 backup; refusing to restore")
+    if not seen_database:
+        raise BackupError(f"the archive lacks its database file {manifest.database!r}")
+
+
+def _check_destination(dest: Path, data_dir: Path) -> None:
+    """`dest` is a folder (or nothing yet) directly inside the data folder, not a link out of it."""
+    if dest.parent.resolve() != data_dir.resolve():
+        raise BackupError(f"{dest} is not directly inside the data folder {data_dir}; refusing to restore")
+    if dest.is_symlink() or (dest.exists() and not dest.is_dir()):
+        raise BackupError(f"{dest} is a link or a file, not a folder of the data folder; move it away first")
+
+
+def _replace_folder(source: Path, dest: Path, data_dir: Path) -> None:
+    """Put `source` at `dest` (a folder directly inside the data folder), never following a link out of it."""
+    _check_destination(dest, data_dir)
+    if dest.exists():
+        shutil.rmtree(dest)
+    shutil.copytree(source, dest, symlinks=False)
 
 
 def restore(settings: Settings, archive: Path, with_index: bool = True) -> Manifest:
     """Put the archive's database (and data folders, if it has them and `with_index`) back in place."""
     manifest = read_manifest(archive)
+    check_manifest(manifest)
     db_url = settings.db_url
     backend = backend_of(db_url)
     if backend != manifest.backend:
         raise BackupError(f"the backup holds a {manifest.backend} database, the configured one is {backend}")
+    if with_index:
+        for folder in manifest.data_folders:
+            _check_destination(settings.data_dir / folder, settings.data_dir)
     with tempfile.TemporaryDirectory(prefix="lingling-restore-") as tmp:
         work = Path(tmp)
         with tarfile.open(archive, "r:gz") as tar:
+            check_members(tar, manifest)
             tar.extractall(work, filter="data")
         dump = work / manifest.database
         if backend == "sqlite":
@@ -215,8 +301,5 @@ def restore(settings: Settings, archive: Path, with_index: bool = True) -> Manif
                 source = work / "data" / folder
                 if not source.is_dir():
                     continue
-                dest = settings.data_dir / folder
-                if dest.exists():
-                    shutil.rmtree(dest)
-                shutil.copytree(source, dest)
+                _replace_folder(source, settings.data_dir / folder, settings.data_dir)
     return manifest

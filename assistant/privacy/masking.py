@@ -2,7 +2,9 @@
 
 Used wherever text leaves the conversation it was typed in: the turn log (at the source), log lines, the
 staff inbox and exports. Masking is deliberately generous: anything shaped like one of these numbers is masked,
-whether or not its check digit is right (a mistyped ID card number is still personal data).
+whether or not its check digit is right (a mistyped ID card number is still personal data). The numbers are found
+by nlu/numbers.py, the reader the form's checks use too: every spelling a form accepts (1-3-8-…, (138)12345678,
+full-width, ①③⑧…, +86 (138) 1234-5678, a code written in groups) is masked.
 
     138****5678            mobile (keeps the first 3 and last 4 digits; +86 and separators are dropped)
     9137**********4XN9     18-character code (USCC or ID card number: keeps the first 4 and last 4)
@@ -14,16 +16,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-_EDGE_L = r"(?<![0-9A-Za-z])"
-_EDGE_R = r"(?![0-9A-Za-z])"
-
-# Mainland mobile numbers: 1[3-9]x xxxx xxxx, optionally +86 / 86 first and single spaces or dashes between groups.
-# \d matches full-width digits too (Python's str patterns are Unicode-aware).
-MOBILE = re.compile(_EDGE_L + r"(?:\+?86[ -]?)?(1[3-9]\d)[ -]?(\d{4})[ -]?(\d{4})" + _EDGE_R)
-# 18-digit resident ID numbers (6-digit region, birth date, sequence, check digit 0-9/X).
-ID_CARD = re.compile(_EDGE_L + r"([1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[0-9Xx])" + _EDGE_R)
-# 统一社会信用代码 (GB 32100): registration authority, type, 6-digit region, 9-character org code, check character.
-USCC = re.compile(_EDGE_L + r"([0-9A-HJ-NP-RTUW-Y]{2}\d{6}[0-9A-HJ-NP-RTUW-Y]{10})" + _EDGE_R, re.IGNORECASE)
+from nlu import numbers
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
@@ -48,23 +41,15 @@ def mask_code(code: str) -> str:
     return f"{code[:4]}{'*' * (len(code) - 8)}{code[-4:]}"
 
 
-# Full-width digits and Latin letters (１３８…, ＭＡ) fold to ASCII one for one, so positions stay the same.
-_FOLD = {c: c - 0xFEE0 for c in [*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B)]}
-_FOLD[0xFF0B] = ord("+")
-_FOLD[0xFF0D] = ord("-")
-
-
 def mask_text(text: str) -> str:
     """`text` with every mobile number, ID card number and USCC masked; other text unchanged."""
     if not text or not any(c.isdigit() for c in text):
         return text
-    folded = text.translate(_FOLD)
-    spans: list[tuple[int, int, str]] = []
-    for pattern, group, mask in ((ID_CARD, 1, mask_code), (USCC, 1, mask_code), (MOBILE, 0, mask_mobile)):
-        for m in pattern.finditer(folded):
-            start, end = m.span(group)
-            if not any(start < e and s < end for s, e, _ in spans):
-                spans.append((start, end, mask(m.group(group))))
+    spans: list[tuple[int, int, str]] = [(f.start, f.end, mask_code(numbers.plain(text[f.start:f.end])))
+                                         for f in numbers.find_codes(text)]
+    for f in numbers.find_mobiles(text):
+        if not any(f.start < e and s < f.end for s, e, _ in spans):
+            spans.append((f.start, f.end, mask_mobile(f.value)))
     if not spans:
         return text
     out: list[str] = []

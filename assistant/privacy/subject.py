@@ -22,6 +22,7 @@ from assistant.dialogue.db import conversations, turns
 from assistant.dialogue.turns import TurnLog
 from assistant.handoff.desk import HandoffDesk
 from knowledge.clock import system_clock
+from nlu import references
 
 MAX_MATCHES = 50
 
@@ -114,7 +115,8 @@ def find(db: Engine, sender: str = "", filing: str = "", phone: str = "") -> lis
         candidates[sender.strip()] = "sender"
     filings = _filing_table()
     if filing.strip() and filings is not None:
-        for (key,) in _rows(db, select(filings.c.idempotency_key).where(filings.c.id == filing.strip().upper())):
+        reference = references.canonical(filing) or filing.strip().upper()  # as typed: any case, dash or not
+        for (key,) in _rows(db, select(filings.c.idempotency_key).where(filings.c.id == reference)):
             candidates.setdefault(sender_of_key(key), "filing")
     digits = digits_of(phone)
     if len(digits) >= 7:

@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field
 
 from assistant.errors import AppError, BadInput, TooLarge
 from assistant.handoff.model import Reply
+from assistant.security.asgi import client_ip, client_tag
 from assistant.services import services_of
 from assistant.settings import Settings
 from knowledge.loader import KnowledgeBase
@@ -212,7 +213,8 @@ async def chat(body: ChatRequest, request: Request) -> dict[str, Any]:
         raise BadInput("请输入您想咨询的内容。", "message is blank")
     if len(text) > settings.max_message_chars:
         raise TooLarge(_too_long(settings), f"message has {len(text)} characters, limit {settings.max_message_chars}")
-    metadata: dict[str, Any] = {"face": body.face}
+    client = client_tag(settings.secret_key, client_ip(request.scope))  # per-client limits (actions/status.py)
+    metadata: dict[str, Any] = {"face": body.face, "client": client}
     if body.face == "kiosk" and body.kiosk:
         metadata["kiosk"] = body.kiosk
     result = await services.dialogue.handle(body.sender, text, channel=CHANNELS[body.face], metadata=metadata)

@@ -45,7 +45,7 @@ def install(app: FastAPI, settings: Settings, channel: SocketIOChannel) -> RateL
                           Rate(settings.rate_sender_per_minute, settings.rate_sender_burst), settings.rate_exempt)
     if settings.rate_limit:
         app.add_middleware(RateLimitMiddleware, limiter=limiter)  # type: ignore[arg-type]
-    app.add_middleware(ActionDoor, allow=settings.action_server_allow)  # type: ignore[arg-type]
+    app.add_middleware(ActionDoor, token=settings.action_token)  # type: ignore[arg-type]
     app.add_middleware(JsonSurrogates)  # type: ignore[arg-type]
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes, admin_limit=settings.max_upload_bytes,  # type: ignore[arg-type]
                        overrides={"/model/parse": parse_body_limit(settings)})

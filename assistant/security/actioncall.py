@@ -1,8 +1,9 @@
 """The action server door (POST /webhook, GET /actions) on the public web app.
 
-- Only the internal network may call it: the web app runs its actions in process, so /webhook serves an external
-  Rasa server only. Peers outside loopback and private ranges (and LINGLING_ACTION_SERVER_ALLOW) get 403.
-  (Behind a reverse proxy, let uvicorn take the client address from X-Forwarded-For: FORWARDED_ALLOW_IPS.)
+- Only a Rasa server may call it: the web app runs its actions in process, so /webhook serves an external Rasa
+  server only. The rule is actions/door.py's: a call with the action token (LINGLING_ACTION_TOKEN, Rasa's
+  `action_endpoint.token`, sent as `?token=`) passes from anywhere; without it only a direct loopback call (no
+  proxy header) passes. Everything else, a request relayed by a reverse proxy included, gets 403.
 - The action call must have rasa-sdk's shape (next_action a string, tracker an object with the documented field
   types, domain an object); anything else is answered as rasa-sdk answers an unreadable body: 400
   {"error": "Invalid body request"}, instead of failing inside an action with a 500.
@@ -10,16 +11,12 @@
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from typing import Any
 
-from assistant.security.asgi import ASGIApp, Message, Receive, Scope, Send, client_ip, envelope, send_json
-from assistant.security.ratelimit import parse_networks
+from actions.door import DOORS, FORBIDDEN, caller_allowed
+from assistant.security.asgi import ASGIApp, Message, Receive, Scope, Send, envelope, send_json
 
-DOORS = ("/webhook", "/actions")
-INTERNAL = "10.0.0.0/8 172.16.0.0/12 192.168.0.0/16 127.0.0.0/8 ::1/128 fc00::/7 100.64.0.0/10"
-FORBIDDEN = "动作服务只接受内部网络的调用。"
 # rasa-sdk tracker fields and the JSON types they must have when present.
 TRACKER_FIELDS: dict[str, tuple[type, ...]] = {
     "sender_id": (str,), "slots": (dict,), "latest_message": (dict, type(None)), "events": (list,),
@@ -54,23 +51,17 @@ def call_shape_ok(call: Any) -> bool:
 class ActionDoor:
     """Pure ASGI middleware in front of /webhook and /actions."""
 
-    def __init__(self, app: ASGIApp, allow: str = ""):
+    def __init__(self, app: ASGIApp, token: str | None = None):
         self.app = app
-        self.networks = parse_networks(f"{INTERNAL} {allow}")
-
-    def internal(self, ip: str) -> bool:
-        try:
-            addr = ipaddress.ip_address(ip)
-        except ValueError:
-            return True  # not an IP peer (a unix socket, an in-process test client): not from the internet
-        return any(addr in net for net in self.networks)
+        self.token = token
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("path") not in DOORS:
             await self.app(scope, receive, send)
             return
-        if not self.internal(client_ip(scope)):
-            await send_json(send, 403, envelope("forbidden", FORBIDDEN, "action server door called from outside"))
+        if not caller_allowed(scope, self.token):
+            await send_json(send, 403, envelope("forbidden", FORBIDDEN,
+                                                "the action server door takes direct loopback calls or the action token"))
             return
         if scope.get("method") != "POST":
             await self.app(scope, receive, send)

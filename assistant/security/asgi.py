@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import ipaddress
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -43,6 +46,26 @@ def client_ip(scope: Scope) -> str:
     from X-Forwarded-For when the request came through a trusted proxy)."""
     client = scope.get("client")
     return str(client[0]) if client else ""
+
+
+def client_key(ip: str) -> str:
+    """Whom a limit counts: the IPv4 address, or the IPv6 /64 (one subscriber's network: a client changes its
+    address within it at will). IPv4-mapped IPv6 counts as the IPv4 address; anything else as itself."""
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if isinstance(addr, ipaddress.IPv6Address):
+        if addr.ipv4_mapped is not None:
+            return str(addr.ipv4_mapped)
+        return str(ipaddress.IPv6Network((addr, 64), strict=False))
+    return str(addr)
+
+
+def client_tag(secret: str, ip: str) -> str:
+    """A stable pseudonym of the client (its `client_key`), keyed with the app's secret: what the doors put into
+    a message's metadata (`client`) so that actions can count per client without storing addresses."""
+    return hmac.new(secret.encode(), client_key(ip).encode(), hashlib.sha256).hexdigest()[:20]
 
 
 def own_origin(scope: Scope) -> str | None:

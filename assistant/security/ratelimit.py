@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from assistant.security.asgi import ASGIApp, Message, Receive, Scope, Send, client_ip, envelope, send_json
+from assistant.security.asgi import ASGIApp, Message, Receive, Scope, Send, client_ip, client_key, envelope, send_json
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ class RateLimiter:
         """(seconds to wait, which limit) — (0.0, "") when the message may pass."""
         if self.is_exempt(ip):
             return 0.0, ""
-        wait = self.buckets.take(f"ip:{ip}", self.ip_rate)
+        wait = self.buckets.take(f"ip:{client_key(ip)}", self.ip_rate)  # an IPv6 client: its /64
         if wait:
             return self._limited(door, "ip", wait)
         if sender:

@@ -46,6 +46,15 @@ staff_login_attempts = Table(
     Index("ix_staff_login_attempts_ip_at", "ip", "at"),
 )
 
+staff_login_counters = Table(  # assistant/staff/lockout.py: the counts that decide a lock-out
+    "staff_login_counters",
+    metadata,
+    Column("key", String(200), primary_key=True),  # c:<client> | uc:<username>|<client> | u:<username>
+    Column("failures", Integer, nullable=False, default=0),
+    Column("window_start", DateTime(timezone=True), nullable=False),
+    Column("last_at", DateTime(timezone=True), nullable=False),
+)
+
 staff_audit = Table(
     "staff_audit",
     metadata,

@@ -12,10 +12,11 @@ from assistant.dialogue.manager import DialogueManager
 from assistant.settings import Settings
 from assistant.staff.audit import AuditLog
 from assistant.staff.editing import KnowledgeService
+from assistant.staff.lockout import LoginGuard
 from assistant.staff.questions import TestQuestions
 from assistant.staff.regression import RegressionChecker
 from assistant.staff.sessions import SessionManager
-from assistant.staff.users import LoginGuard, UserStore
+from assistant.staff.users import UserStore
 from knowledge.clock import Clock, beijing_date
 from knowledge.store import SqlKnowledgeStore
 from nlu.live import LiveKnowledge

@@ -9,6 +9,8 @@ reports each bad row with its number and a reason in Chinese.
 from __future__ import annotations
 
 import io
+import zipfile
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +25,10 @@ from knowledge.store import PUBLISHED
 from knowledge.versions import dump_item, header_comment, join_stream, load_raw, split_stream
 
 HEADER = ("事项编号", "问答编号", "问题", "问法（每行一个）", "答案", "主题")
+# An Excel import is read row by row (openpyxl's read-only mode) within these limits, checked before any change:
+MAX_ROWS = 5000  # FAQ rows (the demo base has a few hundred FAQs)
+MAX_UNPACKED = 64 * 1024 * 1024  # bytes of the workbook's parts once unzipped (a small zip may hold gigabytes)
+MAX_CELL = 20_000  # characters of one cell
 TOPIC_BY_LABEL = {label: topic.value for topic, label in forms.TOPIC_LABELS.items()}
 
 
@@ -69,8 +75,7 @@ def import_yaml(service: KnowledgeService, stream: str, actor: str, ip: str = ""
         for p in problems:
             report.errors.append((f"{item_id or '第' + str(line) + '行起的文档'}", p.field, forms.zh_message(p)))
         docs.append((item_id, text))
-    ids = [i for i, _ in docs]
-    for dup in sorted({i for i in ids if ids.count(i) > 1}):
+    for dup in sorted(i for i, n in Counter(i for i, _ in docs).items() if n > 1):
         report.errors.append((dup, "id", "同一事项在文件中出现多次"))
     if report.errors:
         return report
@@ -100,6 +105,9 @@ def export_xlsx(kb: KnowledgeBase) -> bytes:
         cell.font = Font(bold=True)
     for item, faq in kb.faqs:
         ws.append((item.id, faq.id, faq.question, "\n".join(faq.variants), faq.answer, faq.topic.value))
+        for cell in ws[ws.max_row]:
+            if isinstance(cell.value, str) and cell.data_type == "f":
+                cell.data_type = "s"  # text that starts with "=" stays text: never a formula in the staff's Excel
     for col, width in zip("ABCDEF", (26, 36, 36, 40, 60, 12), strict=True):
         ws.column_dimensions[col].width = width
     for row in ws.iter_rows(min_row=2):
@@ -125,29 +133,51 @@ def _faq_problem(exc: ValidationError, row: int) -> list[tuple[str, str, str]]:
     return out
 
 
+def _unpacked_size(data: bytes) -> int | None:
+    """The workbook's size unzipped, from the zip directory (nothing is decompressed); None when not a zip."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return None
+
+
 def import_xlsx(service: KnowledgeService, data: bytes, actor: str, ip: str = "", publish: bool = False) -> ImportReport:
-    """Apply the sheet's rows to the items' drafts (or publish them); bad rows are reported and skipped."""
+    """Apply the sheet's rows to the items' drafts (or publish them); bad rows are reported and skipped.
+
+    The sheet is streamed; more than MAX_ROWS rows, more than MAX_UNPACKED bytes unzipped or a cell longer than
+    MAX_CELL characters refuse the whole file before anything is changed. The items are read in two queries."""
     from openpyxl import load_workbook
 
     report = ImportReport(published=publish)
+    unpacked = _unpacked_size(data)
+    if unpacked is not None and unpacked > MAX_UNPACKED:
+        report.errors.append(("文件", "", f"表格解压后超过 {MAX_UNPACKED // 1024 // 1024} MB，请拆分后分批导入"))
+        return report
     try:
-        ws = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        ws = workbook.worksheets[0]
     except Exception:  # not an xlsx file
         report.errors.append(("文件", "", "无法读取，请上传由本系统导出的 .xlsx 文件"))
         return report
+    try:
+        rows = _rows(ws, report)
+    finally:
+        workbook.close()
+    if rows is None:
+        return report
+    working = service.working_all()
     raws: dict[str, dict[str, Any]] = {}
     headers: dict[str, str] = {}
     touched: dict[str, list[int]] = {}
-    for n, values in enumerate(ws.iter_rows(values_only=True), 1):
-        if n == 1 or not any(v not in (None, "") for v in values):
-            continue
-        service_id, faq_id, question, variants, answer, topic = (_cell(v) for v in (*values, *[None] * 6)[:6])
+    for n, values in rows:
+        service_id, faq_id, question, variants, answer, topic = values
         if service_id not in raws:
-            working = service.working(service_id) if service_id else None
-            if working is None:
+            current = working.get(service_id) if service_id else None
+            if current is None:
                 report.errors.append((f"第{n}行", "事项编号", f"没有事项 {service_id or '（空）'}"))
                 continue
-            raws[service_id], headers[service_id] = load_raw(working.text), header_comment(working.text)
+            raws[service_id], headers[service_id] = load_raw(current.text), header_comment(current.text)
         if not faq_id.startswith(service_id + "/"):
             report.errors.append((f"第{n}行", "问答编号", f"问答编号应以 {service_id}/ 开头"))
             continue
@@ -169,14 +199,32 @@ def import_xlsx(service: KnowledgeService, data: bytes, actor: str, ip: str = ""
         else:
             raw["faqs"][pos] = new
         touched.setdefault(service_id, []).append(n)
-    for item_id, rows in touched.items():
+    for item_id, numbers in touched.items():
         text = dump_item(raws[item_id], headers[item_id])
         item, problems = validate(item_id, text)
         if item is None:
             for p in problems:
-                report.errors.append((f"第{'、'.join(map(str, rows))}行（{item_id}）", p.field, forms.zh_message(p)))
+                report.errors.append((f"第{'、'.join(map(str, numbers))}行（{item_id}）", p.field, forms.zh_message(p)))
             continue
         _save(service, item_id, text, actor, ip, publish, report)
-        report.rows_changed += len(rows)
+        report.rows_changed += len(numbers)
     report.unchanged = len([r for r in raws if r not in touched])
     return report
+
+
+def _rows(ws: Any, report: ImportReport) -> list[tuple[int, tuple[str, ...]]] | None:
+    """The sheet's non-empty rows after the header, as 6 cleaned cells; None (and the error reported) when the
+    sheet is beyond the limits."""
+    out: list[tuple[int, tuple[str, ...]]] = []
+    for n, values in enumerate(ws.iter_rows(values_only=True, max_col=len(HEADER)), 1):
+        if n == 1 or not any(v not in (None, "") for v in values):
+            continue
+        if len(out) >= MAX_ROWS:
+            report.errors.append(("文件", "", f"表格超过 {MAX_ROWS} 行问答，请拆分后分批导入（未导入任何内容）"))
+            return None
+        cells = tuple(_cell(v) for v in (*values, *[None] * len(HEADER))[:len(HEADER)])
+        if any(len(c) > MAX_CELL for c in cells):
+            report.errors.append((f"第{n}行", "", f"单元格超过 {MAX_CELL} 字，请缩短后再导入（未导入任何内容）"))
+            return None
+        out.append((n, cells))
+    return out

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Engine, and_, func, insert, select, update
+from sqlalchemy import Engine, func, insert, select, update
 
-from assistant.staff.db import staff_login_attempts, staff_users
+from assistant.staff.db import staff_users
 from knowledge.clock import Clock, as_utc, system_clock
 
 EDITOR, REVIEWER, AGENT, ADMIN = "editor", "reviewer", "agent", "admin"
@@ -19,12 +23,8 @@ ROLE_LABELS = {EDITOR: "知识编辑", REVIEWER: "办件审核", AGENT: "咨询�
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{2,64}$")
 MIN_PASSWORD = 8
 
-# Lock-out: this many failures within the window lock the username (and, separately, the client IP).
-MAX_FAILURES = 5
-WINDOW = dt.timedelta(minutes=15)
-LOCK = dt.timedelta(minutes=15)
-
 _hasher = PasswordHasher()
+T = TypeVar("T")
 # Verified against when the username is unknown, so that both cases take the same time. Made on the first login
 # attempt (whichever the name), not at import: hashing takes ~0.2 s of the server's start-up.
 _DUMMY_HASH: str | None = None
@@ -33,7 +33,7 @@ _DUMMY_HASH: str | None = None
 def _dummy_hash() -> str:
     global _DUMMY_HASH
     if _DUMMY_HASH is None:
-        _DUMMY_HASH = _hasher.hash("lingling-no-such-user")
+        _DUMMY_HASH = GATE.run(lambda: _hasher.hash("lingling-no-such-user"))
     return _DUMMY_HASH
 
 
@@ -43,6 +43,58 @@ class UserError(ValueError):
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
+
+
+class HashBusy(UserError):
+    """Too many password hashes at once: the attempt was not checked (try again in a moment)."""
+
+    def __init__(self) -> None:
+        super().__init__("当前登录的人较多，请稍等几秒后再试。")
+
+
+class HashGate:
+    """Bounds the argon2 work of a process: at most `slots` hashes at once (each takes 64 MiB and a core for a
+    fraction of a second) and at most `queue` callers waiting for a slot; anyone beyond gets HashBusy at once, so
+    40 simultaneous logins cost 2 x 64 MiB, not 40 x, and hold no more than slots + queue threads."""
+
+    def __init__(self, slots: int = 2, queue: int = 8, wait: float = 10.0):
+        self._slots = threading.BoundedSemaphore(slots)
+        self._lock = threading.Lock()
+        self._waiting = 0
+        self.queue = queue
+        self.wait = wait
+        self.peak = 0  # most hashes at once so far (tests, benchmarks)
+        self._running = 0
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        with self._lock:
+            if self._waiting >= self.queue:
+                raise HashBusy()
+            self._waiting += 1
+        try:
+            got = self._slots.acquire(timeout=self.wait)
+        finally:
+            with self._lock:
+                self._waiting -= 1
+        if not got:
+            raise HashBusy()
+        with self._lock:
+            self._running += 1
+            self.peak = max(self.peak, self._running)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._running -= 1
+            self._slots.release()
+
+    def run(self, fn: Callable[[], T]) -> T:
+        with self.slot():
+            return fn()
+
+
+GATE = HashGate()
 
 
 @dataclass(frozen=True)
@@ -103,7 +155,7 @@ class UserStore:
         with self.engine.begin() as conn:
             conn.execute(insert(staff_users).values(
                 username=username, display_name=display_name.strip()[:64], role=role,
-                password_hash=_hasher.hash(password), active=True, created_at=now, password_changed_at=now))
+                password_hash=GATE.run(lambda: _hasher.hash(password)), active=True, created_at=now, password_changed_at=now))
         user = self.get_by_name(username)
         assert user is not None
         return user
@@ -128,19 +180,20 @@ class UserStore:
             return int(conn.execute(stmt).scalar() or 0)
 
     def verify(self, username: str, password: str) -> User | None:
-        """The active user with these credentials, else None (constant work whether or not the name exists)."""
+        """The active user with these credentials, else None (constant work whether or not the name exists);
+        HashBusy when the process hashes too many passwords at once."""
         dummy = _dummy_hash()  # before the look-up: the first attempt does this extra work whether or not the name exists
         with self.engine.connect() as conn:
             row = conn.execute(select(staff_users).where(staff_users.c.username == username.strip())).first()
         stored = row._mapping["password_hash"] if row is not None else dummy
         try:
-            _hasher.verify(stored, password)
+            GATE.run(lambda: _hasher.verify(stored, password))
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return None
         if row is None or not row._mapping["active"]:
             return None
         if _hasher.check_needs_rehash(stored):
-            self._set_hash(row._mapping["id"], _hasher.hash(password))
+            self._set_hash(row._mapping["id"], GATE.run(lambda: _hasher.hash(password)))
         return _user(row)
 
     def _set_hash(self, user_id: int, password_hash: str) -> None:
@@ -150,7 +203,7 @@ class UserStore:
 
     def set_password(self, user_id: int, password: str) -> None:
         check_password(password)
-        self._set_hash(user_id, _hasher.hash(password))
+        self._set_hash(user_id, GATE.run(lambda: _hasher.hash(password)))
 
     def update(self, user_id: int, role: str | None = None, active: bool | None = None,
                display_name: str | None = None) -> User:
@@ -176,47 +229,3 @@ class UserStore:
         out = self.get(user_id)
         assert out is not None
         return out
-
-
-@dataclass(frozen=True)
-class Lock:
-    """A lock-out in force."""
-
-    until: dt.datetime
-    by: str  # "username" or "ip"
-
-
-class LoginGuard:
-    """Counts failed logins per username and per client IP; 5 within 15 minutes lock for 15 minutes."""
-
-    def __init__(self, engine: Engine, clock: Clock = system_clock):
-        self.engine = engine
-        self.clock = clock
-
-    def record(self, username: str, ip: str, ok: bool) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(insert(staff_login_attempts).values(username=username[:64], ip=ip[:64], ok=ok, at=self.clock()))
-
-    def _lock_for(self, column: str, value: str, now: dt.datetime) -> dt.datetime | None:
-        col = staff_login_attempts.c[column]
-        since = now - WINDOW - LOCK
-        with self.engine.connect() as conn:
-            last_ok = conn.execute(select(func.max(staff_login_attempts.c.at))
-                                   .where(and_(col == value, staff_login_attempts.c.ok.is_(True)))).scalar()
-            cond = and_(col == value, staff_login_attempts.c.ok.is_(False), staff_login_attempts.c.at >= since)
-            if last_ok is not None:
-                cond = and_(cond, staff_login_attempts.c.at > last_ok)
-            fails = [as_utc(r[0]) for r in conn.execute(
-                select(staff_login_attempts.c.at).where(cond).order_by(staff_login_attempts.c.at.desc()).limit(MAX_FAILURES))]
-        if len(fails) < MAX_FAILURES or fails[0] - fails[-1] > WINDOW:
-            return None
-        until = fails[0] + LOCK
-        return until if until > now else None
-
-    def locked(self, username: str, ip: str) -> Lock | None:
-        """The lock in force for this username or IP, if any."""
-        now = self.clock()
-        by_name = self._lock_for("username", username[:64], now) if username else None
-        by_ip = self._lock_for("ip", ip[:64], now) if ip else None
-        found = [Lock(t, who) for t, who in ((by_name, "username"), (by_ip, "ip")) if t is not None]
-        return max(found, key=lambda lock: lock.until) if found else None

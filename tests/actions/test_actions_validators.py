@@ -56,7 +56,10 @@ def test_names_and_items(demo_kb: Any) -> None:
 
 
 def test_status_inputs() -> None:
-    assert v.check_filing_id("ln20261120001").value == "LN20261120001"
+    assert v.check_filing_id("ln20261120001").value == "LN20261120001"  # the older references stay readable
+    assert v.check_filing_id("ln20261120 7k3qx9").value == "LN20261120-7K3QX9"
+    assert v.check_filing_id("编号是 LN20261120-7K3QX9。").value == "LN20261120-7K3QX9"
+    assert not v.check_filing_id("LN20261120-7K3QO9").ok  # O is not in the alphabet
     assert not v.check_filing_id("LN123").ok
     assert v.check_last4("5678").value == "5678"
     assert v.check_last4("13812345678").value == "5678"

@@ -32,7 +32,7 @@ def standalone_client(tmp_path: Path, demo_kb: Any) -> Iterator[TestClient]:
     from assistant.settings import Settings
 
     app = create_action_app(Settings(data_dir=tmp_path, env="test"), kb=demo_kb)
-    with TestClient(app) as client:
+    with TestClient(app, client=("127.0.0.1", 50000)) as client:  # the Rasa server on this machine
         yield client
 
 

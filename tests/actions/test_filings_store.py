@@ -24,17 +24,19 @@ from knowledge.clock import beijing_date
 from tests.actions.conftest import FakeClock
 
 
-def test_ids_have_prefix_date_and_daily_sequence(filing_store: FilingStore, filing_clock: FakeClock,
-                                                 make_notice: Callable[..., LostNoticeData],
-                                                 make_validation: Callable[..., ValidationData]) -> None:
+def test_ids_have_prefix_date_and_a_random_part(filing_store: FilingStore, filing_clock: FakeClock,
+                                                make_notice: Callable[..., LostNoticeData],
+                                                make_validation: Callable[..., ValidationData]) -> None:
     a = filing_store.submit_lost_notice(make_notice(), "k-a")
     b = filing_store.submit_lost_notice(make_notice(company_name="另一家公司"), "k-b")
     v = filing_store.submit_validation(make_validation(), "k-v")
-    assert (a.filing_id, b.filing_id, v.filing_id) == ("LN20261120001", "LN20261120002", "MV20261120001")
-    assert re.fullmatch(r"LN\d{8}\d{3}", a.filing_id)
-    filing_clock.advance(hours=15, minutes=30)  # 16:30 UTC = 00:30 next day in Qingdao: the sequence restarts
+    random_part = "[23456789ABCDEFGHJKLMNPQRSTUVWXYZ]{6}"  # no 0/O/1/I: read out on the phone without doubt
+    assert re.fullmatch(rf"LN20261120-{random_part}", a.filing_id) and re.fullmatch(rf"LN20261120-{random_part}", b.filing_id)
+    assert re.fullmatch(rf"MV20261120-{random_part}", v.filing_id) and a.filing_id != b.filing_id
+    filing_clock.advance(hours=15, minutes=30)  # 16:30 UTC = 00:30 next day in Qingdao: the next Beijing day
     c = filing_store.submit_lost_notice(make_notice(), "k-c")
-    assert c.filing_id == "LN20261121001"
+    assert c.filing_id.startswith("LN20261121-")
+    assert filing_store.get(c.filing_id.replace("-", " ").lower()) == filing_store.get(c.filing_id)  # as dictated
 
 
 def test_view_fields(filing_store: FilingStore, make_notice: Callable[..., LostNoticeData]) -> None:
@@ -128,7 +130,7 @@ def test_concurrent_submits_with_one_key_make_one_filing(filing_db_url: str, fil
     try:
         results = _in_threads(8, lambda i: stores[i % 2].submit_lost_notice(make_notice(), "same-key"))
         assert not [r for r in results if isinstance(r, Exception)], results
-        assert {r.filing_id for r in results} == {"LN20261120001"}
+        assert len({r.filing_id for r in results}) == 1
         assert len(stores[0].list_filings()) == 1
     finally:
         for s in stores:
@@ -139,7 +141,7 @@ def test_concurrent_submits_with_other_keys_get_distinct_ids(filing_store: Filin
                                                              make_notice: Callable[..., LostNoticeData]) -> None:
     results = _in_threads(6, lambda i: filing_store.submit_lost_notice(make_notice(), f"key-{i}"))
     assert not [r for r in results if isinstance(r, Exception)], results
-    assert sorted(r.filing_id for r in results) == [f"LN20261120{n:03d}" for n in range(1, 7)]
+    assert len({r.filing_id for r in results}) == 6 and all(r.filing_id.startswith("LN20261120-") for r in results)
 
 
 def _submit_in_process(url: str, key: str) -> str:
@@ -184,14 +186,16 @@ def test_status_for_checks_the_phone(filing_store: FilingStore, make_notice: Cal
     assert filing_store.status_for("LN20991231001", "5678") is None
 
 
-def test_list_filings_filters_and_pages(filing_store: FilingStore, make_notice: Callable[..., LostNoticeData],
+def test_list_filings_filters_and_pages(filing_store: FilingStore, filing_clock: FakeClock,
+                                        make_notice: Callable[..., LostNoticeData],
                                         make_validation: Callable[..., ValidationData]) -> None:
+    made = []
     for i in range(3):
-        filing_store.submit_lost_notice(make_notice(), f"n{i}")
+        made.append(filing_store.submit_lost_notice(make_notice(), f"n{i}").filing_id)
+        filing_clock.advance(minutes=1)
     filing_store.submit_validation(make_validation(), "v")
-    assert [v.filing_id for v in filing_store.list_filings(kind="lost_notice")] == [
-        "LN20261120003", "LN20261120002", "LN20261120001"]
-    assert [v.filing_id for v in filing_store.list_filings(limit=2, offset=1)] == ["LN20261120003", "LN20261120002"]
+    assert [v.filing_id for v in filing_store.list_filings(kind="lost_notice")] == made[::-1]
+    assert [v.filing_id for v in filing_store.list_filings(limit=2, offset=1)] == [made[2], made[1]]
     assert [v.kind for v in filing_store.list_filings(status="submitted", kind="medical_validation")] == [
         "medical_validation"]
 

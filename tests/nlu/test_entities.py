@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from knowledge import clock
+from nlu import references
 from nlu.entities import (
     DictionaryExtractor,
     EntityExtractor,
@@ -72,15 +73,19 @@ def test_not_a_phone(text: str) -> None:
 @pytest.mark.parametrize(
     "text,value",
     [("查一下LN20250601007", "LN20250601007"), ("ln20250601007进度", "LN20250601007"), ("MV20250612003 审到哪了", "MV20250612003"),
-     ("ＬＮ２０２５０６０１００７", "LN20250601007")],
+     ("ＬＮ２０２５０６０１００７", "LN20250601007"),
+     # the random references (nlu/references.py), as typed or dictated: any case, dash, space or nothing
+     ("查一下LN20250618-7K3QX9", "LN20250618-7K3QX9"), ("mv20250618 7k3qx9进度", "MV20250618-7K3QX9"),
+     ("编号LN202506187K3QX9", "LN20250618-7K3QX9"), ("ＬＮ２０２５０６１８－７Ｋ３ＱＸ９", "LN20250618-7K3QX9")],
 )
 def test_filing_id(text: str, value: str) -> None:
     (e,) = extract_filing_id(normalize(text))
     assert e.value == value
-    assert normalize(_surface(text, e)).text.upper() == value
+    assert references.canonical(normalize(_surface(text, e)).text) == value
 
 
-@pytest.mark.parametrize("text", ["LN2025060100", "LN202506010071", "XLN20250601007", "AB20250601007"])
+@pytest.mark.parametrize("text", ["LN2025060100", "LN202506010071", "XLN20250601007", "AB20250601007",
+                                  "LN20250618-7K3QX0", "LN20250618-7K3QI9", "LN20250618-7K3QX9A"])
 def test_not_a_filing_id(text: str) -> None:
     assert extract_filing_id(normalize(text)) == []
 

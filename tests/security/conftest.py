@@ -30,5 +30,5 @@ def build_app(tmp_path_factory: pytest.TempPathFactory, ngram_pipeline: Any, dem
 def api(build_app: Callable[..., Any]) -> Iterator[Any]:
     from fastapi.testclient import TestClient
 
-    with TestClient(build_app(rate_limit=False)) as client:
+    with TestClient(build_app(rate_limit=False), client=("127.0.0.1", 50000)) as client:
         yield client

@@ -117,18 +117,19 @@ def test_hsts_when_configured(make_client: Any) -> None:
     assert "strict-transport-security" in make_client(tls=True).get("/health").headers
 
 
-def test_action_door_is_internal_only(make_client: Any) -> None:
+def test_action_door_takes_local_calls_or_the_token(make_client: Any) -> None:
     from fastapi.testclient import TestClient
 
-    local = make_client()
+    local = make_client(action_token="rasa-action-token")
     assert local.get("/actions").status_code == 200
+    call = {"next_action": "action_answer_faq", "tracker": {"sender_id": "x"}}
     outside = TestClient(local.app, client=("203.0.113.5", 40000))
-    r = outside.post("/webhook", json={"next_action": "action_answer_faq", "tracker": {"sender_id": "x"}})
+    r = outside.post("/webhook", json=call)
     assert r.status_code == 403 and r.json()["message"]
     assert outside.get("/actions").status_code == 403
-    inside = TestClient(local.app, client=("10.20.0.4", 40000))
-    assert inside.get("/actions").status_code == 200
-    assert make_client(action_server_allow="203.0.113.0/24").app  # a setting for a Rasa server elsewhere
+    assert TestClient(local.app, client=("10.20.0.4", 40000)).get("/actions").status_code == 403  # private: no exception
+    assert outside.get("/actions", params={"token": "rasa-action-token"}).status_code == 200  # as Rasa sends it
+    assert outside.get("/actions", params={"token": "wrong"}).status_code == 403
 
 
 @pytest.mark.parametrize("call", [

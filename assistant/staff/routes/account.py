@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 from typing import Any
 
 from fastapi import APIRouter, Form, Request
@@ -10,8 +12,9 @@ from fastapi.responses import Response
 
 from assistant.services import services_of
 from assistant.settings import Environment
+from assistant.staff.lockout import Lock
 from assistant.staff.sessions import COOKIE, LOGIN_COOKIE, MAX_AGE
-from assistant.staff.users import AGENT, EDITOR, REVIEWER, UserError
+from assistant.staff.users import AGENT, EDITOR, REVIEWER, HashBusy, UserError
 from assistant.staff.web import STAFF, Auth, client_ip, local_time, redirect, render, staff
 
 router = APIRouter(include_in_schema=False)
@@ -37,6 +40,19 @@ def _login_page(request: Request, message: str = "", username: str = "", status:
     return response
 
 
+def _locked_page(request: Request, lock: Lock, now: dt.datetime, username: str, target: str) -> Response:
+    seconds = max(1, math.ceil((lock.until - now).total_seconds()))
+    if lock.by == "slowdown":  # the account from every client: a wait, never a lock-out
+        message = f"该账号近期登录失败次数较多，请 {seconds} 秒后再试。"
+    else:
+        who = "该账号在本机" if lock.by == "account" else "本机"
+        message = (f"登录失败次数过多，{who}已被锁定。请在 {local_time(lock.until, '%H:%M')} 后"
+                   f"（约 {max(1, round(seconds / 60))} 分钟）再试，或联系管理员。")
+    page = _login_page(request, message, username, 429, target)
+    page.headers["Retry-After"] = str(seconds)
+    return page
+
+
 @router.get("/admin/login")
 def login_form(request: Request) -> Response:
     return _login_page(request)
@@ -50,17 +66,21 @@ def login(request: Request, username: str = Form(default="", max_length=64), pas
     username = username.strip()
     if not st.sessions.login_token_ok(request.cookies.get(LOGIN_COOKIE), csrf_token):
         return _login_page(request, "页面已过期，请重新输入后登录。", username, 403, next)
-    lock = st.guard.locked(username, ip)
+    lock = st.guard.admit(username, ip)  # counted as a failure until it succeeds (assistant/staff/lockout.py)
     if lock is not None:
-        who = "该账号" if lock.by == "username" else "本机"
-        minutes = max(1, round((lock.until - st.guard.clock()).total_seconds() / 60))
-        return _login_page(request, f"登录失败次数过多，{who}已被锁定。请在 {local_time(lock.until, '%H:%M')} 后"
-                                    f"（约 {minutes} 分钟）再试，或联系管理员。", username, 429, next)
-    user = st.users.verify(username, password)
+        return _locked_page(request, lock, st.guard.clock(), username, next)
+    try:
+        user = st.users.verify(username, password)
+    except HashBusy as exc:
+        st.guard.refund(username, ip)
+        page = _login_page(request, exc.message, username, 503, next)
+        page.headers["Retry-After"] = "5"
+        return page
     st.guard.record(username, ip, user is not None)
     if user is None:
         st.audit.record(username or "-", "login_failed", username, None, None, ip)
         return _login_page(request, "用户名或密码不正确。", username, 401, next)
+    st.guard.succeeded(username, ip)
     session = st.sessions.create(user.id, ip)
     st.audit.record(user.username, "login", user.username, None, {"role": user.role}, ip)
     response = redirect(_safe_next(next))
@@ -117,15 +137,15 @@ def change_password(request: Request, auth: Auth = STAFF, current: str = Form(de
                     password: str = Form(default=""), again: str = Form(default="")) -> Response:
     st = auth.staff
     message = ""
-    if st.users.verify(auth.user.username, current) is None:
-        message = "当前密码不正确。"
-    elif password != again:
-        message = "两次输入的新密码不一致。"
-    else:
-        try:
+    try:
+        if st.users.verify(auth.user.username, current) is None:
+            message = "当前密码不正确。"
+        elif password != again:
+            message = "两次输入的新密码不一致。"
+        else:
             st.users.set_password(auth.user.id, password)
-        except UserError as exc:
-            message = exc.message
+    except UserError as exc:  # HashBusy too
+        message = exc.message
     if message:
         return render(request, "admin/account.html", {"message": message}, 422, auth=auth)
     st.sessions.end_all(auth.user.id, keep=auth.session.sid)

@@ -13,7 +13,7 @@ from actions.filings.states import ITEM_DECISIONS, ITEM_LABELS, KIND_LABELS, STA
 from assistant.staff.web import REVIEWERS, Auth, redirect, render
 
 router = APIRouter(include_in_schema=False)
-FILING_ID = Path(pattern=r"^[A-Za-z]{2}\d{6,20}$")
+FILING_ID = Path(pattern=r"^[A-Za-z]{2}\d{6,20}(-[A-Za-z0-9]{4,10})?$")  # nlu/references.py (and the older form)
 FIELD_LABELS = {
     "company_name": "单位名称", "uscc": "统一社会信用代码", "license_type": "证照类型", "license_number": "证照编号",
     "lost_date": "遗失日期", "circumstances": "遗失经过", "contact_name": "联系人", "contact_phone": "联系电话",
