@@ -3,9 +3,14 @@
 Every tune question is parsed once; its evidence (nlu/answerability.py) is kept, and every combination of the
 thresholds of a small grid decides again. Covered questions should be answered with a labelled FAQ; questions
 the base does not cover (`uncovered`, `uncovered_aspect`, and out-of-scope ones taken for service questions)
-should get `none`. The chosen combination maximises a utility in which a wrong answer costs twice what a right
-one gains (for a government service a confident wrong answer is worse than none); the precision / coverage
-curve over `answer_min` is written beside it (nlu/data/calibration.json, docs/benchmarks.md).
+should get `none`. The chosen combination maximises a utility (`UTILITY`, stated in nlu/data/calibration.json and
+the benchmark): a right answer or an honest `none` gains 1; the confident wrong answers — a wrong SERVICE, or an
+answer to what the base does not cover — cost 2 (for a government service they are worse than none); a
+neighbouring FAQ of the right service costs only 0.25, because its card names the service and offers the next
+FAQs as 相关问题 buttons; an aspect of one of our services that no entry answers, answered with that service's
+closest entry, costs 1 (the right service and its questions, but not an honest "not in the base"); a clarification gains 0.5 when it offers a right entry and costs 0.5 otherwise; leaving a
+covered question unanswered gains nothing. The precision / coverage curve over `answer_min` is written beside it
+(nlu/data/calibration.json, docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -24,21 +29,26 @@ from nlu.types import Hit
 
 TUNE = Path(__file__).resolve().parents[1] / "tests" / "data" / "tune_queries.jsonl"
 GRID = {
-    "answer_min": [round(0.50 + 0.025 * i, 3) for i in range(17)],
+    "answer_min": [round(0.45 + 0.025 * i, 3) for i in range(17)],
     "clarify_min": [0.45, 0.5, 0.55, 0.6, 0.65, 0.7],
-    "margin": [0.0, 0.005, 0.01, 0.02, 0.03],
+    "margin": [0.0, 0.01, 0.02, 0.04, 0.06, 0.1],
     "sure": [0.8, 1.01],
     "oos_max": [0.3, 0.5, 0.7, 1.01],
-    "unknown_max": [0.3, 0.45, 0.6, 1.01],
+    "unknown_max": [0.45, 0.6, 0.75, 1.01],
 }
-WRONG_COST = 2.0
+UTILITY = {  # what each outcome is worth (module docstring)
+    "right": 1.0, "honest": 1.0, "neighbour": -0.25, "wrong_service": -2.0, "answered_uncovered": -2.0,
+    "answered_aspect": -1.0,
+    "clarify_right": 0.5, "clarify_wrong": -0.5, "clarify_uncovered": -0.5, "none_covered": -0.5,
+}
+WRONG_COST = -UTILITY["wrong_service"]
 
 
 @dataclass(frozen=True)
 class Sample:
     """One tune question as the decision sees it."""
 
-    kind: str  # covered / uncovered (uncovered_aspect, oos taken for a service question)
+    kind: str  # covered / aspect (uncovered_aspect) / uncovered (uncovered, oos taken for a service question)
     labels: tuple[str, ...]  # FAQ ids that answer it (covered only)
     evidence: Evidence
     hits: tuple[Hit, ...]
@@ -56,14 +66,15 @@ def collect(pipe: NluPipeline, rows: Iterable[dict[str, Any]], today: dt.date) -
             continue  # refused, another region, other intents: not this decision's
         ev = pipe.answerability.evidence(res.normalized, res.intent_ranking, res.ranking)
         labels = tuple(x for x in [r.get("faq"), *(r.get("faq_alt") or [])] if x)
-        out.append(Sample("covered" if kind == "covered" else "uncovered", labels, ev, res.ranking))
+        out.append(Sample({"covered": "covered", "uncovered_aspect": "aspect"}.get(kind, "uncovered"), labels, ev,
+                          res.ranking))
     return out
 
 
 def score(samples: list[Sample], decide: Callable[[Evidence, tuple[Hit, ...]], Any]) -> dict[str, float]:
     """Counts and rates of one setting."""
     c = {"right": 0, "wrong": 0, "wrong_service": 0, "clarify_right": 0, "clarify_wrong": 0, "none_covered": 0, "honest": 0,
-         "answered_uncovered": 0, "clarify_uncovered": 0}
+         "answered_uncovered": 0, "answered_aspect": 0, "clarify_uncovered": 0}
     n_cov = sum(s.kind == "covered" for s in samples)
     n_unc = len(samples) - n_cov
     for s in samples:
@@ -82,14 +93,10 @@ def score(samples: list[Sample], decide: Callable[[Evidence, tuple[Hit, ...]], A
         elif m.decision == "clarify":
             c["clarify_uncovered"] += 1
         else:
-            c["answered_uncovered"] += 1
-    answered = c["right"] + c["wrong"] + c["answered_uncovered"]
-    # A list of questions to choose from is not a confident answer: a useless one costs half.
-    # A wrong entry of the right service still shows that service's other questions as buttons: it costs one;
-    # a wrong service or an answer to what the base does not cover costs WRONG_COST.
-    utility = (c["right"] + 0.5 * c["clarify_right"] + c["honest"] - (c["wrong"] - c["wrong_service"])
-               - WRONG_COST * (c["wrong_service"] + c["answered_uncovered"])
-               - 0.5 * (c["clarify_wrong"] + c["clarify_uncovered"]))
+            c["answered_aspect" if s.kind == "aspect" else "answered_uncovered"] += 1
+    answered = c["right"] + c["wrong"] + c["answered_uncovered"] + c["answered_aspect"]
+    outcomes = {**c, "neighbour": c["wrong"] - c["wrong_service"]}
+    utility = sum(UTILITY[k] * outcomes[k] for k in UTILITY)
     return {**c, "covered": n_cov, "uncovered": n_unc, "utility": utility,
             "precision": c["right"] / answered if answered else 1.0,
             "coverage": c["right"] / n_cov if n_cov else 0.0,
@@ -116,7 +123,7 @@ def calibrate(pipe: NluPipeline, rows: list[dict[str, Any]], today: dt.date) -> 
     ans.th = base
     return {"tuned_on": "tests/data/tune_queries.jsonl", "encoder": pipe.encoder.name, "samples": len(samples),
             "date": today.isoformat(), "chosen": best_th.as_dict(), "at_chosen": {k: round(v, 4) for k, v in best.items()},
-            "wrong_cost": WRONG_COST, "curve": curve}
+            "wrong_cost": WRONG_COST, "utility": UTILITY, "curve": curve}
 
 
 def write(result: dict[str, Any], path: Path = CALIBRATION) -> None:

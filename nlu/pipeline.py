@@ -264,6 +264,7 @@ def load_pipeline(
         encode_into(todo, progress("encoding knowledge", len(todo)) if progress else None)  # (and training examples)
         retriever.build(reuse=known)
         vcache.update({t: known[t] for t in kb_texts})  # (not read back out of the index just built)
+        vcache.update(retriever.passage_vectors())
         if index_dir is not None:
             retriever.save(index_dir)
     if classifier is None:

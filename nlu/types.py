@@ -77,6 +77,7 @@ class Match:
     region: str | None = None  # another region whose office the message is about
     refusal: str | None = None  # insult / injection / personal_data: refused, not searched
     documents: tuple[str, ...] = ()  # personal documents named (directory matters the loss notice does not accept)
+    stray: bool = False  # nothing of ours is close and the classifier leans out of scope: a general-assistant request
 
     def to_wire(self) -> dict[str, Any]:
         """The extra `retrieval` keys; `match` is the contract's."""

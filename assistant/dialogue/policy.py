@@ -99,7 +99,7 @@ class Policy:
         hit = msg.hit_score
         oos = msg.prob("out_of_scope") if msg.parse.raw_intent == "out_of_scope" else 0.0
         clear_oos = oos >= self.cfg.out_of_scope_sure or (oos >= self.cfg.out_of_scope_confidence and hit < self.th.retrieval_min)
-        if msg.payload is None and clear_oos:
+        if msg.payload is None and (clear_oos or (match is not None and match.stray)):
             turn.say(self.responses.render("utter_out_of_scope"))
             turn.fallback = True  # unanswered (staff see it), but not a fallback stage
             st.fallback_count = 0

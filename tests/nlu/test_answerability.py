@@ -40,12 +40,32 @@ def test_a_clear_best_entry_answers() -> None:
     assert intent.name == "ask_service" and m is not None and m.decision == "answer"
 
 
-def test_close_entries_are_clarified_and_weak_evidence_is_none() -> None:
+def test_neighbouring_entries_of_one_service_are_answered_not_clarified() -> None:
+    # The service is clear: its first entry answers (the card offers the next ones as 相关问题).
+    _, m = _decide("许可证丢了怎么补办", _hit("license-loss-notice/steps", 0.85), _hit("license-loss-notice/materials", 0.845))
+    assert m is not None and m.decision == "answer" and m.candidates == ()
+
+
+def test_competing_services_are_clarified_one_entry_each_and_weak_evidence_is_none() -> None:
+    _, m = _decide("许可证补办", _hit("license-loss-notice/steps", 0.85), _hit("license-loss-notice/materials", 0.845),
+                   _hit("cross-region-service/overview", 0.84))
+    assert m is not None and m.decision == "clarify"
+    assert m.candidates == ("license-loss-notice/steps", "cross-region-service/overview")
     _, m = _decide("许可证补办", _hit("license-loss-notice/steps", 0.7), _hit("license-loss-notice/materials", 0.69))
-    assert m is not None and m.decision == "clarify" and m.candidates[:2] == ("license-loss-notice/steps",
-                                                                             "license-loss-notice/materials")
+    assert m is not None and m.decision == "none" and m.candidates == ()  # one service, below answer_min
     _, m = _decide("许可证补办", _hit("license-loss-notice/steps", 0.5))
     assert m is not None and m.decision == "none"
+
+
+def test_a_weak_none_that_leans_out_of_scope_is_out_of_scope() -> None:
+    ranking = [IntentScore("ask_service", 0.6), IntentScore("out_of_scope", 0.35)]
+    intent, m = _ans().decide(fold("红烧肉要炖多久"), IntentScore("ask_service", 0.6), ranking,
+                              (_hit("license-loss-notice/steps", 0.5),), [])
+    assert intent.name == "out_of_scope" and m is not None and m.decision == "none" and m.stray
+    # A department's matter named: still the referral, never the out-of-scope reply.
+    intent, m = _ans().decide(fold("社保怎么交"), IntentScore("ask_service", 0.6), ranking,
+                              (_hit("license-loss-notice/steps", 0.5),), [])
+    assert intent.name == "ask_service" and m is not None and m.referral and not m.stray
 
 
 def test_a_matter_the_best_entry_never_mentions_is_referred() -> None:
