@@ -96,7 +96,8 @@ class AnswerFaq(Action):
             return []
         item, faq = found
         whole = faq.topic is FaqTopic.OVERVIEW or (not named and asks_whole_service(latest_text(tracker)))
-        buttons = [button(f.question, "ask_faq", faq_id=f.id) for f in related(item, faq, hits)]
+        near = related(item, faq, hits)
+        buttons = [button(f.question, "ask_faq", faq_id=f.id) for f in near]
         types = [x for x in entity_values(tracker, "license_type") if x]
         # A filing button only for what the service accepts: not for a 身份证 or 营业执照 named without a license.
         if item.filing and not (tracker.active_loop or {}).get("name") and not (documents and not types):
@@ -104,7 +105,9 @@ class AnswerFaq(Action):
             if item.filing == "start_lost_notice" and types:
                 ents["license_type"] = types[0]
             buttons.append(button("开始办理", item.filing, **ents))
-        dispatcher.utter_message(text=faq.answer, buttons=buttons, json_message=answer_card(item, faq, whole))
+        card = answer_card(item, faq, whole)
+        card["related"] = [{"faq_id": f.id, "question": f.question} for f in near]  # shown as 相关问题 buttons
+        dispatcher.utter_message(text=faq.answer, buttons=buttons, json_message=card)
         return []
 
 
