@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING, Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.filings.dates import is_working_day
 from actions.texts import text
 from actions.validators import Check
 from knowledge.clock import Clock, system_clock
 from knowledge.clock import today as clock_today
-from knowledge.hours import WorkingDay, weekdays_only
+from knowledge.hours import WorkingDay
 from knowledge.loader import KnowledgeBase
 from knowledge.models import ReferralDirectory, ServiceItem
 from knowledge.referrals import load_directory
@@ -35,7 +36,7 @@ class ActionDeps:
     knowledge: Callable[[], KnowledgeBase]  # the knowledge base in force: a new object after every publish
     filings: FilingStore | None = None
     clock: Clock = system_clock
-    working_day: WorkingDay = weekdays_only  # the hall's working days (a holiday calendar plugs in here)
+    working_day: WorkingDay = is_working_day  # the hall's working days: the State Council's holiday calendar
     directory: ReferralDirectory = field(default_factory=load_directory)  # matters the base lacks → departments
 
     @property

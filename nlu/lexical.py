@@ -1,11 +1,11 @@
 """Lexical channel: BM25 over character uni/bi-grams and a domain dictionary of whole terms.
 
 Merged ("base") documents are stored twice, as flat numpy arrays: by document (term ids and raw counts: enough
-to remove a document or re-merge without re-tokenising) and by term (postings: document rows and BM25 term
-weights, computed with the average document length of the merge), so a query touches only its own terms'
-postings. IDF comes from live document frequencies at query time, so adding, changing or removing one document
-is cheap: new and changed documents go to a small delta (scored with the current average length) that is
-merged into the base when it grows; removed ones are masked out. The whole state saves to one `.npz` (numpy
+to remove a document or re-merge without re-tokenising) and by term (postings: document rows and term counts),
+so a query touches only its own terms' postings. IDF and the average document length come from the live
+documents at query time, so an index updated one document at a time scores exactly like a fresh build of the
+same documents, and adding, changing or removing one document is cheap: new and changed documents go to a small
+delta that is merged into the base when it grows; removed ones are masked out. The whole state saves to one `.npz` (numpy
 arrays only, no pickle) and loads without tokenising anything. Serving needs numpy only.
 """
 
@@ -26,14 +26,14 @@ import numpy as np
 from nlu.errors import IndexMismatch
 
 # Bump when the tokenizer's output or the stored arrays change: an index on disk with another format is rebuilt.
-LEXICAL_FORMAT = 1
+LEXICAL_FORMAT = 2
 LEXICAL_FILE = "lexical.npz"  # the file name next to the vector index
 
 _ASCII_WORD = re.compile(r"[a-z0-9]+")
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 _STOP_UNIGRAMS = set("的了吗呢吧啊呀么是我你他她它们这那个在有和与及或也就都要想请问下一")
 
-_I32, _I64, _F32 = np.int32, np.int64, np.float32
+_I32, _I64 = np.int32, np.int64
 
 
 def _trie_pattern(terms: Iterable[str]) -> str:
@@ -115,12 +115,13 @@ class _Base(NamedTuple):
     doc_counts: np.ndarray
     post_ptr: np.ndarray  # by term: term t's postings are post_*[post_ptr[t]:post_ptr[t + 1]], rows ascending
     post_rows: np.ndarray
-    post_w: np.ndarray  # (k1 + 1)·tf / (tf + k1·(1 − b + b·dl / avgdl at the merge)), float32
+    post_tf: np.ndarray  # the term's count in that row
+    row_dl: np.ndarray  # float64 per row: the document's length in terms
 
 
 def _empty_base() -> _Base:
     z32 = np.zeros(0, _I32)
-    return _Base([], np.zeros(0, bool), np.zeros(1, _I64), z32, z32, np.zeros(1, _I64), z32, np.zeros(0, _F32))
+    return _Base([], np.zeros(0, bool), np.zeros(1, _I64), z32, z32, np.zeros(1, _I64), z32, z32, np.zeros(0))
 
 
 class LexicalIndex:
@@ -138,6 +139,7 @@ class LexicalIndex:
         # Delta: documents added or changed since the last merge, key -> (term ids, counts), in insertion order.
         self._delta: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._delta_version = 0
+        self._weights_cache: tuple[_Base, float, np.ndarray] | None = None  # see _post_weights
         self._delta_flat: tuple[int, list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def __len__(self) -> int:
@@ -203,7 +205,7 @@ class LexicalIndex:
         self._total_len -= int(counts.sum())
 
     def _merge(self) -> None:
-        """Fold the delta into the base, drop removed rows and recompute term weights with the current avgdl."""
+        """Fold the delta into the base and drop removed rows."""
         base, delta = self._base, list(self._delta.items())
         lens = np.diff(base.doc_ptr)
         keep = np.repeat(base.alive, lens)
@@ -217,13 +219,10 @@ class LexicalIndex:
         np.cumsum(lens, out=doc_ptr[1:])
         row = np.repeat(np.arange(n, dtype=_I32), lens)
         dl = np.bincount(row, weights=counts, minlength=n)
-        norm = self.k1 * (1 - self.b + self.b * dl / max(self.avgdl, 1e-9))
-        c = counts.astype(np.float64)
-        weight = (c * (self.k1 + 1) / (c + norm[row])).astype(_F32)
         order = np.argsort(terms, kind="stable")
         post_ptr = np.zeros(n_terms + 1, _I64)
         np.cumsum(np.bincount(terms, minlength=n_terms), out=post_ptr[1:])
-        self._set_base(_Base(keys, np.ones(n, bool), doc_ptr, terms, counts, post_ptr, row[order], weight[order]))
+        self._set_base(_Base(keys, np.ones(n, bool), doc_ptr, terms, counts, post_ptr, row[order], counts[order], dl))
         self._delta = {}
         self._delta_version += 1
 
@@ -263,13 +262,25 @@ class LexicalIndex:
         if not spans:
             return []
         rows = np.concatenate([base.post_rows[a:b] for a, b, _ in spans])
-        contrib = np.concatenate([base.post_w[a:b] for a, b, _ in spans]).astype(np.float64)
+        post_w = self._post_weights(base)
+        contrib = np.concatenate([post_w[a:b] for a, b, _ in spans])
         contrib *= np.repeat([w for _, _, w in spans], [b - a for a, b, _ in spans])
         scores = np.bincount(rows, weights=contrib, minlength=len(base.rows))
         if self._n_dead:
             scores[~base.alive] = 0.0
         top = _top_rows(scores, k)
         return [(base.rows[i], float(s)) for i, s in zip(top.tolist(), scores[top].tolist(), strict=True)]
+
+    def _post_weights(self, base: _Base) -> np.ndarray:
+        """(k1 + 1)·tf / (tf + k1·(1 − b + b·dl / avgdl)) per posting with the live avgdl, computed
+        again only when the base or the average length has changed since the last search."""
+        avgdl = self.avgdl
+        cached = self._weights_cache
+        if cached is None or cached[0] is not base or cached[1] != avgdl:
+            norm = self.k1 * (1 - self.b + self.b * base.row_dl / max(avgdl, 1e-9))
+            tf = base.post_tf.astype(np.float64)
+            cached = self._weights_cache = (base, avgdl, (tf * (self.k1 + 1) / (tf + norm[base.post_rows])))
+        return cached[2]
 
     def _search_delta(self, weights: dict[int, float]) -> list[tuple[str, float]]:
         flat = self._delta_flat
@@ -315,7 +326,7 @@ class LexicalIndex:
             "meta": np.array(json.dumps(self._meta(knowledge_hash))),
             "vocab": vocab, "vocab_ends": vocab_ends, "rows": rows, "rows_ends": rows_ends, "alive": base.alive,
             "doc_ptr": base.doc_ptr, "doc_terms": base.doc_terms, "doc_counts": base.doc_counts,
-            "post_ptr": base.post_ptr, "post_rows": base.post_rows, "post_w": base.post_w,
+            "post_ptr": base.post_ptr, "post_rows": base.post_rows, "post_tf": base.post_tf,
             "delta_keys": delta_keys, "delta_ends": delta_ends, "delta_ptr": delta_ptr,
             "delta_terms": np.concatenate([np.zeros(0, _I32), *(t for _, (t, _) in delta)]),
             "delta_counts": np.concatenate([np.zeros(0, _I32), *(c for _, (_, c) in delta)]),
@@ -345,13 +356,13 @@ class LexicalIndex:
             n_terms, n_rows = len(vocab), len(rows)
             alive = a["alive"].astype(bool)
             doc_ptr, post_ptr, delta_ptr = (a[k].astype(_I64, copy=False) for k in ("doc_ptr", "post_ptr", "delta_ptr"))
-            doc_terms, doc_counts, post_rows, delta_terms, delta_counts = (
-                a[k].astype(_I32, copy=False) for k in ("doc_terms", "doc_counts", "post_rows", "delta_terms", "delta_counts")
+            doc_terms, doc_counts, post_rows, post_tf, delta_terms, delta_counts = (
+                a[k].astype(_I32, copy=False)
+                for k in ("doc_terms", "doc_counts", "post_rows", "post_tf", "delta_terms", "delta_counts")
             )
-            post_w = a["post_w"].astype(_F32, copy=False)
             _check_ptr(doc_ptr, n_rows, doc_terms, doc_counts)
             _check_ptr(delta_ptr, len(delta_keys), delta_terms, delta_counts)
-            _check_ptr(post_ptr, len(post_ptr) - 1, post_rows, post_w)
+            _check_ptr(post_ptr, len(post_ptr) - 1, post_rows, post_tf)
             if len(post_ptr) - 1 > n_terms or len(post_rows) != len(doc_terms) or len(alive) != n_rows:
                 raise ValueError("array sizes disagree")
             for ids, bound in ((doc_terms, n_terms), (delta_terms, n_terms), (post_rows, n_rows)):
@@ -366,7 +377,8 @@ class LexicalIndex:
         self._vocab = {t: i for i, t in enumerate(vocab)}
         self._df = (np.bincount(doc_terms[live], minlength=n_terms) + np.bincount(delta_terms, minlength=n_terms)).tolist()
         self._total_len = int(doc_counts[live].sum()) + int(delta_counts.sum())
-        self._set_base(_Base(rows, alive, doc_ptr, doc_terms, doc_counts, post_ptr, post_rows, post_w))
+        row_dl = np.bincount(np.repeat(np.arange(n_rows), np.diff(doc_ptr)), weights=doc_counts, minlength=n_rows)
+        self._set_base(_Base(rows, alive, doc_ptr, doc_terms, doc_counts, post_ptr, post_rows, post_tf, row_dl))
         self._delta = {
             key: (delta_terms[delta_ptr[i] : delta_ptr[i + 1]], delta_counts[delta_ptr[i] : delta_ptr[i + 1]])
             for i, key in enumerate(delta_keys)

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Engine, delete, func, insert, select, update
 
+from actions.filings.dates import is_working_day
 from assistant.handoff.model import (
     CALL_STAFF,
     CLAIMED,
@@ -36,7 +37,7 @@ from assistant.handoff.model import (
 from assistant.handoff.tables import replies, tickets
 from assistant.privacy.masking import mask_text
 from knowledge.clock import Clock, as_utc, system_clock
-from knowledge.hours import HallStatus, WorkingDay, hall_status, weekdays_only
+from knowledge.hours import HallStatus, WorkingDay, hall_status
 
 APPLICANT = "applicant"  # the audit log's actor for what the applicant did
 MAX_TRANSCRIPT = 40  # lines of the conversation kept with a ticket
@@ -47,12 +48,12 @@ class HandoffDesk:
     """Tickets and replies on the app's database (the `handoff` part, upgraded by the start-up)."""
 
     def __init__(self, engine: Engine, clock: Clock = system_clock, audit: AuditSink | None = None,
-                 hall_hours: Callable[[], str | None] = lambda: None, working_day: WorkingDay = weekdays_only):
+                 hall_hours: Callable[[], str | None] = lambda: None, working_day: WorkingDay = is_working_day):
         self.engine = engine
         self.clock = clock
         self.audit = audit
         self.hall_hours = hall_hours  # the service hall's hours text, read from the knowledge base in force
-        self.working_day = working_day  # pluggable: a holiday calendar knows 法定节假日 and 调休
+        self.working_day = working_day  # the holiday calendar: 法定节假日 closed, 调休 weekends open
 
     def _audit(self, actor: str, action: str, ticket: Ticket | int, before: Any = None, after: Any = None,
                ip: str = "") -> None:

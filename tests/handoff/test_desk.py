@@ -11,6 +11,7 @@ import pytest
 
 from assistant.handoff.desk import HandoffDesk, purge_tickets
 from assistant.handoff.model import CALL_STAFF, MESSAGE, HandoffError, Line
+from knowledge.clock import ManualClock
 from tests.handoff.conftest import HALL
 
 SENDER = "handoff-sender-0001"
@@ -174,3 +175,11 @@ def test_retention_purges_by_last_change(desk: HandoffDesk, engine: Any, clock: 
     assert purge_tickets(engine, cutoff) == 1
     assert [t.id for t in desk.queue()] == [kept.id] and desk.closed() == [] and desk.replies_of(old.id) == []
     assert purge_tickets(engine, cutoff) == 0
+
+
+def test_the_desk_knows_the_holiday_calendar(engine: Any) -> None:
+    """National Day (Thursday 2026-10-01) is closed; the make-up Saturday 2026-10-10 (调休) is open."""
+    holiday = HandoffDesk(engine, ManualClock(dt.datetime(2026, 10, 1, 2, 0, tzinfo=dt.UTC)), hall_hours=lambda: HALL)
+    assert holiday.status().open is False and holiday.status().opens(holiday.clock()) == "10月8日（周四）9:00"
+    makeup = HandoffDesk(engine, ManualClock(dt.datetime(2026, 10, 10, 2, 0, tzinfo=dt.UTC)), hall_hours=lambda: HALL)
+    assert makeup.status().open is True

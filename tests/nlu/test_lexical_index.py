@@ -49,13 +49,13 @@ class AlternationTokenizer:
 
 
 class BruteForceBM25:
-    """BM25 as the full-matrix scorer computed it, scoring every document: merged documents keep the float32
-    term weights of their merge's average length, documents changed since then use the current one."""
+    """BM25 scoring every document with the live document frequencies and average length; merges only fix the
+    order in which equal scores are listed."""
 
     def __init__(self, tok: Tokenizer, k1: float = 1.2, b: float = 0.5, merge_at: int = 512):
         self.tok, self.k1, self.b, self.merge_at = tok, k1, b, merge_at
         self.docs: dict[str, Counter[str]] = {}
-        self.merged: dict[str, dict[str, float]] = {}  # in merge order
+        self.merged: dict[str, None] = {}  # in merge order
         self.delta: dict[str, None] = {}  # in insertion order
 
     def avgdl(self) -> float:
@@ -83,9 +83,7 @@ class BruteForceBM25:
         self.delta.pop(key, None)
 
     def merge(self) -> None:
-        avgdl = self.avgdl()
-        order = [*self.merged, *self.delta]
-        self.merged = {k: {t: float(np.float32(w)) for t, w in self.weights(self.docs[k], avgdl).items()} for k in order}
+        self.merged = {k: None for k in [*self.merged, *self.delta]}  # the order only: weights use the live avgdl
         self.delta = {}
 
     def search(self, text: str, k: int = 20) -> list[tuple[str, float]]:
@@ -105,7 +103,7 @@ class BruteForceBM25:
         avgdl = self.avgdl()
         scores = []
         for key in [*self.merged, *self.delta]:
-            row = self.merged.get(key) or self.weights(self.docs[key], avgdl)
+            row = self.weights(self.docs[key], avgdl)
             s = sum(w * row[t] for t, w in weights.items() if t in row)
             if s > 0:
                 scores.append((key, s))
