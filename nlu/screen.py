@@ -1,4 +1,5 @@
-"""Screening before retrieval: requests to refuse (insults, prompt injection, other people's personal data) and
+"""Screening before retrieval: requests to refuse (insults, prompt injection, other people's personal data, help
+with forged documents and fraud) and
 other regions named in a question. Both are term lists kept as data (nlu/data/refusals.yml, regions.yml)."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from pathlib import Path
 import yaml
 
 DATA = Path(__file__).parent / "data"
-REFUSAL_KINDS = ("injection", "personal_data", "insult")  # checked in this order
+REFUSAL_KINDS = ("injection", "personal_data", "illegal", "insult")  # checked in this order
 _BARE = re.compile(r"[\s,.!?~'\"，。！？、…]+")
 
 

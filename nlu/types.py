@@ -75,7 +75,7 @@ class Match:
     candidates: tuple[str, ...] = ()  # FAQ ids to offer when clarifying, best first
     referral: str | None = None  # a matter of the referral directory the message names and the base lacks
     region: str | None = None  # another region whose office the message is about
-    refusal: str | None = None  # insult / injection / personal_data: refused, not searched
+    refusal: str | None = None  # insult / injection / personal_data / illegal: refused, not searched
     documents: tuple[str, ...] = ()  # personal documents named (directory matters the loss notice does not accept)
     stray: bool = False  # nothing of ours is close and the classifier leans out of scope: a general-assistant request
 
