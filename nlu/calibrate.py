@@ -8,9 +8,10 @@ the benchmark): a right answer or an honest `none` gains 1; the confident wrong 
 answer to what the base does not cover — cost 2 (for a government service they are worse than none); a
 neighbouring FAQ of the right service costs only 0.25, because its card names the service and offers the next
 FAQs as 相关问题 buttons; an aspect of one of our services that no entry answers, answered with that service's
-closest entry, costs 1 (the right service and its questions, but not an honest "not in the base"); a clarification gains 0.5 when it offers a right entry and costs 0.5 otherwise; leaving a
-covered question unanswered gains nothing. The precision / coverage curve over `answer_min` is written beside it
-(nlu/data/calibration.json, docs/benchmarks.md).
+closest entry, costs 1 (the right service and its questions, but not an honest "not in the base"); a
+clarification gains 0.5 when it offers a right entry and costs 0.5 otherwise; leaving a covered question
+unanswered costs 0.5 (the person is sent to a desk for what the guide knows). The precision / coverage curve
+over `answer_min` is written beside it (nlu/data/calibration.json, docs/benchmarks.md).
 """
 
 from __future__ import annotations
