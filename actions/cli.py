@@ -32,6 +32,8 @@ def _view_dict(v: FilingView) -> dict[str, Any]:
         "data": v.data, "notice_number": v.notice_number,
         "published_on": v.published_on.isoformat() if v.published_on else None,
         "items": v.items, "due_date": v.due_date.isoformat() if v.due_date else None, "reason": v.reason,
+        "fix_fields": list(v.fix_fields), "item_notes": v.item_notes, "resubmission_of": v.resubmission_of,
+        "resubmitted_as": v.resubmitted_as,
         "history": [{"from": f, "to": t, "actor": a, "at": at.isoformat()} for f, t, a, at in v.history],
     }
 
@@ -95,9 +97,11 @@ def _show(store: FilingStore, args: argparse.Namespace) -> int:
 def _transition(name: str) -> Callable[[FilingStore, argparse.Namespace], int]:
     def act(store: FilingStore, args: argparse.Namespace) -> int:
         if name == "reject":
-            view = store.reject(args.id, args.actor, args.reason)
+            view = store.reject(args.id, args.actor, args.reason, args.fix or ())
         elif name == "item":
             view = store.decide_item(args.id, args.item, args.decision, args.actor, args.note)
+        elif name == "pass-all":
+            view = store.pass_all(args.id, args.actor, args.note)
         else:
             view = getattr(store, {"finish": "finish_validation"}.get(name, name))(args.id, args.actor)
         _print_view(view, args.json)
@@ -144,7 +148,10 @@ def register_cli(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     p.add_argument("--offset", type=int, default=0)
     add("show", "show one filing with its history", _show, actor=False)
     add("approve", "lost notice: submitted -> approved", _transition("approve"))
-    add("reject", "lost notice: -> rejected", _transition("reject")).add_argument("--reason", required=True)
+    p = add("reject", "lost notice: -> rejected", _transition("reject"))
+    p.add_argument("--reason", required=True)
+    p.add_argument("--fix", action="append", metavar="FIELD",
+                   help="a field the applicant must correct (repeatable), e.g. --fix uscc; the resubmission asks it again")
     add("publish", "lost notice: approved -> published (assigns the notice number)", _transition("publish"))
     add("reissue", "lost notice: published -> reissued", _transition("reissue"))
     p = add("item", "validation: decide one item", _transition("item"))
@@ -152,6 +159,8 @@ def register_cli(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     p.add_argument("--decision", required=True, choices=ITEM_DECISIONS)
     p.add_argument("--note", default="")
     add("finish", "validation: passed / not passed from the item decisions", _transition("finish"))
+    add("pass-all", "validation: every open item passed, then finished", _transition("pass-all")).add_argument(
+        "--note", default="")
 
     p = sub.add_parser("reminders", help="record validation expiry reminders (once per institution and due date)")
     p.add_argument("--today", help="YYYY-MM-DD (default: today in Beijing)")

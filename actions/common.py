@@ -27,6 +27,11 @@ if TYPE_CHECKING:
 
 HALL_ID = "service-hall"  # the knowledge item describing the service center itself
 FORM_SESSION_SLOT = "form_session_id"  # set by the dialogue when a form starts; keys idempotent submits
+# The filings this conversation created or proved it owns (id + phone's last four), newest last: their status
+# is told without asking again, and only they may be resubmitted. Set by actions only; a new session starts empty.
+SESSION_FILINGS_SLOT = "session_filings"
+RESUBMISSION_SLOT = "resubmission_of"  # the rejected filing the form being filled corrects
+MAX_SESSION_FILINGS = 10
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,18 @@ def entity_values(tracker: Tracker, name: str) -> list[Any]:
     """Values of one entity type in the latest user message."""
     ents = (tracker.latest_message or {}).get("entities") or []
     return [e.get("value") for e in ents if isinstance(e, dict) and e.get("entity") == name]
+
+
+def session_filings(tracker: Tracker) -> list[str]:
+    """The filings this conversation owns (see SESSION_FILINGS_SLOT), oldest first."""
+    value = tracker.get_slot(SESSION_FILINGS_SLOT) if SESSION_FILINGS_SLOT in tracker.slots else None
+    return [str(v).upper() for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def with_session_filing(tracker: Tracker, filing_id: str) -> list[str]:
+    """The session's filings with one more (moved to the end when known)."""
+    known = [f for f in session_filings(tracker) if f != filing_id.upper()]
+    return [*known, filing_id.upper()][-MAX_SESSION_FILINGS:]
 
 
 def latest_text(tracker: Tracker) -> str:

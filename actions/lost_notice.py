@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import validators as v
-from actions.common import ActionDeps, answer, button, idempotency_key
+from actions.common import RESUBMISSION_SLOT, SESSION_FILINGS_SLOT, ActionDeps, answer, button, idempotency_key, with_session_filing
 from actions.receipts import utter_receipt
 from actions.texts import text
 
@@ -113,9 +113,11 @@ class SubmitLostNotice(Action):
             dispatcher.utter_message(text=text(domain, "utter_submit_failed"))
             return [SlotSet("filing_id", None)]
         try:
-            view = self.deps.filings.submit_lost_notice(data, idempotency_key(tracker, slots), actor="applicant")
+            view = self.deps.filings.submit_lost_notice(data, idempotency_key(tracker, slots), actor="applicant",
+                                                  resubmission_of=tracker.get_slot(RESUBMISSION_SLOT))
         except FilingError as exc:
             dispatcher.utter_message(text=exc.message)
             return [SlotSet("filing_id", None)]
         utter_receipt(dispatcher, domain, view)
-        return [SlotSet("filing_id", view.filing_id)]
+        return [SlotSet("filing_id", view.filing_id),
+                SlotSet(SESSION_FILINGS_SLOT, with_session_filing(tracker, view.filing_id))]

@@ -13,6 +13,7 @@ from actions.faq import AnswerFaq, QueryOfficeHours
 from actions.handoff import HumanHandoff, ValidateHandoffForm
 from actions.lost_notice import AskLicenseType, SubmitLostNotice, ValidateLostNoticeForm
 from actions.medical_validation import AskValidationItems, SubmitMedicalValidation, ValidateMedicalValidationForm
+from actions.resubmission import PrefillResubmission
 from actions.status import CheckStatus, SearchNotice, ValidateNoticeSearchForm, ValidateStatusForm
 from knowledge.clock import Clock, system_clock
 from knowledge.loader import KnowledgeBase
@@ -64,4 +65,5 @@ def build_registry(knowledge: Callable[[], KnowledgeBase], filings: FilingStore 
         ValidateMedicalValidationForm(deps), AskValidationItems(deps), SubmitMedicalValidation(deps),
         ValidateStatusForm(deps), CheckStatus(deps), ValidateNoticeSearchForm(deps), SearchNotice(deps),
         AnswerFaq(deps), QueryOfficeHours(deps), HumanHandoff(deps), ValidateHandoffForm(deps),
+        PrefillResubmission(deps),
     ])

@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
-import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import validators as v
-from actions.common import ActionDeps, answer, entity_values, latest_text
+from actions.common import SESSION_FILINGS_SLOT, ActionDeps, answer, latest_text, session_filings, with_session_filing
 from actions.filings.errors import LookupLimited
-from actions.receipts import utter_status
+from actions.receipts import notice_card, utter_status
 from actions.texts import text
+
+if TYPE_CHECKING:
+    from actions.filings import NoticeQuery
 
 STATUS_FORM = "status_form"
 NOTICE_FORM = "notice_search_form"
 MAX_NOTICES = 5
-_NOTICE_NUMBER = re.compile(r"XHA\s*[-－—]?\s*YS\s*[-－—]?\s*(\d{4})\s*[-－—]?\s*(\d{1,4})", re.I)
-_FILLER = re.compile(r"帮我|请|查询|查一下|查查|查找|搜索|搜一下|查|找|一下|看看|下载|的|遗失公告|公告|遗失|有没有|吗|呢|[?？。，,!！]")
+MAX_TOLD = 3  # a status request without an id tells at most this many of the conversation's filings
 
 
 def client_of(tracker: Tracker) -> str:
@@ -50,7 +52,11 @@ class ValidateStatusForm(FormValidationAction):
 
 
 class CheckStatus(Action):
-    """The filing's status when the id and the phone's last four digits match; nothing otherwise."""
+    """The status of a filing this conversation owns (created here, or proved with id + phone's last four).
+
+    A filing id and last four that match make the filing the conversation's; a filing of the conversation is
+    told without asking again. Called without a filing id, it tells the conversation's latest filings.
+    """
 
     def __init__(self, deps: ActionDeps):
         self.deps = deps
@@ -59,20 +65,33 @@ class CheckStatus(Action):
         return "action_check_status"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        from actions.filings.states import FIELD_LABELS
+
+        known = session_filings(tracker)
         filing_id = v.check_filing_id(tracker.get_slot("filing_id"))
         last4 = v.check_last4(tracker.get_slot("phone_last4"))
-        view = None
-        if filing_id.ok and last4.ok and self.deps.filings is not None:
+        store = self.deps.filings
+        views = []
+        if store is not None and filing_id.ok and filing_id.value in known:
+            views = [store.get(filing_id.value)]
+        elif store is not None and filing_id.ok and last4.ok:
             try:
-                view = self.deps.filings.status_for(filing_id.value, last4.value, client_of(tracker))
+                views = [store.status_for(filing_id.value, last4.value, client_of(tracker))]
             except LookupLimited:
                 dispatcher.utter_message(text=text(domain, "utter_status_too_many"))
                 return [SlotSet("filing_id", None), SlotSet("phone_last4", None)]
-        if view is None:
+            if views[0] is not None:
+                known = with_session_filing(tracker, views[0].filing_id)
+        elif store is not None and not tracker.get_slot("filing_id") and known:
+            views = [store.get(k) for k in reversed(known[-MAX_TOLD:])]
+        found = [view for view in views if view is not None]
+        if not found:
             dispatcher.utter_message(text=text(domain, "utter_status_not_found"))
             return [SlotSet("filing_id", None), SlotSet("phone_last4", None)]
-        utter_status(dispatcher, domain, view)
-        return [SlotSet("phone_last4", None)]
+        for view in found:
+            notice = store.notice(view.notice_number) if store is not None and view.notice_number else None
+            utter_status(dispatcher, domain, view, FIELD_LABELS, notice)
+        return [SlotSet("phone_last4", None), SlotSet(SESSION_FILINGS_SLOT, known)]
 
 
 class ValidateNoticeSearchForm(FormValidationAction):
@@ -90,30 +109,21 @@ class ValidateNoticeSearchForm(FormValidationAction):
                       dispatcher, domain)
 
 
-def search_terms(deps: ActionDeps, tracker: Tracker) -> tuple[str, str, str]:
-    """(words, license type, notice number) from the latest message's entities or the notice_query slot."""
-    raw = str(tracker.get_slot("notice_query") or latest_text(tracker)) if "notice_query" in tracker.slots \
-        else latest_text(tracker)
-    number = ""
-    m = _NOTICE_NUMBER.search(raw)
-    if m:
-        number = f"XHA-YS-{m.group(1)}-{int(m.group(2)):04d}"
-    types = [x for x in entity_values(tracker, "license_type") if x] or v.resolve_kinds(raw, deps.kb.license_types())
-    license_type = str(types[0]) if types else ""
-    orgs = [x for x in entity_values(tracker, "org_name") if x]
-    if orgs:
-        words = str(orgs[0])
-    else:
-        words = raw if not m else raw.replace(m.group(0), "")
-        for t in deps.kb.license_types():
-            for name in sorted([t.name, *t.aliases], key=len, reverse=True):
-                words = words.replace(name, "")
-        words = _FILLER.sub("", v.clean(words)).strip()
-    return words, license_type, number
+def search_query(deps: ActionDeps, tracker: Tracker) -> tuple[NoticeQuery, bool]:
+    """The search asked for (notice_search.parse_query of the form's answer, else of the latest message), and
+    whether it came from the form."""
+    from actions.filings import parse_query
+
+    answered = tracker.get_slot("notice_query") if "notice_query" in tracker.slots else None
+    raw = str(answered or latest_text(tracker))
+    types = [(k.name, tuple(k.aliases)) for k in deps.kb.license_types()]
+    return parse_query(raw, types), bool(answered)
 
 
 class SearchNotice(Action):
-    """Published lost-license notices by company name, license type or notice number."""
+    """Published lost-license notices by company name (any phrasing, part of it, traditional characters),
+    notice number, license number, USCC or license type. A request naming none of these asks for it
+    (the notice_search_form)."""
 
     def __init__(self, deps: ActionDeps):
         self.deps = deps
@@ -122,22 +132,28 @@ class SearchNotice(Action):
         return "action_search_notice"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        words, license_type, number = search_terms(self.deps, tracker)
+        query, answered = search_query(self.deps, tracker)
+        if query.empty and not answered:
+            dispatcher.utter_message(text=text(domain, "utter_ask_notice_query"))
+            return [ActiveLoop(NOTICE_FORM), SlotSet("requested_slot", "notice_query"), SlotSet("notice_query", None)]
         notices: list[Any] = []
         total = 0
-        if self.deps.filings is not None and (words or license_type or number):
-            notices, total = self.deps.filings.search_notices(
-                q=words, license_type=license_type, number=number, page=1, per_page=MAX_NOTICES
-            )
+        if self.deps.filings is not None and not query.empty:
+            notices, total = self.deps.filings.find_notices(query, page=1, per_page=MAX_NOTICES)
         if not notices:
             dispatcher.utter_message(text=text(domain, "utter_notices_none"))
             return [SlotSet("notice_query", None)]
         dispatcher.utter_message(text=text(domain, "utter_notices_found", count=total))
         for n in notices:
-            card = {
-                "type": "notice", "number": n.number, "company_name": n.company_name, "license_type": n.license_type,
-                "published_on": n.published_on.isoformat(), "url": n.url, "pdf_url": n.pdf_url,
-            }
             line = f"{n.number}｜{n.company_name}｜{n.license_type}｜{n.published_on.isoformat()} 发布｜{n.url}"
-            dispatcher.utter_message(text=line, json_message=card)
+            dispatcher.utter_message(text=line, json_message=notice_card(n))
+        if total > len(notices):
+            board = board_url(notices[0].url, query.raw)
+            dispatcher.utter_message(text=text(domain, "utter_notices_more", shown=len(notices), count=total, url=board))
         return [SlotSet("notice_query", None)]
+
+
+def board_url(notice_url: str, q: str) -> str:
+    """The notice board's address with the search filled in (beside a notice's own address)."""
+    base = notice_url.rsplit("/notices/", 1)[0]
+    return f"{base}/notices?{urlencode({'q': q[:100]})}"

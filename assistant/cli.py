@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from actions import cli as filings_cli
 from actions import serve as actions_cli
@@ -15,6 +16,7 @@ from assistant.ops import cli as ops_cli
 from assistant.privacy import cli as privacy_cli
 from assistant.settings import Settings
 from assistant.staff import cli as staff_cli
+from nlu.types import Focus
 
 # Subcommands of the other packages, each module's `register_cli(subparsers)`.
 MORE_COMMANDS = (
@@ -87,26 +89,41 @@ def cmd_index_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def focus_arg(value: Any) -> Focus | None:
+    """A focus from `--focus SERVICE_ID` / `--focus SERVICE_ID/FAQ_SLUG`, or a JSON line's {"service_id", "faq_id"}."""
+    if isinstance(value, dict) and isinstance(value.get("service_id"), str) and value["service_id"]:
+        faq = value.get("faq_id")
+        return Focus(value["service_id"], faq if isinstance(faq, str) and faq else None)
+    if isinstance(value, str) and value.strip():
+        value = value.strip()
+        return Focus(value.split("/", 1)[0], value if "/" in value else None)
+    return None
+
+
 def cmd_parse(args: argparse.Namespace) -> int:
     from assistant.loading import build_pipeline
 
     pipe = build_pipeline(Settings.from_args(args))
+    default_focus = focus_arg(args.focus)
     if args.jsonl:
         for line in sys.stdin:
             line = line.rstrip("\n")
             if not line.strip():
                 continue
+            focus = default_focus
             try:
                 obj = json.loads(line)
                 text = obj["text"] if isinstance(obj, dict) else str(obj)
+                if isinstance(obj, dict) and "focus" in obj:
+                    focus = focus_arg(obj["focus"])
             except (ValueError, KeyError, TypeError):
                 text = line
-            print(json.dumps(pipe.parse(text).to_wire(), ensure_ascii=False), flush=True)
+            print(json.dumps(pipe.parse(text, focus=focus).to_wire(), ensure_ascii=False), flush=True)
         return 0
     if args.text is None:
         print("lingling parse: give a text, or --jsonl with lines on standard input", file=sys.stderr)
         return 2
-    print(json.dumps(pipe.parse(args.text).to_wire(), ensure_ascii=False))
+    print(json.dumps(pipe.parse(args.text, focus=default_focus).to_wire(), ensure_ascii=False))
     return 0
 
 
@@ -166,6 +183,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("parse", help="parse a message as POST /model/parse does")
     s.add_argument("text", nargs="?")
     s.add_argument("--jsonl", action="store_true", help="read JSON lines or plain lines from standard input")
+    s.add_argument("--focus", metavar="SERVICE_ID", help="the conversation's topic in focus: a service id, or a FAQ id "
+                   "(SERVICE_ID/SLUG); a follow-up without its own subject is resolved against it (JSON lines may "
+                   'carry their own "focus": {"service_id": ...})')
     s.set_defaults(func=cmd_parse)
 
     s = sub.add_parser("eval", help="evaluate on a JSONL file of labelled messages")

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.common import CACHE, ROOT, distinct_messages, log, pct, read_messages
+from benchmarks.conversations import task_conversations
 
 TODAY = dt.date(2026, 11, 23)  # a fixed day: relative dates in messages resolve the same on every run
 
@@ -133,13 +134,19 @@ def apply_ivf_fix() -> None:
 
 
 # ---- latency ------------------------------------------------------------------------------------
-def measure_parse(pipe: Any, messages: list[str], rounds: int, budget_s: float = 1e9) -> dict[str, Any]:
-    """Warm single-message latency through pipeline._parse with the query-vector cache off."""
+def measure_parse(pipe: Any, messages: list[str], rounds: int, budget_s: float = 1e9,
+                  with_focus: bool = False) -> dict[str, Any]:
+    """Warm single-message latency through pipeline._parse with the query-vector cache off; `with_focus`: every
+    message parsed as the next message of a conversation about some service (the services in turn)."""
+    from nlu.types import Focus
+
     enc = pipe.encoder
     enc.size = 0  # CachedEncoder keeps nothing: every distinct message is encoded
     enc._cache.clear()
+    services = sorted(pipe.kb.items)
+    focus_of = {m: Focus(services[i % len(services)]) if with_focus else None for i, m in enumerate(messages)}
     for m in messages[:25]:  # warm-up: code paths, allocator, OpenMP pool
-        pipe._parse(m, TODAY)
+        pipe._parse(m, TODAY, focus_of[m])
     wall: list[float] = []
     cpu: list[float] = []
     stages: dict[str, list[float]] = {}
@@ -153,7 +160,7 @@ def measure_parse(pipe: Any, messages: list[str], rounds: int, budget_s: float =
                 break  # a slow configuration (e.g. OpenMP threads fighting other programs) stops at the budget
             c0 = time.process_time()
             t0 = time.perf_counter()
-            res = pipe._parse(m, TODAY)
+            res = pipe._parse(m, TODAY, focus_of[m])
             t1 = time.perf_counter()
             c1 = time.process_time()
             ms = (t1 - t0) * 1000
@@ -199,6 +206,8 @@ def task_latency(args: dict[str, Any]) -> dict[str, Any]:
     out = {"load_s": load_s, "encoder": pipe.encoder.name, "omp": os.environ.get("OMP_NUM_THREADS"),
            "messages": len(msgs), "rounds": args["rounds"]}
     out["parse"] = measure_parse(pipe, msgs, int(args["rounds"]), float(args.get("budget_s", 1e9)))
+    if args.get("focus"):
+        out["parse_focus"] = measure_parse(pipe, msgs, int(args["rounds"]), float(args.get("budget_s", 1e9)), True)
     out["repeat"] = measure_repeat(pipe, msgs)
     out["proc"] = proc_status()
     return out
@@ -456,6 +465,7 @@ TASKS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "scale_build": task_scale_build,
     "scale_serve": task_scale_serve,
     "ann": task_ann,
+    "conversations": task_conversations,
 }
 
 

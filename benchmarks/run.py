@@ -1,6 +1,6 @@
 """`python -m benchmarks.run [--quick] [--only NAME[,NAME]]`: measure and write docs/benchmarks.md.
 
-Sections: accuracy, latency, coldstart, build, scale, ann (see benchmarks/sections.py). Each runs on its
+Sections: accuracy, conversations, latency, coldstart, build, scale, ann (see benchmarks/sections.py). Each runs on its
 own; a failing section is reported in the document and the others go on. Sections not run this time keep
 their previous results (from bench-cache/sections), marked with their date.
 """

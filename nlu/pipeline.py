@@ -8,7 +8,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from threading import Lock, RLock
 from typing import Any
@@ -23,12 +23,14 @@ from nlu.classifier import IntentClassifier, parse_payload
 from nlu.embeddings import CachedEncoder, EncoderSpec, encode_many
 from nlu.entities import EntityExtractor, VocabEntry
 from nlu.errors import IndexMismatch
+from nlu.focus import FocusConfig, FocusResolver, followup_intent
 from nlu.normalize import fold, normalize
 from nlu.pinyin import PinyinIndex, looks_like_pinyin
 from nlu.retrieval import FusionWeights, ItemChange, Retriever, faq_texts
 from nlu.screen import default_screen
+from nlu.segment import split_questions
 from nlu.training_data import DEFAULT_NLU, load_training_data
-from nlu.types import Entity, Hit, IntentScore, ParseResult
+from nlu.types import Entity, Focus, Hit, IntentScore, Match, ParseResult, Part
 from nlu.vector_cache import VectorCache
 
 log = logging.getLogger(__name__)
@@ -63,6 +65,7 @@ class NluConfig:
     weights: FusionWeights = field(default_factory=FusionWeights)
     thresholds: Thresholds = field(default_factory=Thresholds)
     knowledge_dir: Path | None = None  # where the referral directory lives (None: the demo folder's)
+    focus: FocusConfig = field(default_factory=FocusConfig)
 
 
 def vocab(kinds: list) -> list[VocabEntry]:  # type: ignore[type-arg]
@@ -88,35 +91,50 @@ class NluPipeline:
         self._pinyin: PinyinIndex | None = None  # built on the first pinyin message (~2 s)
         self._pinyin_lock = Lock()
         self._cache: OrderedDict[tuple[str, dt.date], ParseResult] = OrderedDict()
+        self.focus = FocusResolver(kb, cfg.focus)
+        self._cache: OrderedDict[tuple[str, dt.date, Focus | None], ParseResult] = OrderedDict()
         self._lock = RLock()
 
     # ---- parsing --------------------------------------------------------------------------
-    def parse(self, text: str, today: dt.date | None = None) -> ParseResult:
-        """Understand one message (cached: a repeated message costs a dictionary lookup)."""
+    def parse(self, text: str, today: dt.date | None = None, focus: Focus | None = None) -> ParseResult:
+        """Understand one message, given the conversation's topic in focus (cached: a repeated message with
+        the same focus costs a dictionary lookup). A message asking several questions has `parts`."""
         today = today or clock.today()
-        key = (text, today)
+        hit = self.cached(text, today, focus)
+        if hit is not None:
+            return hit
+        result = self._parse(text, today, focus)
         with self._lock:
-            hit = self._cache.get(key)
-            if hit is not None:
-                self._cache.move_to_end(key)
-                return hit
-        result = self._parse(text, today)
-        with self._lock:
-            self._cache[key] = result
+            self._cache[(text, today, focus)] = result
             if len(self._cache) > self.cfg.cache_size:
                 self._cache.popitem(last=False)
         return result
 
-    def cached(self, text: str, today: dt.date | None = None) -> ParseResult | None:
+    def cached(self, text: str, today: dt.date | None = None, focus: Focus | None = None) -> ParseResult | None:
         """The cached parse of a repeated message, else None (lets async callers skip a thread hop)."""
-        key = (text, today or clock.today())
+        key = (text, today or clock.today(), focus)
         with self._lock:
             hit = self._cache.get(key)
             if hit is not None:
                 self._cache.move_to_end(key)
             return hit
 
-    def _parse(self, text: str, today: dt.date) -> ParseResult:
+    def _parse(self, text: str, today: dt.date, focus: Focus | None = None) -> ParseResult:
+        result = self._parse_one(text, today, focus)
+        if parse_payload(text) is not None or (result.ranking and result.ranking[0].matched == result.normalized):
+            return result  # a button, or a question of the knowledge base word for word ("…吗？在哪个系统？")
+        segments = split_questions(normalize(text))
+        if len(segments) < 2:
+            return result
+        parts = []
+        for seg in segments:  # each question in order; one without a subject follows the one before it
+            part = self._parse_one(seg.text, today, focus)
+            parts.append(Part(seg.start, seg.end, part))
+            if part.intent.name == "ask_service" and part.ranking:
+                focus = Focus(part.ranking[0].service_id, part.ranking[0].faq_id)
+        return replace(result, parts=tuple(parts))
+
+    def _parse_one(self, text: str, today: dt.date, focus: Focus | None) -> ParseResult:
         t0 = time.perf_counter()
         payload = parse_payload(text)
         norm = normalize(text)
@@ -141,17 +159,34 @@ class NluPipeline:
         t3 = time.perf_counter()
         hits = tuple(self.retriever.search(model_text[:512], qvec, k=10))
         t4 = time.perf_counter()
+        timings = {"entities": t1 - t0, "encode": t2 - t1, "classify": t3 - t2, "retrieve": t4 - t3}
+        use = None
+        if focus is not None:  # a follow-up without its own subject is ranked within the focused service
+            p_oos = next((r.confidence for r in ranking if r.name == "out_of_scope"), 0.0)
+            res = self.focus.resolve(model_text, entities, qvec, hits, self.retriever, focus, p_oos)
+            hits, use = res.hits, res.use
+            timings["focus"] = time.perf_counter() - t4
         intent = self.decide(ranking, max((h.evidence for h in hits), default=0.0))
+        if use is not None and use.applied:
+            intent = followup_intent(norm.text, ranking, res.evidence, self.thresholds.fallback) or intent
+        t5 = time.perf_counter()
+        asked = intent
         intent, match = self.answerability.decide(model_text, intent, ranking, hits,
                                                   [e.value for e in entities if e.entity == "license_type"])
+        if use is not None and use.applied and match is not None and asked.name == "ask_service" \
+                and match.decision != "answer" and not (match.refusal or match.region or match.referral):
+            # A follow-up without its own subject, ranked within the focused service: its first entry answers
+            # (alone it would look weak or stray; the focus is its subject).
+            intent = asked
+            match = Match("answer", f"follow-up on the focused service ({use.reason}); alone: {match.why}",
+                          documents=match.documents)
         if intent.name != ranking[0].name or intent.confidence != ranking[0].confidence:
             # The thresholds overrode the classifier: report the decision first, as Rasa does.
             ranking = [intent, *(r for r in ranking if r.name != intent.name)]
-        t5 = time.perf_counter()
-        timings = {"entities": t1 - t0, "encode": t2 - t1, "classify": t3 - t2, "retrieve": t4 - t3, "decide": t5 - t4}
+        timings["decide"] = time.perf_counter() - t5
         return ParseResult(
             text, model_text, intent, tuple(ranking), entities, hits, raw,
-            {k: round(v * 1000, 3) for k, v in timings.items()}, match,
+            {k: round(v * 1000, 3) for k, v in timings.items()}, match, use,
         )
 
     def read_pinyin(self, text: str) -> str | None:

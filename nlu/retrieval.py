@@ -149,6 +149,7 @@ class Retriever:
         self._answers: dict[str, np.ndarray] = {}  # faq id -> its answer passage's vector
         self._answer_text: dict[str, str] = {}  # faq id -> the passage encoded
         self._amat: tuple[list[str], np.ndarray] | None = None  # (ids, matrix) of the answers, built on demand
+        self._by_service: dict[str, tuple[list[str], np.ndarray, np.ndarray, list[int]]] = {}  # search_service's matrices
 
     @staticmethod
     def _compile_cues(kb: KnowledgeBase) -> list[tuple[str, re.Pattern[str]]]:
@@ -232,10 +233,14 @@ class Retriever:
         self._answers[faq.id] = encode_passages(self.encoder, [passage])[0]
         self._answer_text[faq.id] = passage
         self._amat = None
+        self._by_service.pop(item.id, None)
 
     def remove_faq(self, faq_id: str) -> None:
         """Remove one FAQ from both channels."""
         ids = self._faq_docs.pop(faq_id, [])
+        meta = self._faq_meta.get(faq_id)
+        if meta is not None:
+            self._by_service.pop(meta[0], None)
         if ids:
             self.index.remove(np.asarray(ids, dtype=np.int64))
         for i in ids:
@@ -266,6 +271,7 @@ class Retriever:
         twin._topics = dict(self._topics)
         twin._answers = dict(self._answers)
         twin._answer_text = dict(self._answer_text)
+        twin._by_service = {}
         twin.lexical = copy.deepcopy(self.lexical)
         return twin
 
@@ -275,6 +281,7 @@ class Retriever:
         The indexes are copied only when FAQs change; otherwise the new retriever shares them (read only)."""
         changes = list(changes)
         twin = self.clone() if any(c.upserts or c.removes for _, c in changes) else copy.copy(self)
+        twin._by_service = dict(twin._by_service)  # a shallow copy must not fill the original's cache
         twin.set_knowledge(kb)
         new_answers = [faq for _, c in changes for faq in c.answers]
         if new_answers:  # the vector and lexical indexes stay shared; only these passages are re-encoded
@@ -396,30 +403,63 @@ class Retriever:
             if faq_id is not None and (faq_id not in dense or s > dense[faq_id][0]):
                 dense[faq_id] = (s, i)
         lexical = dict(self.lexical.search(text, k=dense_k))
-        w = self.weights
-        answers = self.answer_scores(qvec) if w.answer else {}
-        afloor = w.answer_floor
-        strong = {f for f, a in answers.items() if a > afloor}  # an answer that supports the question is a candidate
-        cued = {sid for sid, pattern in self._cues if pattern.search(text)}
-        asked = {topic for topic, pattern in self._aspects if pattern.search(text)}
-        scale = 1.0 + w.cue_boost + (w.aspect_boost if asked else 0.0)
-        fused: list[Hit] = []
-        for faq_id in set(dense) | set(lexical) | strong:
-            meta = self._faq_meta.get(faq_id)
-            if meta is None:
-                continue
-            cos, doc = dense.get(faq_id, (0.0, -1))
-            lex = lexical.get(faq_id, 0.0)
-            d = max(0.0, (cos - self.floor) / (1 - self.floor))
-            ans = max(0.0, (answers.get(faq_id, 0.0) - afloor) / (1 - afloor)) if answers else 0.0
-            base = min(1.0, w.dense * d + w.lexical * lex + w.answer * ans)
-            boost = w.cue_boost if meta[0] in cued else 0.0
-            boost += w.aspect_boost if self._topics.get(faq_id) in asked else 0.0
-            # Rescale instead of capping: a cap would tie every cued hit at 1.0 and lose their order.
-            score = (base + boost) / scale
-            fused.append(Hit(meta[0], faq_id, meta[1], score, cos, lex, self._doc_text.get(doc, ""), boost, base))
+        signals = self._signals(text, qvec)
+        strong = {f for f, a in signals[2].items() if a > self.weights.answer_floor}  # an answer that supports it
+        fused = [self._fuse(f, *dense.get(f, (0.0, -1)), lexical.get(f, 0.0), signals)
+                 for f in set(dense) | set(lexical) | strong if f in self._faq_meta]
         fused.sort(key=lambda h: -h.score)
         return fused[:k]
+
+    def _signals(self, text: str, qvec: np.ndarray) -> tuple[set[str], set[FaqTopic], dict[str, float]]:
+        """(services whose cue words occur, FAQ topics the aspect words name, the answer channel's cosines)."""
+        cued = {sid for sid, pattern in self._cues if pattern.search(text)}
+        asked = {topic for topic, pattern in self._aspects if pattern.search(text)}
+        return cued, asked, (self.answer_scores(qvec) if self.weights.answer else {})
+
+    def _fuse(self, faq_id: str, cos: float, doc: int, lex: float,
+              signals: tuple[set[str], set[FaqTopic], dict[str, float]]) -> Hit:
+        w = self.weights
+        cued, asked, answers = signals
+        service_id, question = self._faq_meta[faq_id]
+        d = max(0.0, (cos - self.floor) / (1 - self.floor))
+        ans = max(0.0, (answers.get(faq_id, 0.0) - w.answer_floor) / (1 - w.answer_floor)) if answers else 0.0
+        base = min(1.0, w.dense * d + w.lexical * lex + w.answer * ans)
+        boost = w.cue_boost if service_id in cued else 0.0
+        boost += w.aspect_boost if self._topics.get(faq_id) in asked else 0.0
+        # Rescale instead of capping: a cap would tie every cued hit at 1.0 and lose their order.
+        score = (base + boost) / (1.0 + w.cue_boost + (w.aspect_boost if asked else 0.0))
+        return Hit(service_id, faq_id, question, score, cos, lex, self._doc_text.get(doc, ""), boost, base)
+
+    def search_service(self, text: str, qvec: np.ndarray, service_id: str) -> list[Hit]:
+        """Every FAQ of one service, best first, scored as `search` scores them (the topic in focus: nlu/focus.py)."""
+        faq_ids, mat, starts, docs = self._service_matrix(service_id)
+        if not faq_ids:
+            return []
+        sims = mat @ qvec.astype(np.float32)
+        wanted = set(faq_ids)
+        lexical = {f: v for f, v in self.lexical.search(text, k=len(self.lexical)) if f in wanted}
+        signals = self._signals(text, qvec)
+        hits = []
+        for i, faq_id in enumerate(faq_ids):
+            a, b = int(starts[i]), int(starts[i + 1])
+            j = a + int(np.argmax(sims[a:b]))
+            hits.append(self._fuse(faq_id, float(sims[j]), docs[j], lexical.get(faq_id, 0.0), signals))
+        hits.sort(key=lambda h: -h.score)
+        return hits
+
+    def _service_matrix(self, service_id: str) -> tuple[list[str], np.ndarray, np.ndarray, list[int]]:
+        """(the service's FAQ ids, its indexed texts' vectors grouped by FAQ, each FAQ's first row, the rows'
+        document ids), cached until one of the service's FAQs changes."""
+        found = self._by_service.get(service_id)
+        if found is None:
+            faq_ids = [f for f, (sid, _) in self._faq_meta.items() if sid == service_id and self._faq_docs.get(f)]
+            docs = [d for f in faq_ids for d in self._faq_docs[f]]
+            starts = np.cumsum([0, *(len(self._faq_docs[f]) for f in faq_ids)])
+            mat = (np.stack([self.index.vector(d) for d in docs]) if docs
+                   else np.zeros((0, self.index.dim), dtype=np.float32))
+            found = (faq_ids, mat, starts, docs)
+            self._by_service[service_id] = found
+        return found
 
     def texts_of(self, faq_id: str) -> list[str]:
         """The indexed texts of one FAQ (question, variants; name, aliases, summary for an overview)."""

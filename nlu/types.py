@@ -93,6 +93,43 @@ class Match:
 
 
 @dataclass(frozen=True)
+class Focus:
+    """The conversation's topic in focus: the service (and FAQ) the latest answer was about (nlu/focus.py)."""
+
+    service_id: str
+    faq_id: str | None = None
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"service_id": self.service_id, "faq_id": self.faq_id}
+
+
+@dataclass(frozen=True)
+class FocusUse:
+    """What a parse did with the focus it was given."""
+
+    focus: Focus
+    applied: bool  # the message was ranked within a service because of the focus
+    reason: str  # why (or why not), for the hit test: "follow-up", "names its own subject" ...
+    service_id: str | None = None  # the service it was ranked within (the focus's, or a newly named one)
+
+    def to_wire(self) -> dict[str, Any]:
+        return {**self.focus.to_wire(), "applied": self.applied, "reason": self.reason,
+                "resolved_service_id": self.service_id}
+
+
+@dataclass(frozen=True)
+class Part:
+    """One question of a message that asks several (nlu/segment.py), with its own parse."""
+
+    start: int  # offsets into the message's original text
+    end: int
+    parse: ParseResult
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"start": self.start, "end": self.end, **self.parse.to_wire()}
+
+
+@dataclass(frozen=True)
 class ParseResult:
     """Everything the NLU knows about one message."""
 
@@ -105,16 +142,23 @@ class ParseResult:
     raw_intent: str = ""  # the classifier's top intent before thresholds
     timings_ms: dict[str, float] = field(default_factory=dict, compare=False)  # per stage, for the hit test
     match: Match | None = None  # the answerability decision (None for payloads and empty messages)
+    focus: FocusUse | None = None  # the focus the message was parsed with, and what it did
+    parts: tuple[Part, ...] = ()  # the questions of a message that asks several (two or three), in order
 
     def to_wire(self) -> dict[str, Any]:
         """The JSON of POST /model/parse."""
-        return {
+        wire: dict[str, Any] = {
             "text": self.text,
             "intent": self.intent.to_wire(),
             "intent_ranking": [i.to_wire() for i in self.intent_ranking],
             "entities": [e.to_wire() for e in self.entities],
             "retrieval": {"ranking": [h.to_wire() for h in self.ranking], **(self.match.to_wire() if self.match else {})},
         }
+        if self.focus is not None:
+            wire["retrieval"]["focus"] = self.focus.to_wire()
+        if self.parts:
+            wire["parts"] = [p.to_wire() for p in self.parts]
+        return wire
 
     def entity_values(self, name: str) -> list[str]:
         """Values of one entity type, in text order."""

@@ -114,3 +114,22 @@ def test_parse_as_a_subprocess(data_dir: Path) -> None:
                           input='{"text": "你好"}\n食经证丢了\n', capture_output=True, text=True, cwd=REPO, env=env, timeout=120)
     assert many.returncode == 0, many.stderr
     assert [b["text"] for b in _lines(many.stdout)] == ["你好", "食经证丢了"]
+
+
+def test_parse_with_a_focus(data_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--focus SERVICE_ID` (or a FAQ id) as POST /model/parse's `focus`; a JSON line may carry its own."""
+    assert main(["--data-dir", str(data_dir), "parse", "要多久", "--focus", "food-business-license/fees"]) == 0
+    (body,) = _lines(capsys.readouterr().out)
+    assert body["retrieval"]["focus"]["service_id"] == "food-business-license"
+    assert body["retrieval"]["focus"]["faq_id"] == "food-business-license/fees"
+    stdin = "\n".join([
+        json.dumps({"text": "要多久"}, ensure_ascii=False),
+        json.dumps({"text": "要多久", "focus": {"service_id": "labor-dispatch-license"}}, ensure_ascii=False),
+        json.dumps({"text": "要多久", "focus": None}, ensure_ascii=False),
+    ]) + "\n"
+    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    assert main(["--data-dir", str(data_dir), "parse", "--jsonl", "--focus", "publication-business-license"]) == 0
+    bodies = _lines(capsys.readouterr().out)
+    assert bodies[0]["retrieval"]["focus"]["service_id"] == "publication-business-license"
+    assert bodies[1]["retrieval"]["focus"]["service_id"] == "labor-dispatch-license"
+    assert "focus" not in bodies[2]["retrieval"]

@@ -11,10 +11,12 @@ from actions.filings.errors import (
     ItemsUndecided,
     LookupLimited,
     NoticeNotFound,
+    NotResubmittable,
     SequenceExhausted,
     UnknownItem,
     WrongKind,
 )
+from actions.filings.notice_search import NoticeQuery, parse_query
 from actions.filings.reminders import LogNotifier
 from actions.filings.states import ITEM_LABELS, LOST_NOTICE, MEDICAL_VALIDATION, STATUS_LABELS
 from actions.filings.store import FilingStore
@@ -46,7 +48,9 @@ __all__ = [
     "LookupLimited",
     "LostNoticeData",
     "NoticeNotFound",
+    "NoticeQuery",
     "NoticeView",
+    "NotResubmittable",
     "Notifier",
     "Reminder",
     "SequenceExhausted",
@@ -54,4 +58,5 @@ __all__ = [
     "UnknownItem",
     "ValidationData",
     "WrongKind",
+    "parse_query",
 ]

@@ -91,6 +91,14 @@ class IdempotencyConflict(FilingError):
     default_message = "该申请已提交过，内容不一致，请重新发起申请。"
 
 
+class NotResubmittable(FilingError):
+    """A resubmission names a filing that cannot be resubmitted (not rejected, another kind, done already)."""
+
+    status = 409
+    code = "not_resubmittable"
+    default_message = "原办件当前不能重新提交，请查询办件进度或咨询窗口工作人员。"
+
+
 class SequenceExhausted(FilingError):
     """The daily (or yearly) number range is used up."""
 

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from actions.filings.notice_search import NUMBER_PREFIX, NoticeQuery, criteria, format_number, license_key, name_key
 from actions.filings.tables import Filing, Notice
 
-NUMBER_PREFIX = "XHA-YS"  # 西海岸 遗失
+__all__ = ["NUMBER_PREFIX", "format_number", "normalize_number", "publish_notice", "search", "find"]
 MAX_PER_PAGE = 100
-
-
-def format_number(year: int, seq: int) -> str:
-    """The public notice number, e.g. XHA-YS-2026-0001 (yearly sequence)."""
-    return f"{NUMBER_PREFIX}-{year}-{seq:04d}"
 
 
 def normalize_number(number: str) -> str:
@@ -38,41 +34,26 @@ def publish_notice(session: Session, filing: Filing, day: date) -> Notice:
         license_number=data["license_number"],
         lost_date=date.fromisoformat(data["lost_date"]),
         published_on=day,
+        name_key=name_key(data["company_name"]),
+        license_key=license_key(data["license_number"]),
     )
     session.add(row)
     session.flush()
     return row
 
 
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+def search(session: Session, query: NoticeQuery, number: str = "", page: int = 1,
+           per_page: int = 20) -> tuple[list[Notice], int]:
+    """One page of the notices matching `query` (notice_search.parse_query), newest first, and the total.
 
-
-def search(
-    session: Session, q: str = "", license_type: str = "", number: str = "", page: int = 1, per_page: int = 20
-) -> tuple[list[Notice], int]:
-    """One page of notices, newest first, and the total matching.
-
-    `q` matches part of the company name or of the notice number, or the whole USCC;
-    `license_type` is matched exactly; `number` matches part of the notice number.
+    `number` (the board's own field) must also match, as part of the notice number.
     """
     page = max(1, page)
     per_page = min(max(1, per_page), MAX_PER_PAGE)
-    stmt = select(Notice)
-    q = q.strip()
-    if q:
-        stmt = stmt.where(
-            or_(
-                Notice.company_name.ilike(_like(q), escape="\\"),
-                Notice.number.ilike(_like(normalize_number(q)), escape="\\"),
-                Notice.uscc == q.upper(),
-            )
-        )
-    if license_type.strip():
-        stmt = stmt.where(Notice.license_type == license_type.strip())
+    where = criteria(query)
     if number.strip():
-        stmt = stmt.where(Notice.number.ilike(_like(normalize_number(number)), escape="\\"))
+        where = and_(where, Notice.number.contains(normalize_number(number), autoescape=True))
+    stmt = select(Notice).where(where)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     ordered = stmt.order_by(Notice.published_on.desc(), Notice.year.desc(), Notice.seq.desc())
     rows = list(session.scalars(ordered.offset((page - 1) * per_page).limit(per_page)))

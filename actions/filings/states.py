@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 LOST_NOTICE = "lost_notice"
@@ -48,6 +49,14 @@ ITEM_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 ITEM_FINAL = frozenset({PASSED, NOT_PASSED})
 FINAL = frozenset({REISSUED, REJECTED, PASSED, NOT_PASSED})
+RESUBMITTABLE = frozenset({REJECTED, NOT_PASSED})  # a new filing may correct one of these (linked to it)
+# How a status looks to the applicant (the colour of its card): done, under way, needs them, refused.
+TONES: dict[str, str] = {
+    SUBMITTED: "info", APPROVED: "info", IN_REVIEW: "info", ONSITE: "info",
+    PUBLISHED: "ok", REISSUED: "ok", PASSED: "ok",
+    RECTIFICATION: "warn",
+    REJECTED: "bad", NOT_PASSED: "bad",
+}
 
 STATUS_LABELS: dict[str, str] = {
     SUBMITTED: "已提交，待审核",
@@ -70,6 +79,12 @@ ITEM_LABELS: dict[str, str] = {
     NOT_PASSED: "不通过",
 }
 KIND_LABELS = {LOST_NOTICE: "证照遗失公告", MEDICAL_VALIDATION: "医疗机构校验"}
+FIELD_LABELS: dict[str, str] = {  # the submitted fields (FilingView.data keys)
+    "company_name": "单位名称", "uscc": "统一社会信用代码", "license_type": "许可证种类", "license_number": "许可证编号",
+    "lost_date": "遗失日期", "circumstances": "遗失情况", "contact_name": "联系人", "contact_phone": "联系电话",
+    "institution_name": "机构名称", "registration_number": "登记号", "items": "校验项目",
+    "license_valid_until": "执业许可证有效期至",
+}
 
 
 def can_move(kind: str, current: str, target: str) -> bool:
@@ -100,6 +115,20 @@ def finish_target(states: Iterable[str]) -> str:
 
 
 def status_label(status: str, reason: str | None = None) -> str:
-    """The Chinese label of a status (with the rejection reason when there is one)."""
+    """The Chinese label of a status (with the rejection reason when one is given)."""
     label = STATUS_LABELS.get(status, status)
     return f"{label}：{reason}" if reason and status == REJECTED else label
+
+
+_CODED_NOTE = re.compile(r"^(?P<item>.+?)\s*[:：]\s*(?P<state>" + "|".join(ITEM_LABELS) + r")$")
+
+
+def history_note(note: str) -> str:
+    """A transition's note as staff read it: "放射诊疗许可证: rectification" (older records) → "放射诊疗许可证：整改中"."""
+    m = _CODED_NOTE.match(note or "")
+    return f"{m.group('item')}：{ITEM_LABELS[m.group('state')]}" if m else (note or "")
+
+
+def item_note(item: str, state: str) -> str:
+    """The note of a filing-level transition caused by one item's decision."""
+    return f"{item}：{ITEM_LABELS.get(state, state)}"

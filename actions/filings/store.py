@@ -7,7 +7,8 @@ import hmac
 import random
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -16,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from actions.filings import lookups, notices, reminders, validations
+from actions.filings import lookups, notices, reminders, resubmissions, validations
 from actions.filings import states as st
 from actions.filings.dates import PROMISED_WORKING_DAYS, add_working_days
 from actions.filings.db import make_engine
@@ -28,6 +29,7 @@ from actions.filings.errors import (
     LookupLimited,
     WrongKind,
 )
+from actions.filings.notice_search import NoticeQuery, parse_query
 from actions.filings.tables import SCHEMA, Filing, FilingItem, Transition
 from actions.filings.types import (
     FilingView,
@@ -131,13 +133,18 @@ class FilingStore:
         return row
 
     # -- submitting -------------------------------------------------------------------------------
-    def submit_lost_notice(self, data: LostNoticeData, idempotency_key: str, actor: str = "applicant") -> FilingView:
-        """Record a lost-license notice application; the same key returns the same filing."""
+    def submit_lost_notice(self, data: LostNoticeData, idempotency_key: str, actor: str = "applicant",
+                           resubmission_of: str | None = None) -> FilingView:
+        """Record a lost-license notice application; the same key returns the same filing.
+
+        `resubmission_of`: the rejected filing this one corrects (see `_submit`).
+        """
         data = _recheck(LostNoticeData, data)
         return self._submit(st.LOST_NOTICE, data.model_dump(mode="json"), data.company_name, data.contact_phone,
-                            idempotency_key, actor)
+                            idempotency_key, actor, resubmission_of=resubmission_of)
 
-    def submit_validation(self, data: ValidationData, idempotency_key: str, actor: str = "applicant") -> FilingView:
+    def submit_validation(self, data: ValidationData, idempotency_key: str, actor: str = "applicant",
+                          resubmission_of: str | None = None) -> FilingView:
         """Record a medical-institution validation; due date = submission day + 10 working days."""
         data = _recheck(ValidationData, data)
         items = list(dict.fromkeys(i.strip() for i in data.items if i.strip()))
@@ -152,12 +159,16 @@ class FilingStore:
             reminders.upsert_institution(session, data, row.id, now)
 
         return self._submit(st.MEDICAL_VALIDATION, payload, data.institution_name, data.contact_phone,
-                            idempotency_key, actor, extra)
+                            idempotency_key, actor, extra, resubmission_of)
 
     def _submit(self, kind: str, payload: dict[str, Any], applicant: str, phone: str, key: str, actor: str,
-                extra: Callable[[Session, Filing, datetime], None] | None = None) -> FilingView:
+                extra: Callable[[Session, Filing, datetime], None] | None = None,
+                resubmission_of: str | None = None) -> FilingView:
+        """Store a new filing. A resubmission names the rejected (or not passed) filing of the same kind it
+        corrects; each filing is resubmitted at most once (the same key returns the same filing)."""
         key = _key(key)
         actor = _clean(actor, "actor")
+        original_id = resubmission_of.strip().upper() if resubmission_of and resubmission_of.strip() else None
 
         def attempt(session: Session) -> FilingView:
             existing = session.scalar(select(Filing).where(Filing.idempotency_key == key))
@@ -165,12 +176,14 @@ class FilingStore:
                 if existing.kind != kind or existing.data != payload:
                     raise IdempotencyConflict(f"key {key!r} already used by {existing.id} with other data")
                 return filing_view(session, existing)
+            if original_id is not None:
+                resubmissions.check(session, self._locked(session, original_id), kind)
             now = self._now()
             day = beijing_date(now)
             # A random reference: nothing to guess, no daily number to use up; a clash (one in 10^9) is retried.
             row = Filing(id=references.new_reference(st.ID_PREFIX[kind], day), kind=kind, status=st.SUBMITTED,
                          idempotency_key=key, applicant=applicant, contact_phone=phone, data=payload,
-                         submitted_at=now, updated_at=now, reason=None,
+                         submitted_at=now, updated_at=now, reason=None, resubmission_of=original_id,
                          due_date=add_working_days(day, PROMISED_WORKING_DAYS) if kind == st.MEDICAL_VALIDATION else None)
             session.add(row)
             session.flush()  # a duplicate id or key fails here, and the whole attempt is retried
@@ -274,9 +287,22 @@ class FilingStore:
         """Lost notice: submitted -> approved."""
         return self._move(filing_id, st.APPROVED, actor, st.LOST_NOTICE)
 
-    def reject(self, filing_id: str, actor: str, reason: str) -> FilingView:
-        """Lost notice: submitted/approved -> rejected, with the reason shown to the applicant."""
-        return self._move(filing_id, st.REJECTED, actor, st.LOST_NOTICE, reason=_clean(reason, "reason", 1000))
+    def reject(self, filing_id: str, actor: str, reason: str, fix_fields: Sequence[str] = ()) -> FilingView:
+        """Lost notice: submitted/approved -> rejected, with the reason shown to the applicant.
+
+        `fix_fields`: the submitted fields the applicant must correct (keys of `FilingView.data`); a
+        resubmission asks for them again and keeps the other answers.
+        """
+        reason = _clean(reason, "reason", 1000)
+        wanted = list(dict.fromkeys(f.strip() for f in fix_fields if f and f.strip()))
+
+        def mark(session: Session, row: Filing, now: datetime) -> None:
+            unknown = [f for f in wanted if f not in row.data]
+            if unknown:
+                raise InvalidData(f"{row.id} has no fields {unknown}", "要求修改的项目不正确。")
+            row.fix_fields = wanted or None
+
+        return self._move(filing_id, st.REJECTED, actor, st.LOST_NOTICE, reason=reason, after=mark)
 
     def publish(self, filing_id: str, actor: str) -> FilingView:
         """Lost notice: approved -> published; assigns the notice number and publish date (today)."""
@@ -301,6 +327,37 @@ class FilingStore:
 
         return self._write(attempt)
 
+    def decide_items(self, filing_id: str, decisions: Sequence[tuple[str, str, str]], actor: str) -> FilingView:
+        """Several item decisions `(item, decision, note)` at once, in one transaction (all or none).
+
+        An item still waiting for review is put under review first (both steps recorded).
+        """
+        actor = _clean(actor, "actor")
+        if not decisions:
+            raise InvalidData("no decisions given", "请至少为一个事项选择结论。")
+        for _, decision, _ in decisions:
+            if decision not in st.ITEM_DECISIONS:
+                raise InvalidData(f"decision must be one of {', '.join(st.ITEM_DECISIONS)}", "事项结论不正确。")
+
+        def attempt(session: Session) -> FilingView:
+            row = self._locked(session, filing_id)
+            validations.decide_many(session, row, decisions, actor, self._now())
+            return filing_view(session, row)
+
+        return self._write(attempt)
+
+    def pass_all(self, filing_id: str, actor: str, note: str = "") -> FilingView:
+        """Every item without a final decision passes, and the validation is finished (passed when every item
+        passed). Both happen in one transaction."""
+        actor = _clean(actor, "actor")
+
+        def attempt(session: Session) -> FilingView:
+            row = self._locked(session, filing_id)
+            validations.pass_all(session, row, actor, note.strip(), self._now())
+            return filing_view(session, row)
+
+        return self._write(attempt)
+
     def finish_validation(self, filing_id: str, actor: str) -> FilingView:
         """Close a validation: passed when every item passed, else not passed; all items must be decided."""
         actor = _clean(actor, "actor")
@@ -314,10 +371,24 @@ class FilingStore:
 
     # -- public notices ---------------------------------------------------------------------------
     def search_notices(self, q: str = "", license_type: str = "", number: str = "", page: int = 1,
-                       per_page: int = 20) -> tuple[list[NoticeView], int]:
-        """One page of published notices (newest first) and the total number matching."""
+                       per_page: int = 20, license_types: Iterable[tuple[str, Iterable[str]]] = (),
+                       ) -> tuple[list[NoticeView], int]:
+        """One page of published notices (newest first) and the total number matching.
+
+        `q` is read by `notice_search.parse_query` (company name in any phrasing, notice number, license number,
+        USCC; traditional characters too); a license type it names (from `license_types`: (name, aliases)
+        pairs) filters, unless `license_type` is given. `number` must match part of the notice number.
+        """
+        query = parse_query(q, license_types)
+        if license_type.strip():
+            query = replace(query, license_type=license_type.strip())
+        return self.find_notices(query, number, page, per_page)
+
+    def find_notices(self, query: NoticeQuery, number: str = "", page: int = 1,
+                     per_page: int = 20) -> tuple[list[NoticeView], int]:
+        """One page of the notices matching an already parsed query, and the total number matching."""
         def read(session: Session) -> tuple[list[NoticeView], int]:
-            rows, total = notices.search(session, q, license_type, number, page, per_page)
+            rows, total = notices.search(session, query, number, page, per_page)
             return [notice_view(r, self.public_base_url) for r in rows], total
 
         return self._read(read)

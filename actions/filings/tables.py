@@ -41,6 +41,8 @@ class Filing(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     due_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    fix_fields: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)  # fields a rejection asks to correct
+    resubmission_of: Mapped[str | None] = mapped_column(String(24), nullable=True, index=True)  # the rejected filing
 
 
 class Transition(Base):
@@ -87,6 +89,8 @@ class Notice(Base):
     license_number: Mapped[str] = mapped_column(String(200))
     lost_date: Mapped[date] = mapped_column(Date)
     published_on: Mapped[date] = mapped_column(Date, index=True)
+    name_key: Mapped[str] = mapped_column(Text, default="")  # notice_search.name_key(company_name)
+    license_key: Mapped[str] = mapped_column(String(200), default="")  # notice_search.license_key(license_number)
 
 
 class Institution(Base):

@@ -46,7 +46,9 @@ class FilingView:
     `items` maps each validation item to its state (empty for notices).
     `history` lists filing-level transitions `(from, to, actor, at)`, oldest first; the submission
     itself is `("", "submitted", actor, at)`. Item decisions are in `FilingStore.transitions()`.
-    `reason` is the rejection reason (notices) or None.
+    `reason` is the rejection reason (notices) or None; `fix_fields` the fields it asks to correct.
+    `item_notes` maps each validation item to the note of its latest decision (staff's words).
+    `resubmission_of` is the rejected filing this one corrects; `resubmitted_as` the filing correcting this one.
     """
 
     filing_id: str
@@ -63,6 +65,17 @@ class FilingView:
     due_date: date | None
     history: list[tuple[str, str, str, datetime]]
     reason: str | None = None
+    fix_fields: tuple[str, ...] = ()
+    item_notes: dict[str, str] = field(default_factory=dict)
+    resubmission_of: str | None = None
+    resubmitted_as: str | None = None
+
+    @property
+    def tone(self) -> str:
+        """How the status looks to the applicant: ok (done), info (under way), warn (needs them), bad (refused)."""
+        from actions.filings.states import TONES
+
+        return TONES.get(self.status, "info")
 
     def overdue(self, today: date) -> bool:
         """True when a validation's 10-working-day promise has passed without a final result."""

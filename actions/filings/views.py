@@ -40,7 +40,7 @@ def transition_records(session: Session, filing_id: str) -> list[TransitionRecor
 
 def filing_view(session: Session, row: Filing) -> FilingView:
     """The full view of one filing (items, notice and history included)."""
-    items = session.scalars(select(FilingItem).where(FilingItem.filing_id == row.id).order_by(FilingItem.position))
+    items = list(session.scalars(select(FilingItem).where(FilingItem.filing_id == row.id).order_by(FilingItem.position)))
     notice = session.scalar(select(Notice).where(Notice.filing_id == row.id))
     history = [
         (t.from_status, t.to_status, t.actor, t.at)
@@ -51,7 +51,7 @@ def filing_view(session: Session, row: Filing) -> FilingView:
         filing_id=row.id,
         kind=row.kind,
         status=row.status,
-        status_label=status_label(row.status, row.reason),
+        status_label=status_label(row.status),
         submitted_at=beijing(row.submitted_at),
         applicant=row.applicant,
         contact_phone=row.contact_phone,
@@ -62,4 +62,8 @@ def filing_view(session: Session, row: Filing) -> FilingView:
         due_date=row.due_date,
         history=history,
         reason=row.reason,
+        fix_fields=tuple(row.fix_fields or ()),
+        item_notes={i.name: i.note for i in items if i.note},
+        resubmission_of=row.resubmission_of,
+        resubmitted_as=session.scalar(select(Filing.id).where(Filing.resubmission_of == row.id)),
     )

@@ -50,6 +50,9 @@ turns = Table(
     Column("messages", Text, nullable=False),  # bot messages, Rasa REST JSON
     Column("feedback", Integer),  # +1 / -1 from the user
     Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+    # What the dialogue took the message for (runner.HANDLED_AS): staff's inbox and answer rate count questions,
+    # never form answers. NULL for turns recorded before it was kept.
+    Column("handled_as", String(16)),
 )
 
 

@@ -11,12 +11,14 @@ RASA_VERSION = "3.6.21"  # the Rasa version our action calls speak (rasa-sdk che
 EXTRA_INTENTS = ("inform", "correct", "ask_faq", "restart", "leave_message", "call_staff")  # buttons' payloads only
 ENTITIES = ("license_type", "validation_item", "uscc", "phone", "license_number", "filing_id", "date", "org_name",
             "faq_id")
-EXTRA_SLOTS = ("requested_slot", "filing_id", "form_session_id", "phone_last4", "notice_query")
+EXTRA_SLOTS = ("requested_slot", "filing_id", "form_session_id", "phone_last4", "notice_query", "session_filings",
+               "resubmission_of")
 ACTIONS = (
     "validate_lost_notice_form", "action_ask_license_type", "action_submit_lost_notice",
     "validate_medical_validation_form", "action_ask_validation_items", "action_submit_medical_validation",
     "validate_status_form", "action_check_status", "validate_notice_search_form", "action_search_notice",
     "action_answer_faq", "action_query_office_hours", "action_human_handoff", "validate_handoff_form",
+    "action_prefill_resubmission",
 )
 # Run by the dialogue itself, not an action server: they open handoff tickets (assistant/dialogue/handoff.py).
 LOCAL_ACTIONS = ("action_leave_message", "action_call_staff")

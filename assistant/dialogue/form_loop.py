@@ -13,7 +13,7 @@ from assistant.dialogue.domain import ACTIONS
 from assistant.dialogue.forms import FORMS, FormSpec
 from assistant.dialogue.messages import Button
 from assistant.dialogue.responses import Responses
-from assistant.dialogue.runner import ActionRunner, Turn
+from assistant.dialogue.runner import FORM, REQUEST, ActionRunner, Turn
 
 _ORG_TAIL = re.compile(r"^(?:集团股份有限公司|集团有限公司|股份有限公司|有限责任公司|有限公司|分公司|分店|集团)+")
 _NEW_VALUE = re.compile(r"(?:改成|改为|换成|应该是|应为|更正为|正确的是)[:：\s]*(.+)$")
@@ -52,19 +52,24 @@ class FormLoop:
     async def start(self, form: FormSpec, turn: Turn) -> None:
         """Activate a form: reset its slots, prefill from the message's entities, ask the first gap."""
         st = turn.state
+        turn.handled_as = REQUEST
         for name in form.slot_names:
             st.slots[name] = None
         st.confirming = None
         st.last_submit = None
+        st.slots["resubmission_of"] = None
         st.set_slot("form_session_id", uuid.uuid4().hex, turn.now)
         st.set_form(form.name, turn.now)
-        if form.intro:
+        if turn.msg.payload_value("resubmission_of"):  # 修改后重新提交: the rejected filing's answers filled in
+            await self.runner.run("action_prefill_resubmission", turn)
+        elif form.intro:
             turn.say(self.responses.render(form.intro))
         await self._fill(form, self._candidates(form, turn, requested=None, initial=True), turn)
 
     async def answer(self, turn: Turn) -> None:
         """Take the message as the answer to the requested slot (plus strong entities for other gaps)."""
         st = turn.state
+        turn.handled_as = FORM
         form = FORMS[str(st.active_form)]
         requested = st.requested_slot
         cands = self._candidates(form, turn, requested=requested, initial=False)
@@ -161,6 +166,7 @@ class FormLoop:
     async def submit(self, form: FormSpec, turn: Turn) -> None:
         """Run the submit action; a stored filing ends the confirmation."""
         st = turn.state
+        turn.handled_as = FORM
         st.set_slot("filing_id", None, turn.now)
         await self.runner.run(form.submit_action, turn)
         if st.slots.get("filing_id"):
@@ -170,6 +176,7 @@ class FormLoop:
     def cancel(self, form: FormSpec, turn: Turn, quiet: bool = False) -> None:
         """Drop the form and its answers; nothing is stored."""
         st = turn.state
+        turn.handled_as = FORM
         for name in form.slot_names:
             st.slots[name] = None
         if st.active_form:
@@ -183,6 +190,7 @@ class FormLoop:
     async def correct(self, form: FormSpec, slot: str, turn: Turn) -> None:
         """Re-open one field: take a new value given in the same message, else ask for it again."""
         st = turn.state
+        turn.handled_as = FORM
         spec = form.slot(slot)
         if spec is None:
             self.correction_menu(form, turn)
@@ -208,5 +216,6 @@ class FormLoop:
 
     def correction_menu(self, form: FormSpec, turn: Turn) -> None:
         """Which field to change? One button per field."""
+        turn.handled_as = FORM
         buttons = tuple(Button(s.label, f'/correct{{"slot": "{s.name}"}}') for s in form.slots)
         turn.say(self.responses.render("utter_which_correction", buttons=buttons))

@@ -101,7 +101,7 @@ STATUS = FormSpec(
 NOTICE_SEARCH = FormSpec(
     name="notice_search_form",
     label="遗失公告查询",
-    slots=(SlotSpec("notice_query", "查询关键词", "org_name"),),
+    slots=(SlotSpec("notice_query", "查询关键词"),),  # the whole answer: names, numbers, codes (the action reads it)
     submit_action="action_search_notice",
     confirm=False,
 )

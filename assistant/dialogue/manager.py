@@ -18,9 +18,10 @@ from assistant.dialogue.handoff import HandoffFlow
 from assistant.dialogue.messages import BotMessage, TurnResult
 from assistant.dialogue.policy import Policy, PolicyConfig
 from assistant.dialogue.responses import Responses
-from assistant.dialogue.runner import ActionRunner, Turn
+from assistant.dialogue.runner import EMPTY, REQUEST, ActionRunner, Turn
 from assistant.dialogue.state import DialogueState
 from assistant.dialogue.store import StateStore
+from assistant.dialogue.topic import FOCUS_MINUTES, current_focus, remember
 from assistant.dialogue.turns import TurnLog, TurnRecord
 from assistant.dialogue.understanding import UserMessage
 from assistant.errors import Unavailable
@@ -28,7 +29,7 @@ from assistant.handoff.desk import HandoffDesk
 from knowledge.clock import Clock, beijing_date, system_clock
 from nlu.live import LiveKnowledge
 from nlu.pipeline import NluPipeline
-from nlu.types import IntentScore, ParseResult
+from nlu.types import Focus, IntentScore, ParseResult
 
 log = logging.getLogger(__name__)
 PARSE_SLOTS = 2  # new messages parsed at once per process (the encoder runs one text at a time anyway)
@@ -52,6 +53,7 @@ class DialogueManager:
         responses: Responses,
         idle_minutes: int = 60,
         max_chars: int = 2000,
+        focus_minutes: int = FOCUS_MINUTES,
         clock: Clock = system_clock,
         policy: PolicyConfig | None = None,
         on_close: Callable[[], None] | None = None,
@@ -62,6 +64,7 @@ class DialogueManager:
         self.turns = turns
         self.responses = responses
         self.idle = dt.timedelta(minutes=idle_minutes)
+        self.focus_minutes = focus_minutes  # a topic is forgotten after this long without a message
         self.max_chars = max_chars
         self.clock = clock
         self.handoff = handoff  # tickets for staff (留言, 呼叫导服); None: the dialogue offers no human help
@@ -78,23 +81,25 @@ class DialogueManager:
 
     # ---- handling -----------------------------------------------------------------------------
     async def handle(self, sender_id: str, text: str, channel: str = "rest",
-                     metadata: dict[str, Any] | None = None) -> TurnResult:
-        """Handle one user message; messages of one sender are handled strictly one after another."""
+                     metadata: dict[str, Any] | None = None, focus: Focus | None = None) -> TurnResult:
+        """Handle one user message; messages of one sender are handled strictly one after another. `focus`
+        replaces the conversation's topic in focus for this message (the staff hit test)."""
         lock = self._locks.setdefault(sender_id, asyncio.Lock())
         self._users[sender_id] = self._users.get(sender_id, 0) + 1
         try:
             async with lock:
                 if self.sender_lock is None:
-                    return await self._handle(sender_id, text or "", channel, metadata)
+                    return await self._handle(sender_id, text or "", channel, metadata, focus)
                 async with self.sender_lock(sender_id):
-                    return await self._handle(sender_id, text or "", channel, metadata)
+                    return await self._handle(sender_id, text or "", channel, metadata, focus)
         finally:
             self._users[sender_id] -= 1
             if not self._users[sender_id]:
                 self._users.pop(sender_id, None)
                 self._locks.pop(sender_id, None)
 
-    async def _handle(self, sender_id: str, text: str, channel: str, metadata: dict[str, Any] | None) -> TurnResult:
+    async def _handle(self, sender_id: str, text: str, channel: str, metadata: dict[str, Any] | None,
+                      focus: Focus | None = None) -> TurnResult:
         now = self.clock()
         state = self.store.load(sender_id)
         notes: list[BotMessage] = []
@@ -113,12 +118,15 @@ class DialogueManager:
             parse = _blank(text[: self.max_chars])
             turn = Turn(state, UserMessage.of(parse.text, parse), now)
             turn.say(*notes, self.responses.render(name, {"max_chars": self.max_chars}))
+            turn.handled_as = EMPTY
             return self._finish(turn, channel, understood=False)
         day = beijing_date(now)
         # A repeated message is a dictionary lookup: no thread hop (and no GIL hand-over) for it.
-        nlu = self.knowledge.current.nlu
-        hit = nlu.cached(stripped, day)
-        parse = hit if hit is not None else await self._parse_new(nlu, stripped, day)
+        snap = self.knowledge.current
+        nlu = snap.nlu
+        focus = focus or current_focus(state, snap.kb, now, self.focus_minutes)
+        hit = nlu.cached(stripped, day, focus)
+        parse = hit if hit is not None else await self._parse_new(nlu, stripped, day, focus)
         msg = UserMessage.of(stripped, parse)
         if msg.payload is not None and msg.payload.intent == "restart":  # Rasa's /restart: a fresh conversation
             state = DialogueState.new(sender_id, now)
@@ -129,9 +137,12 @@ class DialogueManager:
         turn.say(*notes)
         if msg.payload is None or msg.payload.intent != "restart":
             await self.policy.respond(turn)
+            remember(turn)
+        else:
+            turn.handled_as = REQUEST
         return self._finish(turn, channel, understood=True)
 
-    async def _parse_new(self, nlu: NluPipeline, text: str, day: dt.date) -> ParseResult:
+    async def _parse_new(self, nlu: NluPipeline, text: str, day: dt.date, focus: Focus | None) -> ParseResult:
         """Parse in a thread, a few at a time. Under overload the queue is drained, not worked off: a message
         that waited more than PARSE_WAIT_S is refused (its client has timed out), so a burst cannot leave the
         encoder minutes behind."""
@@ -139,7 +150,7 @@ class DialogueManager:
         async with self._parsing:
             if asyncio.get_running_loop().time() - queued > PARSE_WAIT_S:
                 raise Busy("灵灵现在咨询的人比较多，请稍后再试。", "parse queue wait exceeded")
-            return await asyncio.to_thread(nlu.parse, text, day)
+            return await asyncio.to_thread(nlu.parse, text, day, focus)
 
     def _finish(self, turn: Turn, channel: str, understood: bool) -> TurnResult:
         state, msg = turn.state, turn.msg
@@ -156,6 +167,7 @@ class DialogueManager:
             faq_id=top.faq_id if top else None, faq_score=float(top.score) if top else None,
             fallback=turn.fallback or not understood, handoff=turn.handoff,
             messages=json.loads(json.dumps(wire, ensure_ascii=False, default=str)), feedback=None, created_at=turn.now,
+            handled_as=turn.handled_as,
         ))
         return TurnResult(turn_id, state.sender_id, tuple(turn.out), intent, confidence)
 

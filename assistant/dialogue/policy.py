@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from assistant.dialogue.form_loop import READBACK_BUTTONS, FormLoop
 from assistant.dialogue.forms import FILING_FORMS, FORMS, HANDOFF, NOTICE_SEARCH, STATUS, FormSpec
 from assistant.dialogue.messages import Button
+from assistant.dialogue.questions import answer_questions
 from assistant.dialogue.responses import Responses
-from assistant.dialogue.runner import ActionRunner, Turn
+from assistant.dialogue.runner import CHAT, FORM, REQUEST, ActionRunner, Turn
 from nlu.pipeline import Thresholds
 
 CHITCHAT = {"greet": "utter_greet", "goodbye": "utter_goodbye", "thanks": "utter_thanks",
@@ -58,29 +59,32 @@ class Policy:
         msg, st = turn.msg, turn.state
         intent = msg.payload.intent if msg.payload else msg.intent
         if intent in CHITCHAT:
+            turn.handled_as = CHAT
             turn.say(self.responses.render(CHITCHAT[intent]))
         elif intent == "human_handoff":
             await self.handoff(turn)
         elif intent == "leave_message":
             await self.forms.start(HANDOFF, turn)
         elif intent == "call_staff":
+            turn.handled_as = REQUEST
             await self.runner.run("action_call_staff", turn)
         elif intent in ("ask_service", "ask_faq"):
-            await self.runner.run("action_answer_faq", turn)
+            await answer_questions(self.runner, self.responses, turn)
             turn.fallback = _unanswered(turn)  # a referral reaches the staff inbox
         elif intent in FILING_FORMS:
             await self.forms.start(FILING_FORMS[intent], turn)
         elif intent == "check_status":
-            await self.forms.start(STATUS, turn)
-        elif intent == "search_notice":
-            await self.forms.start(NOTICE_SEARCH, turn)
+            await self.check_status(turn)
+        elif intent == "search_notice":  # the action asks for the company or number when the message names none
+            turn.handled_as = REQUEST
+            await self.runner.run(NOTICE_SEARCH.submit_action, turn)
         elif intent == "affirm" and st.last_submit and msg.is_explicit_confirm():
             await self.forms.submit(FORMS[st.last_submit], turn)  # a retried confirm: same filing again
-        elif intent == "affirm":
-            turn.say(self.responses.render("utter_ack"))
-        elif intent == "deny":
-            turn.say(self.responses.render("utter_deny_ack"))
+        elif intent in ("affirm", "deny"):
+            turn.handled_as = CHAT
+            turn.say(self.responses.render("utter_ack" if intent == "affirm" else "utter_deny_ack"))
         elif intent in ("inform", "correct"):
+            turn.handled_as = FORM
             turn.say(self.responses.render("utter_no_active_form"))
         else:
             self._not_understood(turn)
@@ -132,8 +136,21 @@ class Policy:
                 buttons.append(Button(label, _payload(intent, **ents)))
         turn.say(self.responses.render("utter_did_you_mean", buttons=tuple(buttons)))
 
+    async def check_status(self, turn: Turn) -> None:
+        """A filing this conversation owns is told at once; any other needs its id and the phone's last four."""
+        st = turn.state
+        turn.handled_as = REQUEST
+        known = [str(x).upper() for x in st.slots.get("session_filings") or []]
+        named = [str(x).strip().upper() for x in turn.msg.entities("filing_id") if x]
+        if known and all(n in known for n in named):
+            st.set_slot("filing_id", named[0] if named else None, turn.now)
+            await self.runner.run(STATUS.submit_action, turn)
+        else:
+            await self.forms.start(STATUS, turn)
+
     async def handoff(self, turn: Turn) -> None:
         """The ways to reach staff (留言, 呼叫导服 at a kiosk); the conversation is marked for staff."""
+        turn.handled_as = REQUEST
         turn.handoff = True
         turn.state.handoff = True
         await self.runner.run("action_human_handoff", turn)
@@ -157,9 +174,10 @@ class Policy:
             if msg.intent == "human_handoff" and msg.prob("human_handoff") >= self.cfg.handoff_confidence:
                 await self.handoff(turn)
             elif self._is_question(form, turn):
-                await self.runner.run("action_answer_faq", turn)
+                await answer_questions(self.runner, self.responses, turn)
                 turn.fallback = _unanswered(turn)
             elif self._is_small_talk(form, turn):
+                turn.handled_as = CHAT
                 name = CHITCHAT.get(msg.intent, "utter_continue_form")
                 turn.say(self.responses.render(name, {"form_label": form.label}))
             else:
@@ -183,10 +201,13 @@ class Policy:
         elif p.intent == "human_handoff":
             await self.handoff(turn)
         elif p.intent == "call_staff":
+            turn.handled_as = REQUEST
             await self.runner.run("action_call_staff", turn)
         elif p.intent in CHITCHAT:
+            turn.handled_as = CHAT
             turn.say(self.responses.render(CHITCHAT[p.intent]))
         else:
+            turn.handled_as = FORM
             turn.say(self.responses.render("utter_continue_form", {"form_label": form.label}))
         await self.forms.ask(form, st.requested_slot, turn)
 
@@ -228,12 +249,14 @@ class Policy:
             self.forms.cancel(form, turn, quiet=True)
             await self.forms.start(HANDOFF, turn)
         elif msg.payload is not None and msg.payload.intent == "call_staff":
+            turn.handled_as = REQUEST
             await self.runner.run("action_call_staff", turn)
             turn.say(self.responses.render("utter_confirm_pending", buttons=READBACK_BUTTONS))
         elif (msg.payload is not None and msg.payload.intent == "ask_faq") or self._is_question(form, turn):
-            await self.runner.run("action_answer_faq", turn)
+            await answer_questions(self.runner, self.responses, turn)
             turn.say(self.responses.render("utter_confirm_pending", buttons=READBACK_BUTTONS))
         else:
+            turn.handled_as = FORM
             turn.say(self.responses.render("utter_confirm_pending", buttons=READBACK_BUTTONS))
 
 

@@ -17,6 +17,10 @@ from assistant.dialogue.understanding import UserMessage
 
 log = logging.getLogger(__name__)
 MAX_FOLLOWUPS = 3
+# What a message was taken for (the turn log's `handled_as`): a question to answer, an answer to a form (field
+# values, confirm, correct, cancel), a request 灵灵 carries out (start a filing, status, notice search, a human),
+# small talk, or an empty / too long message.
+QUESTION, FORM, REQUEST, CHAT, EMPTY = "question", "form", "request", "small_talk", "empty"
 
 
 @dataclass
@@ -29,6 +33,7 @@ class Turn:
     out: list[BotMessage] = field(default_factory=list)
     fallback: bool = False  # not understood
     handoff: bool = False  # the user was handed to staff
+    handled_as: str = QUESTION  # what the message was taken for (QUESTION, FORM, REQUEST, CHAT, EMPTY)
 
     def say(self, *messages: BotMessage) -> None:
         """Queue bot messages (and record them as Rasa `bot` events)."""

@@ -31,6 +31,9 @@ class DialogueState(BaseModel):
     last_submit: str | None = None  # the form whose submit ran last (a retried confirm re-runs it)
     fallback_count: int = 0  # consecutive messages not understood
     handoff: bool = False  # the user asked for staff in this session
+    focus_service: str | None = None  # the topic in focus: the service the latest answer was about
+    focus_faq: str | None = None  # ... and its FAQ (assistant/dialogue/topic.py)
+    focus_at: dt.datetime | None = None  # when it was set; a long pause lets it go
     latest_message: dict[str, Any] = Field(default_factory=dict)
     latest_action_name: str | None = None
     latest_channel: str = "rest"

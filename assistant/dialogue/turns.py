@@ -1,7 +1,8 @@
 """The `turns` log: every handled message with what was understood and answered (read by staff).
 
 Personal data is masked at the source (个人信息保护法, data minimisation): mobile numbers, ID card numbers and
-统一社会信用代码 in the user's text and in the bot's answers are stored masked (138****5678). The values the
+统一社会信用代码 in the user's text and in the bot's answers are stored masked (138****5678), and landlines in the
+user's text (0532-****7766; the bot's answers give the hall's own numbers). The values the
 applicant typed live on, unmasked, only in the conversation state (until the retention purge) and in the
 filings, which need them.
 """
@@ -41,6 +42,7 @@ class TurnRecord:
     messages: list[dict[str, Any]]
     feedback: int | None
     created_at: dt.datetime
+    handled_as: str | None = None  # runner.HANDLED_AS kinds; None for turns recorded before it was kept
 
     def to_json(self) -> dict[str, Any]:
         """JSON-safe form (export)."""
@@ -59,7 +61,8 @@ class TurnLog:
 
     def record(self, rec: TurnRecord) -> None:
         """Store one turn, its personal data masked."""
-        rec = replace(rec, user_text=mask_text(rec.user_text), normalized=mask_text(rec.normalized),
+        rec = replace(rec, user_text=mask_text(rec.user_text, landlines=True),
+                      normalized=mask_text(rec.normalized, landlines=True),
                       messages=mask_value(rec.messages))
         row = {f.name: getattr(rec, f.name) for f in fields(rec)}  # shallow: asdict deep-copied the messages
         row["messages"] = json.dumps(rec.messages, ensure_ascii=False)
@@ -109,4 +112,5 @@ def _record(row: Any) -> TurnRecord:
         normalized=row["normalized"] or "", intent=row["intent"], confidence=row["confidence"], faq_id=row["faq_id"],
         faq_score=row["faq_score"], fallback=bool(row["fallback"]), handoff=bool(row["handoff"]),
         messages=json.loads(row["messages"] or "[]"), feedback=row["feedback"], created_at=created,
+        handled_as=row.get("handled_as"),
     )

@@ -1,4 +1,4 @@
-"""Masking of personal data in free text: mobile numbers, 统一社会信用代码 and 18-digit 身份证号.
+"""Masking of personal data in free text: mobile and landline numbers, 统一社会信用代码 and 18-digit 身份证号.
 
 Used wherever text leaves the conversation it was typed in: the turn log (at the source), log lines, the
 staff inbox and exports. Masking is deliberately generous: anything shaped like one of these numbers is masked,
@@ -7,6 +7,8 @@ by nlu/numbers.py, the reader the form's checks use too: every spelling a form a
 full-width, ①③⑧…, +86 (138) 1234-5678, a code written in groups) is masked.
 
     138****5678            mobile (keeps the first 3 and last 4 digits; +86 and separators are dropped)
+    0532-****7766          landline with its area code, in what people typed (`landlines=True`): bot texts keep
+                           the hall's own numbers readable
     9137**********4XN9     18-character code (USCC or ID card number: keeps the first 4 and last 4)
 """
 
@@ -17,6 +19,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from nlu import numbers
+
+# Landlines with their area code (0 + 2-3 digits), separators optional: 0532-86887766, 0532 8688 7766, 053286887766.
+# \d matches full-width digits too (Python's str patterns are Unicode-aware).
+LANDLINE = re.compile(r"(?<![0-9A-Za-z])(0[1-9]\d{1,2})[ -]?(\d{3,4})[ -]?(\d{4})(?![0-9A-Za-z])")
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
@@ -36,13 +42,27 @@ def mask_mobile(number: str) -> str:
     return f"{digits[:3]}****{digits[-4:]}"
 
 
+def mask_landline(number: str) -> str:
+    """0532-****7766 (the area code and the last four digits)."""
+    m = LANDLINE.fullmatch(number)
+    if m is None:
+        return number
+    return f"{m.group(1)}-****{m.group(3)}"
+
+
 def mask_code(code: str) -> str:
     """First 4 and last 4 characters of an 18-character code, the rest as '*'."""
     return f"{code[:4]}{'*' * (len(code) - 8)}{code[-4:]}"
 
 
-def mask_text(text: str) -> str:
-    """`text` with every mobile number, ID card number and USCC masked; other text unchanged."""
+# Full-width digits and dashes fold to ASCII one for one, so positions stay the same (for the landline pattern).
+_FOLD = {c: c - 0xFEE0 for c in range(0xFF10, 0xFF1A)}
+_FOLD[0xFF0D] = ord("-")
+
+
+def mask_text(text: str, landlines: bool = False) -> str:
+    """`text` with every mobile number, ID card number and USCC masked (and landlines, with `landlines`: for
+    what a person typed, not for 灵灵's answers, which give the hall's numbers); other text unchanged."""
     if not text or not any(c.isdigit() for c in text):
         return text
     spans: list[tuple[int, int, str]] = [(f.start, f.end, mask_code(numbers.plain(text[f.start:f.end])))
@@ -50,6 +70,11 @@ def mask_text(text: str) -> str:
     for f in numbers.find_mobiles(text):
         if not any(f.start < e and s < f.end for s, e, _ in spans):
             spans.append((f.start, f.end, mask_mobile(f.value)))
+    if landlines:
+        for m in LANDLINE.finditer(text.translate(_FOLD)):
+            start, end = m.span()
+            if not any(start < e and s < end for s, e, _ in spans):
+                spans.append((start, end, mask_landline(m.group(0))))
     if not spans:
         return text
     out: list[str] = []

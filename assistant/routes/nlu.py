@@ -11,6 +11,7 @@ from assistant.errors import TooLarge
 from assistant.services import services_of
 from knowledge.clock import today
 from nlu.pipeline import CONTRACT_INTENTS
+from nlu.types import Focus
 
 router = APIRouter()
 # Internal payload intents of the dialogue, as the contract names them.
@@ -18,11 +19,19 @@ PAYLOAD_INTENTS = {"ask_faq": "ask_service", "inform": "affirm", "correct": "den
                    "human_handoff": "human_handoff"}
 
 
+class FocusRequest(BaseModel):
+    """The conversation's topic in focus (API.md): a follow-up without its own subject is resolved against it."""
+
+    service_id: str = Field(min_length=1, max_length=200, description="the service the conversation is about")
+    faq_id: str | None = Field(default=None, max_length=400, description="the FAQ answered last, if known")
+
+
 class ParseRequest(BaseModel):
     """Rasa's parse request."""
 
     text: str = Field(description="the user's message")
     message_id: str | None = Field(default=None, description="ignored; accepted for Rasa compatibility")
+    focus: FocusRequest | None = Field(default=None, description="the conversation's topic in focus")
 
     @field_validator("text")
     @classmethod
@@ -38,7 +47,8 @@ def model_parse(body: ParseRequest, request: Request) -> dict[str, Any]:
     limit = services.settings.max_message_chars * 50
     if len(body.text) > limit:
         raise TooLarge("消息太长了，请精简后再发送。", f"text has {len(body.text)} characters, limit {limit}")
-    wire = services.knowledge.current.nlu.parse(body.text, today(services.clock)).to_wire()
+    focus = Focus(body.focus.service_id, body.focus.faq_id) if body.focus else None
+    wire = services.knowledge.current.nlu.parse(body.text, today(services.clock), focus).to_wire()
     name = wire["intent"]["name"]
     if name not in CONTRACT_INTENTS:
         # A payload with an intent of our own (/ask_faq, /inform ...): report a contract intent, keep the original.

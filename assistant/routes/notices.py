@@ -48,12 +48,12 @@ def _store(request: Request) -> FilingStore:
     return services_of(request).filings
 
 
-def _license_types(request: Request) -> tuple[list[str], dict[str, str]]:
-    """Canonical license names of the knowledge base, and every alias -> canonical name."""
+def _license_types(request: Request) -> tuple[list[str], dict[str, str], list[tuple[str, tuple[str, ...]]]]:
+    """Canonical license names of the knowledge base, every alias -> canonical name, and (name, aliases) pairs."""
     kinds = services_of(request).knowledge.current.kb.license_types()
     names = list(dict.fromkeys(k.name for k in kinds))
     canon = {alias: k.name for k in kinds for alias in (k.name, *k.aliases)}
-    return names, canon
+    return names, canon, [(k.name, tuple(k.aliases)) for k in kinds]
 
 
 @router.get("/notices/assets/notices.css", include_in_schema=False)
@@ -65,7 +65,8 @@ def stylesheet() -> Response:
 @router.get("/notices", response_model=None)
 async def board(
     request: Request,
-    q: str = Query(default="", max_length=100, description="part of the company name or notice number, or a USCC"),
+    q: str = Query(default="", max_length=100, description="company name (any part, traditional characters too), "
+                   "notice number, license number or USCC"),
     license_type: str = Query(default="", max_length=100, description="license type (name or alias)"),
     number: str = Query(default="", max_length=40, description="part of the notice number"),
     page: int = Query(default=1, ge=1, le=100_000),
@@ -74,9 +75,9 @@ async def board(
 ) -> Response:
     """Published lost-license notices, newest first; searchable and paginated."""
     store = _store(request)
-    names, canon = _license_types(request)
+    names, canon, pairs = _license_types(request)
     license_type = canon.get(license_type.strip(), license_type.strip())
-    notices, total = await run_in_threadpool(store.search_notices, q, license_type, number, page, per_page)
+    notices, total = await run_in_threadpool(store.search_notices, q, license_type, number, page, per_page, pairs)
     pages = max(1, ceil(total / per_page))
     if format == "json":
         return JSONResponse({"items": [n.to_json() for n in notices], "total": total, "page": page,

@@ -1,5 +1,8 @@
 """Figures of the analytics page: conversations and questions per day, answer and fallback rates, top
-services and FAQs, satisfaction (👍/👎) from the turns table, and filings per state."""
+services and FAQs, satisfaction (👍/👎) from the turns table, and filings per state.
+
+A question is a message someone asked (a question or a request such as 查进度): a form's answers, small talk
+and button presses are not, so they count neither for nor against the answer rate."""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from knowledge.clock import today as beijing_today
 from knowledge.loader import KnowledgeBase
 
 MAX_ROWS = 500_000
+ASKED = ("question", "request")  # the turns' `handled_as` kinds counted as questions (assistant/dialogue/runner.py)
 
 
 @dataclass
@@ -42,6 +46,7 @@ class Figures:
     top_faqs: list[tuple[str, str, int]]  # (faq id, question, count)
     top_services: list[tuple[str, str, int]]  # (service id, name, count)
     filings: list[tuple[str, str, int]]  # (kind, status, count)
+    not_questions: int = 0  # messages that were form answers, small talk or empty (not counted as questions)
 
     @property
     def conversations(self) -> int:
@@ -82,8 +87,10 @@ def figures(db: Engine, kb: KnowledgeBase, days: int = 30, today: dt.date | None
     up = down = 0
     t = turns
     since = dt.datetime.combine(first, dt.time(), BEIJING).astimezone(dt.UTC)
-    stmt = (select(t.c.sender_id, t.c.user_text, t.c.intent, t.c.fallback, t.c.faq_id, t.c.feedback, t.c.created_at)
+    stmt = (select(t.c.sender_id, t.c.user_text, t.c.intent, t.c.fallback, t.c.faq_id, t.c.feedback, t.c.created_at,
+                   t.c.handled_as)
             .where(t.c.created_at >= since, t.c.channel != "hittest").limit(MAX_ROWS))
+    not_questions = 0
     try:
         with db.connect() as conn:
             rows: Any = conn.execute(stmt).all()
@@ -100,6 +107,9 @@ def figures(db: Engine, kb: KnowledgeBase, days: int = 30, today: dt.date | None
             down += 1
         if (r.user_text or "").startswith("/"):
             continue  # a button press, not a question
+        if r.handled_as is not None and r.handled_as not in ASKED:
+            not_questions += 1  # a form's answer (a name, phone digits ...), small talk: nobody asked anything
+            continue
         day.questions += 1
         if r.fallback:
             day.fallback += 1
@@ -119,5 +129,5 @@ def figures(db: Engine, kb: KnowledgeBase, days: int = 30, today: dt.date | None
         fallback=sum(d.fallback for d in ordered), up=up, down=down,
         top_faqs=[(f, questions.get(f, f), n) for f, n in faqs.most_common(10)],
         top_services=[(s, names.get(s, s), n) for s, n in services.most_common(10)],
-        filings=_filings(db),
+        filings=_filings(db), not_questions=not_questions,
     )

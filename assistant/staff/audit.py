@@ -38,6 +38,8 @@ ACTION_LABELS = {
     "filing_reissue": "确认补发",
     "filing_decide": "校验事项结论",
     "filing_finish": "校验办结",
+    "filing_decide_items": "校验事项结论（多项）",
+    "filing_pass_all": "校验全部通过并办结",
     "handoff_open": "请求人工服务",  # assistant/handoff: the applicant's 留言 / 呼叫导服
     "handoff_claim": "接手人工服务",
     "handoff_reply": "回复群众",

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 DISMISSED, VARIANT, NEW_FAQ = "dismissed", "variant", "new_faq"
 REASON_LABELS = {"downvote": "用户点踩", "fallback": "未能回答", "near": "接近阈值", "weak": "勉强回答", "handoff": "转人工"}
 MAX_TURNS = 3000
+ASKED = ("question", "request")  # the turns' `handled_as` kinds that are someone asking (assistant/dialogue/runner.py)
 
 
 @dataclass(frozen=True)
@@ -94,9 +95,12 @@ class Inbox:
         weak = (t.c.intent == "ask_service") & (t.c.faq_score < th.retrieval_min + 0.08)
         near = (t.c.intent == "out_of_scope") & (t.c.faq_score >= th.retrieval_min * 0.8)
         flagged = or_(t.c.fallback.is_(True), t.c.feedback < 0, t.c.handoff.is_(True), weak, near)
+        # Questions only: a form's answers (names, phone digits, company names ...) and small talk are never
+        # questions staff could add to the knowledge base. Turns recorded before `handled_as` was kept have NULL.
+        asked = or_(t.c.handled_as.is_(None), t.c.handled_as.in_(ASKED))
         marked = select(inbox_marks.c.turn_id)
         dismissed = select(inbox_dismissed_texts.c.normalized)
-        return (flagged & (t.c.created_at >= since) & (t.c.channel != "hittest") & t.c.turn_id.not_in(marked)
+        return (flagged & asked & (t.c.created_at >= since) & (t.c.channel != "hittest") & t.c.turn_id.not_in(marked)
                 & t.c.normalized.not_in(dismissed) & (func.length(t.c.user_text) > 1))
 
     def _reason(self, row: Any) -> str:
@@ -123,7 +127,8 @@ class Inbox:
         except DBAPIError:  # no turns table yet: no conversation so far
             return []
         # Personal data masked on display (turns recorded before masking at the source may still hold it).
-        return [InboxTurn(r.turn_id, mask_text(r.user_text), mask_text(r.normalized or r.user_text), self._reason(r), r.faq_id,
+        return [InboxTurn(r.turn_id, mask_text(r.user_text, landlines=True),
+                          mask_text(r.normalized or r.user_text, landlines=True), self._reason(r), r.faq_id,
                           as_utc(r.created_at))
                 for r in rows if not r.user_text.startswith("/")]
 

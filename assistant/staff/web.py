@@ -100,12 +100,24 @@ def secure_headers(response: Response) -> Response:
     return response
 
 
+def can_open(user: User, target: str) -> bool:
+    """Whether the user's role opens a console page (the longest NAV prefix of its path decides): a page shows
+    no link that would lead to 无权操作."""
+    path = target.split("?", 1)[0].rstrip("/") or "/"
+    for prefix, _label, roles in sorted(NAV, key=lambda n: len(n[0]), reverse=True):
+        if path == prefix or path.startswith(prefix + "/"):
+            return not roles or user.can(*roles)
+    return True
+
+
 def render(request: Request, name: str, context: dict[str, Any], status: int = 200, auth: Auth | None = None) -> HTMLResponse:
     """A console page (autoescaped) with the console's security headers."""
     ctx: dict[str, Any] = {"request": request, "path": request.url.path, "flash": FLASH.get(request.query_params.get("done", ""))}
     if auth is not None:
-        ctx.update(user=auth.user, csrf=auth.session.csrf_token,
-                   nav=[(p, label) for p, label, roles in NAV if not roles or auth.user.can(*roles)])
+        user = auth.user
+        ctx.update(user=user, csrf=auth.session.csrf_token,
+                   nav=[(p, label) for p, label, roles in NAV if not roles or user.can(*roles)],
+                   can_open=lambda target: can_open(user, target))
     ctx.update(context)
     return secure_headers(HTMLResponse(templates.get_template(name).render(**ctx), status_code=status))  # type: ignore[return-value]
 

@@ -80,3 +80,14 @@ def test_reminders_command_records_once(data_dir: Path, seeded: tuple[str, str],
     assert "already recorded" in out.out and "0 new reminder" in out.err
     assert run(data_dir, "reminders", "--today", "2029-01-01") == 0
     assert "0 due" in capsys.readouterr().err
+
+
+def test_reject_naming_fields_and_pass_all(data_dir: Path, seeded: tuple[str, str],
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    notice, validation = seeded
+    assert run(data_dir, "filings", "reject", notice, "--reason", "代码不一致", "--fix", "uscc", "--json") == 0
+    view = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert (view["status"], view["reason"], view["fix_fields"]) == ("rejected", "代码不一致", ["uscc"])
+    assert run(data_dir, "filings", "pass-all", validation, "--json") == 0
+    view = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert view["status"] == "passed" and view["items"] == {"执业校验": "passed"}

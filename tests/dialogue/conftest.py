@@ -65,20 +65,19 @@ def make_settings(db_url: str, tmp_path: Path) -> Callable[..., Any]:
 def make_dm(make_settings: Callable[..., Any], ngram_pipeline: Any, demo_kb: Any, filings: Any,
             clock: Clock) -> Iterator[Callable[..., Any]]:
     """`make_dm(actions=None, pipeline=None, **settings)` → a DialogueManager (first response variants, the test
-    clock; the session's ngram pipeline unless another is given, e.g. the real encoder's `e5_pipeline`)."""
+    clock) on the ngram pipeline, or on `pipeline` (the real encoder's, for the golden files that need it)."""
     from assistant.dialogue.factory import build_manager
     from assistant.dialogue.responses import first
     from assistant.ops.migrate import upgrade_all
     from nlu.live import KnowledgeSnapshot, LiveKnowledge
 
     made: list[Any] = []
-    knowledge = LiveKnowledge(KnowledgeSnapshot(demo_kb, ngram_pipeline), clock=clock)
 
     def make(actions: Any = None, pipeline: Any = None, **overrides: Any) -> Any:
         settings = make_settings(**overrides)
         upgrade_all(settings.db_url)  # as the app's start-up does
-        live = knowledge if pipeline is None else LiveKnowledge(KnowledgeSnapshot(demo_kb, pipeline), clock=clock)
-        dm = build_manager(settings, live, filings, clock=clock, choose=first, actions=actions)
+        knowledge = LiveKnowledge(KnowledgeSnapshot(demo_kb, pipeline or ngram_pipeline), clock=clock)
+        dm = build_manager(settings, knowledge, filings, clock=clock, choose=first, actions=actions)
         made.append(dm)
         return dm
 

@@ -140,3 +140,31 @@ def test_action_server_down_gives_a_friendly_answer(make_dm: Callable[..., Any])
 
     result = asyncio.run(run())
     assert "系统暂时出了点问题" in result.messages[0].text
+
+
+def test_the_topic_in_focus_is_remembered_and_let_go(dm: Any, clock: Any) -> None:
+    from assistant.dialogue.topic import current_focus
+
+    kb = dm.knowledge.current.kb
+    asyncio.run(dm.handle("f", '/ask_faq{"faq_id": "food-business-license/fees"}'))
+    state = dm.store.load("f")  # persisted with the rest of the state
+    assert (state.focus_service, state.focus_faq) == ("food-business-license", "food-business-license/fees")
+    asyncio.run(dm.handle("f", "谢谢"))  # small talk leaves it
+    focus = current_focus(dm.store.load("f"), kb, clock())
+    assert focus is not None and focus.service_id == "food-business-license"
+    clock.advance(minutes=dm.focus_minutes + 1)  # a long pause lets it go
+    assert current_focus(dm.store.load("f"), kb, clock()) is None
+    asyncio.run(dm.handle("f", "/start_medical_validation"))  # a filing form puts its own service in focus
+    focus = current_focus(dm.store.load("f"), kb, clock())
+    assert focus is not None and focus.service_id == "medical-institution-validation"
+
+
+def test_an_older_stored_state_without_a_focus_still_loads(dm: Any) -> None:
+    from assistant.dialogue.state import DialogueState
+
+    asyncio.run(dm.handle("old", "你好"))
+    raw = json.loads(dm.store.load("old").model_dump_json())
+    for key in ("focus_service", "focus_faq", "focus_at"):
+        raw.pop(key)
+    state = DialogueState.model_validate_json(json.dumps(raw))
+    assert state.focus_service is None and state.focus_at is None

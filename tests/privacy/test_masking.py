@@ -46,6 +46,19 @@ def test_leaves_other_text_alone(text: str) -> None:
     assert not has_personal_data(text)
 
 
+@pytest.mark.parametrize("text,masked", [
+    ("0532-86887766", "0532-****7766"),
+    ("座机 0532 8688 7766 找李工", "座机 0532-****7766 找李工"),
+    ("010-12345678", "010-****5678"),
+    ("053286887766", "0532-****7766"),
+])
+def test_landlines_in_what_people_typed(text: str, masked: str) -> None:
+    assert mask_text(text, landlines=True) == masked
+    assert mask_text(text) == text  # 灵灵's answers keep the hall's numbers readable
+    for other in ("JY13702110012345", "LN20250618001", "XHA-YS-2025-0001", "2345", "2026-11-02"):
+        assert mask_text(other, landlines=True) == other
+
+
 def test_id_check_digit() -> None:
     assert id_check_ok(ID_X) and id_check_ok(ID_X.lower())
     assert not id_check_ok("110105194912310021")

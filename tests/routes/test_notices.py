@@ -123,3 +123,14 @@ def test_filing_errors_become_json(client: Client) -> None:
     tr = client.get("/_test/transition")
     assert tr.status_code == 409 and tr.json()["error"] == "invalid_transition"
     assert "不能" in tr.json()["message"]
+
+
+def test_search_by_license_number_and_traditional_characters(client: Client) -> None:
+    _publish(client, "ms", company_name="青岛明远餐饮有限公司", license_number="JY13702110066666")
+    _publish(client, "other", company_name="青岛海韵书店有限公司", license_type="出版物经营许可证",
+             license_number="新出发青字第370211999号")
+    for q in ("JY13702110066666", "青島明遠餐飲", "查询遗失公告 青岛明远餐饮有限公司", "明远餐饮公司", "食经证 明远"):
+        data = client.get("/notices", params={"q": q, "format": "json"}).json()
+        assert [n["company_name"] for n in data["items"]] == ["青岛明远餐饮有限公司"], q
+    page = client.get("/notices", params={"q": "370211999"})
+    assert "共 1 条公告" in page.text and "青岛海韵书店有限公司" in page.text

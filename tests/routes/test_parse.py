@@ -260,3 +260,42 @@ def test_e5_long_message(e5_client, intent_names: set[str], catalog_ids: set[str
     r = e5_client.post("/model/parse", json={"text": case["text"]})
     assert r.status_code == 200, r.text
     check_shape(r.json(), case["text"], intent_names, catalog_ids)
+
+
+def test_focus_of_the_conversation(client) -> None:  # type: ignore[no-untyped-def]
+    """API.md: `{"text": ..., "focus": {"service_id": ...}}`; the answer says what the focus did."""
+    r = client.post("/model/parse", json={"text": "要多久", "focus": {"service_id": "food-business-license"}})
+    assert r.status_code == 200, r.text
+    focus = r.json()["retrieval"]["focus"]
+    assert focus["service_id"] == "food-business-license" and focus["faq_id"] is None
+    assert isinstance(focus["applied"], bool) and focus["reason"]
+    r = client.post("/model/parse", json={"text": "劳务派遣经营许可证要多久",
+                                          "focus": {"service_id": "food-business-license",
+                                                    "faq_id": "food-business-license/fees"}})
+    assert r.status_code == 200, r.text
+    assert r.json()["retrieval"]["focus"] == {
+        "service_id": "food-business-license", "faq_id": "food-business-license/fees", "applied": False,
+        "reason": "names its own subject", "resolved_service_id": None}
+    # a focus on a service the base does not have changes nothing and says so
+    r = client.post("/model/parse", json={"text": "要多久", "focus": {"service_id": "no-such-service"}})
+    assert r.status_code == 200, r.text
+    assert r.json()["retrieval"]["focus"]["reason"] == "unknown service"
+    assert "focus" not in client.post("/model/parse", json={"text": "要多久"}).json()["retrieval"]
+
+
+@pytest.mark.parametrize("focus", ["food-business-license", {"service_id": ""}, {"faq_id": "x"}, [1]])
+def test_malformed_focus_is_a_clear_422(client, focus: Any) -> None:  # type: ignore[no-untyped-def]
+    r = client.post("/model/parse", json={"text": "要多久", "focus": focus})
+    assert r.status_code == 422, r.text
+
+
+def test_several_questions_are_reported_as_parts(client, intent_names: set[str], catalog_ids: set[str]) -> None:  # type: ignore[no-untyped-def]
+    text = "食品经营许可证要多久？收费吗？"
+    r = client.post("/model/parse", json={"text": text})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    check_shape(body, text, intent_names, catalog_ids)
+    assert [p["text"] for p in body["parts"]] == ["食品经营许可证要多久", "收费吗"]
+    for p in body["parts"]:
+        check_shape(p, p["text"], intent_names, catalog_ids)
+        assert text[p["start"]:p["end"]] == p["text"]

@@ -145,6 +145,11 @@ def test_hit_test(live_staff: Any, new_page: Any, screenshots: Path) -> None:
     page.click("#hittest-go")
     expect(page.locator("#hit-text")).to_contain_text("<img src=x")
     assert page.evaluate("typeof window.__xss") == "undefined"
+    page.select_option("#hittest-focus", "food-business-license")  # as a follow-up in a conversation about it
+    page.fill("#hittest-text", "要多久？收费吗？")
+    page.click("#hittest-go")
+    expect(page.locator("#hit-focus")).to_contain_text("食品经营许可证")
+    expect(page.locator("#hit-parts")).to_contain_text("收费吗")
     dm = live_staff.dialogue
     assert not [t for t in dm.turns.needing_review(limit=1000) if t.channel == "hittest"]
     clean(page)

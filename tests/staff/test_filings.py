@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -109,3 +110,61 @@ def test_an_editor_cannot_approve(client: Any, users: dict[str, Any], filings: A
     r = client.post(f"/admin/filings/{filing.filing_id}/approve", data={"csrf_token": token})
     assert r.status_code == 403
     assert filings.get(filing.filing_id).status == "submitted"
+
+
+def test_reject_names_the_fields_to_fix_and_shows_the_resubmission(reviewer: Any, filings: Any) -> None:
+    filing = filings.submit_lost_notice(notice_data(license_number="JY13702110055555"), "key-6")
+    page = reviewer.get(f"/admin/filings/{filing.filing_id}").text
+    assert 'name="fix_fields" value="uscc"' in page and "统一社会信用代码" in page
+    r = reviewer.post(f"/admin/filings/{filing.filing_id}/reject",
+                      data={"reason": "信用代码与营业执照不一致", "fix_fields": ["uscc", "license_number"]}, follow_redirects=False)
+    assert r.status_code == 303
+    assert filings.get(filing.filing_id).fix_fields == ("uscc", "license_number")
+    page = reviewer.get(f"/admin/filings/{filing.filing_id}").text
+    assert '<dd id="fix-fields">统一社会信用代码、许可证编号</dd>' in page
+    again = filings.submit_lost_notice(notice_data(license_number="JY13702110055556"), "key-7",
+                                       resubmission_of=filing.filing_id)
+    assert f'id="resubmitted-as">{again.filing_id}<' in reviewer.get(f"/admin/filings/{filing.filing_id}").text
+    assert f'id="resubmission-of">{filing.filing_id}<' in reviewer.get(f"/admin/filings/{again.filing_id}").text
+    queue = reviewer.get("/admin/filings?kind=lost_notice&status=submitted").text
+    assert f"{again.filing_id}</a> <span class=\"badge\" title=\"{filing.filing_id} 被驳回后修改重新提交\">重新提交</span>" in queue
+    entries, _ = staff_of(reviewer).audit.entries(action="filing_reject")
+    assert entries[0].after["fix_fields"] == ["uscc", "license_number"]
+
+
+def test_several_items_in_one_post_and_pass_all(reviewer: Any, filings: Any) -> None:
+    data = validation_data(items=["医疗机构执业许可证", "放射诊疗许可证", "母婴保健技术服务执业许可证"])
+    fid = filings.submit_validation(data, "key-8").filing_id
+    page = reviewer.get(f"/admin/filings/{fid}").text
+    assert 'id="decide-items"' in page and "全部通过并办结" in page and "不变" in page
+    r = reviewer.post(f"/admin/filings/{fid}/decide-items", follow_redirects=False, data={
+        "item": data.items, "decision": ["passed", "rectification", ""], "note": ["", "防护门需加装联锁装置", ""]})
+    assert r.status_code == 303
+    view = filings.get(fid)
+    assert view.items == {"医疗机构执业许可证": "passed", "放射诊疗许可证": "rectification",
+                          "母婴保健技术服务执业许可证": "pending"}
+    assert view.item_notes == {"放射诊疗许可证": "防护门需加装联锁装置"}
+    page = reviewer.get(f"/admin/filings/{fid}").text
+    assert "其余事项通过并办结" in page and "防护门需加装联锁装置" in page
+    history = page[page.index("办理记录"):]
+    for code in ("review", "rectification", "passed", "pending", "in_review"):
+        assert f">{code}<" not in history and f"：{code}" not in history and f": {code}" not in history
+    assert "放射诊疗许可证：整改中" in history
+    nothing = reviewer.post(f"/admin/filings/{fid}/decide-items", data={"item": data.items, "decision": ["", "", ""]})
+    assert nothing.status_code == 422 and "至少" in nothing.text
+    illegal = reviewer.post(f"/admin/filings/{fid}/decide-items", data={"item": [data.items[2]], "decision": ["approved"]})
+    assert illegal.status_code == 422 and filings.get(fid).items["母婴保健技术服务执业许可证"] == "pending"
+    assert reviewer.post(f"/admin/filings/{fid}/pass-all", follow_redirects=False).status_code == 303
+    view = filings.get(fid)
+    assert view.status == "passed" and set(view.items.values()) == {"passed"}
+    assert "全部通过并办结" not in reviewer.get(f"/admin/filings/{fid}").text
+    entries, _ = staff_of(reviewer).audit.entries(action="filing_pass_all")
+    assert entries and entries[0].target == fid
+
+
+def test_a_reviewer_sees_no_link_to_pages_of_other_roles(reviewer: Any) -> None:
+    home = reviewer.get("/admin").text
+    assert 'href="/admin/knowledge' not in home and 'href="/admin/inbox' not in home and "在用事项" in home
+    assert reviewer.get("/admin/knowledge").status_code == 403
+    for link in set(re.findall(r'href="(/admin[^"]*)"', home)):
+        assert reviewer.get(link.replace("&amp;", "&")).status_code == 200, link

@@ -108,3 +108,74 @@ def test_hit_test_shows_channels_and_the_reply_and_leaves_nothing(editor: Any, p
 
         assert conn.execute(sql("select count(*) from turns where channel = 'hittest'")).scalar() == 0
         assert conn.execute(sql("select count(*) from conversations where sender_id like 'hittest-%'")).scalar() == 0
+
+
+def inbox_texts(page: str) -> set[str]:
+    """The questions the inbox shows (each group's text and its other wordings)."""
+    found = set(re.findall(r'<strong class="cluster-text">(.*?)</strong>', page))
+    for block in re.findall(r'<ul class="texts">(.*?)</ul>', page, re.S):
+        found |= {re.sub(r"（\d+ 次）$", "", t) for t in re.findall(r"<li>(.*?)</li>", block)}
+    return found
+
+
+FORM_ANSWERS = ["青岛海滨味道餐饮有限公司", "911522010783762860", "食品经营许可证", "JY13702110012345", "昨天",
+                "搬家时把正本弄丢了", "王建国", "0532-86887766"]
+
+
+def test_form_answers_are_not_questions(editor: Any) -> None:
+    """Only questions reach the inbox and the answer rate: never a form's answers (names, digits, companies)."""
+    from sqlalchemy import text as sql
+
+    from assistant.privacy.masking import mask_text
+    from assistant.staff.analytics import figures
+
+    def masked(text: str) -> str:
+        return mask_text(text, landlines=True)  # as the turn log stores what people typed
+
+    who = sender()
+    ask(editor, "/start_lost_notice", who)
+    for answer in FORM_ANSWERS:
+        ask(editor, answer, who)
+    ask(editor, "取消", who)
+    ask(editor, "查进度", who)
+    ask(editor, "LN20990101001", who)
+    ask(editor, "2345", who)  # the phone's last four
+    ask(editor, UNKNOWN, who)
+    st = staff_of(editor)
+    with st.db.connect() as conn:
+        kinds = dict(conn.execute(sql("select user_text, handled_as from turns where sender_id = :s"), {"s": who}).all())
+    assert {kinds[masked(a)] for a in FORM_ANSWERS} == {"form"} and kinds["2345"] == "form"  # masked at the source
+    assert kinds[UNKNOWN] == "question" and kinds["查进度"] == "request" and kinds["/start_lost_notice"] == "request"
+    shown = inbox_texts(editor.get("/admin/inbox").text)
+    assert UNKNOWN in shown
+    assert not shown & {*map(masked, FORM_ANSWERS), "2345", "LN20990101001"}, shown
+    kb = st.live.current.kb
+    f = figures(st.db, kb, days=7, today=st.today())
+    assert f.questions == 2 and f.not_questions == len(FORM_ANSWERS) + 3  # 查进度 and the question; not 取消, the id, 2345
+    # The same turns recorded without `handled_as` (before it was kept) did reach the inbox: masked.
+    with st.db.begin() as conn:
+        conn.execute(sql("update turns set handled_as = null where sender_id = :s"), {"s": who})
+    legacy = editor.get("/admin/inbox").text
+    assert inbox_texts(legacy) & {*map(masked, FORM_ANSWERS), "2345"}, "the filter above would not have mattered"
+    assert "86887766" not in legacy
+
+
+def test_nothing_is_preset_as_a_variant_target(editor: Any) -> None:
+    ask(editor, "营业执照年检要带什么东西")
+    page = editor.get("/admin/inbox").text
+    assert 'name="faq_id" list="faq-ids" value=""' in page and 'data-fill="v-faq-1"' in page
+    assert '<option value="">请选择事项</option>' in page and " selected>" not in page.split('name="item_id"')[1].split("</select>")[0]
+
+
+def test_hit_test_as_a_follow_up_on_a_focus(editor: Any) -> None:
+    r = editor.post("/admin/api/hittest", json={"text": "要多久", "focus": "food-business-license"})
+    assert r.status_code == 200, r.text
+    d = r.json()
+    assert d["focus"]["service_id"] == "food-business-license" and d["focus"]["service_name"] == "食品经营许可证"
+    assert d["focus"]["explain"] and isinstance(d["focus"]["applied"], bool)
+    r = editor.post("/admin/api/hittest", json={"text": "要多久？收费吗？", "focus": "food-business-license/fees"})
+    assert r.status_code == 200, r.text
+    assert [p["text"] for p in r.json()["parts"]] == ["要多久", "收费吗"]
+    r = editor.post("/admin/api/hittest", json={"text": "要多久", "focus": "no-such-service"})
+    assert r.status_code == 422 and "没有这个事项" in r.json()["message"]
+    assert "对话焦点" in editor.get("/admin/hittest").text

@@ -3,23 +3,30 @@ decisions, on-site check, rectification, result) and the reminders of institutio
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import Response
 
 from actions.filings import FilingError
-from actions.filings.states import ITEM_DECISIONS, ITEM_LABELS, KIND_LABELS, STATUS_LABELS, TRANSITIONS
+from actions.filings.states import (
+    FIELD_LABELS,
+    ITEM_DECISIONS,
+    ITEM_FINAL,
+    ITEM_LABELS,
+    KIND_LABELS,
+    PENDING,
+    REVIEW,
+    STATUS_LABELS,
+    TRANSITIONS,
+    can_move_item,
+    history_note,
+)
 from assistant.staff.web import REVIEWERS, Auth, redirect, render
 
 router = APIRouter(include_in_schema=False)
+FormList = Annotated[list[str] | None, Form()]  # a field sent several times (one per item / checkbox)
 FILING_ID = Path(pattern=r"^[A-Za-z]{2}\d{6,20}(-[A-Za-z0-9]{4,10})?$")  # nlu/references.py (and the older form)
-FIELD_LABELS = {
-    "company_name": "单位名称", "uscc": "统一社会信用代码", "license_type": "证照类型", "license_number": "证照编号",
-    "lost_date": "遗失日期", "circumstances": "遗失经过", "contact_name": "联系人", "contact_phone": "联系电话",
-    "institution_name": "机构名称", "registration_number": "登记号", "items": "校验事项",
-    "license_valid_until": "执业许可证有效期至",
-}
 QUEUES = (  # (kind, status, label)
     ("lost_notice", "submitted", "遗失公告 · 待审核"),
     ("lost_notice", "approved", "遗失公告 · 待刊登"),
@@ -27,8 +34,10 @@ QUEUES = (  # (kind, status, label)
     ("lost_notice", "rejected", "遗失公告 · 已驳回"),
     ("medical_validation", "", "医疗机构校验 · 全部"),
 )
+ACTORS = {"applicant": "申请人", "cli": "命令行"}  # actors recorded by code, as staff read them
 ACTIONS = {"approve": "filing_approve", "reject": "filing_reject", "publish": "filing_publish",
-           "reissue": "filing_reissue", "decide": "filing_decide", "finish": "filing_finish"}
+           "reissue": "filing_reissue", "decide": "filing_decide", "finish": "filing_finish",
+           "decide-items": "filing_decide_items", "pass-all": "filing_pass_all"}
 
 
 @router.get("/admin/filings")
@@ -47,13 +56,23 @@ def _detail(request: Request, auth: Auth, filing_id: str, error: str = "", statu
     if view is None:
         return render(request, "admin/error.html", {"title": "没有这个办件", "message": f"办件 {filing_id} 不存在。"}, 404, auth=auth)
     moves = sorted(TRANSITIONS.get(view.kind, {}).get(view.status, frozenset()))
+    history = [(t, history_note(t.note)) for t in store.transitions(view.filing_id)]
     ctx: dict[str, Any] = {
         "f": view, "fields": [(FIELD_LABELS.get(k, k), v) for k, v in view.data.items() if k != "items"],
-        "transitions": store.transitions(view.filing_id), "moves": moves, "labels": STATUS_LABELS,
+        "fix_choices": [(k, FIELD_LABELS.get(k, k)) for k in view.data if k != "items"],
+        "history": history, "actors": ACTORS, "moves": moves, "labels": STATUS_LABELS, "field_labels": FIELD_LABELS,
         "item_labels": ITEM_LABELS, "decisions": ITEM_DECISIONS, "kinds": KIND_LABELS, "error": error,
         "overdue": view.overdue(auth.staff.today()),
+        "open_items": [i for i, state in view.items.items() if state not in ITEM_FINAL],
+        "item_options": {i: _options(state) for i, state in view.items.items()},
     }
     return render(request, "admin/filing.html", ctx, status, auth=auth)
+
+
+def _options(state: str) -> list[str]:
+    """The decisions an item in `state` may get in one step (a fresh item is put under review on the way)."""
+    return [d for d in ITEM_DECISIONS if can_move_item(state, d) or (state == PENDING and d != REVIEW
+                                                                     and can_move_item(REVIEW, d))]
 
 
 @router.get("/admin/filings/{filing_id}")
@@ -61,10 +80,48 @@ def detail(request: Request, filing_id: str = FILING_ID, auth: Auth = REVIEWERS)
     return _detail(request, auth, filing_id.upper())
 
 
+@router.post("/admin/filings/{filing_id}/decide-items")
+def decide_items(request: Request, filing_id: str = FILING_ID, auth: Auth = REVIEWERS,
+                 item: FormList = None, decision: FormList = None, note: FormList = None) -> Response:
+    """Per-item decisions of one form, in one transaction; an item left at 不变 is not touched."""
+    store = auth.staff.filings
+    filing_id = filing_id.upper()
+    before = store.get(filing_id)
+    items, decisions = item or [], decision or []
+    notes = [*(note or []), *[""] * len(items)]
+    chosen = [(i, d, notes[k][:500]) for k, (i, d) in enumerate(zip(items, decisions, strict=False)) if d.strip()]
+    if not chosen:
+        return _detail(request, auth, filing_id, "请至少为一个事项选择结论。", 422)
+    try:
+        view = store.decide_items(filing_id, chosen, auth.user.username)
+    except FilingError as exc:
+        return _detail(request, auth, filing_id, exc.message, exc.status)
+    auth.record(ACTIONS["decide-items"], filing_id, {"status": before.status, "items": before.items} if before else None,
+                {"status": view.status, "items": view.items, "decisions": [list(c) for c in chosen]})
+    return redirect(f"/admin/filings/{filing_id}", "filing")
+
+
+@router.post("/admin/filings/{filing_id}/pass-all")
+def pass_all(request: Request, filing_id: str = FILING_ID, auth: Auth = REVIEWERS,
+             note: str = Form(default="", max_length=500)) -> Response:
+    """全部通过: every item without a final decision passes, and the validation is finished."""
+    store = auth.staff.filings
+    filing_id = filing_id.upper()
+    before = store.get(filing_id)
+    try:
+        view = store.pass_all(filing_id, auth.user.username, note.strip())
+    except FilingError as exc:
+        return _detail(request, auth, filing_id, exc.message, exc.status)
+    auth.record(ACTIONS["pass-all"], filing_id, {"status": before.status, "items": before.items} if before else None,
+                {"status": view.status, "items": view.items})
+    return redirect(f"/admin/filings/{filing_id}", "filing")
+
+
 @router.post("/admin/filings/{filing_id}/{action}")
 def act(request: Request, filing_id: str = FILING_ID, action: str = Path(pattern="^(approve|reject|publish|reissue|decide|finish)$"),
         auth: Auth = REVIEWERS, reason: str = Form(default="", max_length=1000), item: str = Form(default="", max_length=100),
-        decision: str = Form(default="", max_length=30), note: str = Form(default="", max_length=500)) -> Response:
+        decision: str = Form(default="", max_length=30), note: str = Form(default="", max_length=500),
+        fix_fields: FormList = None) -> Response:
     store = auth.staff.filings
     filing_id = filing_id.upper()
     before = store.get(filing_id)
@@ -75,7 +132,7 @@ def act(request: Request, filing_id: str = FILING_ID, action: str = Path(pattern
         elif action == "reject":
             if not reason.strip():
                 return _detail(request, auth, filing_id, "驳回必须填写理由，申请人会看到这段话。", 422)
-            view = store.reject(filing_id, actor, reason.strip())
+            view = store.reject(filing_id, actor, reason.strip(), [f for f in fix_fields or [] if f][:20])
         elif action == "publish":
             view = store.publish(filing_id, actor)
         elif action == "reissue":
@@ -89,6 +146,7 @@ def act(request: Request, filing_id: str = FILING_ID, action: str = Path(pattern
     after: dict[str, Any] = {"status": view.status, "items": view.items}
     if action == "reject":
         after["reason"] = view.reason
+        after["fix_fields"] = list(view.fix_fields)
     if action == "decide":
         after.update(item=item, decision=decision, note=note.strip())
     if view.notice_number:

@@ -8,24 +8,35 @@ from pydantic import BaseModel, Field
 
 from assistant.staff.hittest import hit_test
 from assistant.staff.web import EDITORS, Auth, redirect, render, secure_headers
+from nlu.types import Focus
 
 router = APIRouter(include_in_schema=False)
 
 
 class HitTestRequest(BaseModel):
     text: str = Field(min_length=1, max_length=2000)
+    focus: str | None = Field(default=None, max_length=400)  # the topic in focus: a service id or a FAQ id
 
 
 @router.get("/admin/hittest")
 def hittest_page(request: Request, auth: Auth = EDITORS) -> Response:
-    return render(request, "admin/hittest.html", {"q": request.query_params.get("q", "")[:200]}, auth=auth)
+    services = [(i.id, i.name) for i in auth.staff.live.current.kb.items.values()]
+    return render(request, "admin/hittest.html", {"q": request.query_params.get("q", "")[:200], "services": services},
+                  auth=auth)
 
 
 @router.post("/admin/api/hittest")
 async def hittest_api(body: HitTestRequest, auth: Auth = EDITORS) -> Response:
     if not body.text.strip():
         return secure_headers(JSONResponse({"error": "empty", "message": "请输入要测试的问题。"}, status_code=422))
-    result = await hit_test(auth.staff, body.text)
+    focus = None
+    if body.focus and body.focus.strip():
+        fid = body.focus.strip()
+        focus = Focus(fid.split("/", 1)[0], fid if "/" in fid else None)
+        if focus.service_id not in auth.staff.live.current.kb.items:
+            return secure_headers(JSONResponse({"error": "focus", "message": f"没有这个事项：{focus.service_id}"},
+                                               status_code=422))
+    result = await hit_test(auth.staff, body.text, focus)
     return secure_headers(JSONResponse(result))
 
 

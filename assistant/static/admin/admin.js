@@ -71,5 +71,14 @@
     if (target.matches && target.matches("select[data-autosubmit]") && target.form) { target.form.submit(); }
   });
 
+  // <button type="button" data-fill="ID" data-value="..."> puts its value into the field with that id (a suggestion
+  // staff choose; nothing is pre-set for them).
+  document.addEventListener("click", function (event) {
+    var target = event.target.closest ? event.target.closest("button[data-fill]") : null;
+    if (!target) { return; }
+    var field = document.getElementById(target.getAttribute("data-fill"));
+    if (field) { field.value = target.getAttribute("data-value") || ""; field.focus(); }
+  });
+
   window.LL = { postJson: postJson, el: el, clear: clear, table: table, csrfToken: csrfToken };
 })();

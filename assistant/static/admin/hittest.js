@@ -5,6 +5,7 @@
   var form = document.getElementById("hittest-form");
   if (!form || !LL) { return; }
   var input = document.getElementById("hittest-text");
+  var focusSelect = document.getElementById("hittest-focus");
   var status = document.getElementById("hittest-status");
   var result = document.getElementById("hit-result");
 
@@ -50,6 +51,11 @@
     set("hit-normalized", d.normalized);
     set("hit-intent", d.intent.name + "（" + fixed(d.intent.confidence) + "）");
     set("hit-raw-intent", d.raw_intent);
+    var f = d.focus;
+    set("hit-focus", f ? (f.service_name + "：" + f.explain + (f.applied && f.resolved_service_name ? "（按“" + f.resolved_service_name + "”排序）" : "")) : "无");
+    set("hit-parts", (d.parts || []).length ? d.parts.map(function (p, i) {
+      return (i + 1) + ". " + p.text + " → " + (p.faq_id || p.intent) + (p.focus && p.focus.applied ? "（追问）" : "");
+    }).join("；") : "一个问题");
     set("hit-timings", Object.keys(d.timings_ms || {}).map(function (k) { return k + " " + d.timings_ms[k] + " ms"; }).join("，") || "—");
     set("hit-explain", d.explain);
     reply(d.reply, d.dialogue);
@@ -96,7 +102,9 @@
     var text = input.value.trim();
     if (!text) { status.textContent = "请输入要测试的问题。"; return; }
     status.textContent = "测试中…";
-    LL.postJson("/admin/api/hittest", { text: text }).then(function (res) {
+    var body = { text: text };
+    if (focusSelect && focusSelect.value) { body.focus = focusSelect.value; }
+    LL.postJson("/admin/api/hittest", body).then(function (res) {
       if (!res.ok) { status.textContent = (res.data && res.data.message) || "测试失败，请稍后重试。"; return; }
       status.textContent = "";
       show(res.data);

@@ -129,6 +129,7 @@ export async function api(path, body, options = {}) {
 // ------------------------------------------------------------------ labels
 
 const FILING_KINDS = { lost_notice: '许可证遗失公告登记', medical_validation: '医疗机构校验申请' };
+const RECEIPT_TONES = ['ok', 'info', 'warn', 'bad'];
 const FORM_LABELS = {
   lost_notice_form: '许可证遗失公告登记',
   medical_validation_form: '医疗机构校验申请',
@@ -743,9 +744,12 @@ export class Chat {
   }
 
   renderReceipt(c) {
-    const card = el('article', 'card receipt');
+    // The card's colour follows the status: ok (done), info (under way), warn (needs the applicant), bad (refused).
+    const tone = RECEIPT_TONES.includes(str(c.tone)) ? str(c.tone) : 'ok';
+    const card = el('article', `card receipt tone-${tone}`);
+    card.dataset.tone = tone;
     card.setAttribute('aria-label', '办件回执');
-    card.appendChild(el('p', 'card-kicker', `${FILING_KINDS[c.kind] || '办件'} · 已提交`));
+    card.appendChild(el('p', 'card-kicker', `${FILING_KINDS[c.kind] || '办件'} · ${str(c.status_label) || '已提交'}`));
     card.appendChild(el('h3', 'card-title', '受理编号'));
     const number = el('p', 'receipt-number', c.filing_id);
     card.appendChild(number);
@@ -760,7 +764,9 @@ export class Chat {
     fact('提交时间', formatDateTime(c.submitted_at));
     card.appendChild(dl);
     if (c.status_hint) card.appendChild(el('p', 'card-hint', c.status_hint));
-    card.appendChild(el('p', 'card-source', '请记下受理编号，之后对灵灵说“查进度”即可查询。'));
+    if (!c.status || c.status === 'submitted') {
+      card.appendChild(el('p', 'card-source', '请记下受理编号，之后对灵灵说“查进度”即可查询。'));
+    }
     return card;
   }
 
