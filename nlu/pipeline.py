@@ -90,7 +90,6 @@ class NluPipeline:
                                            lambda sid: faqs_by_service.get(sid, []), encoder=encoder.name)
         self._pinyin: PinyinIndex | None = None  # built on the first pinyin message (~2 s)
         self._pinyin_lock = Lock()
-        self._cache: OrderedDict[tuple[str, dt.date], ParseResult] = OrderedDict()
         self.focus = FocusResolver(kb, cfg.focus)
         self._cache: OrderedDict[tuple[str, dt.date, Focus | None], ParseResult] = OrderedDict()
         self._lock = RLock()
