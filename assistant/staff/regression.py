@@ -57,7 +57,7 @@ class Report:
 
     checked: int  # questions compared
     changes: list[Change]  # those whose answer changes, worst first
-    index_touched: bool  # False: the change cannot move any answer (nothing indexed changed)
+    index_touched: bool  # False: the change cannot move any answer (nothing the ranking reads changed)
     seconds: float
 
     def counts(self) -> dict[str, int]:
