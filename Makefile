@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 # pytest with what scripts/provision.sh set up (LINGLING_TEST_PG_URL of the database it created).
 PYTEST := set -a; [ ! -f var/provision.env ] || . ./var/provision.env; set +a; $(BIN)/python -m pytest
 
-.PHONY: run test install index bench lint typecheck clean eval load contract screenshots
+.PHONY: run test install index bench lint typecheck clean eval load fuzz contract screenshots
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -65,6 +65,12 @@ bench: index
 # Results: the load section of docs/benchmarks.md. LOAD_ARGS="--quick" or "--configs sqlite-1 --profile".
 load: index
 	$(BIN)/python -m benchmarks.load $(LOAD_ARGS)
+
+# 10,000 fuzzed inputs per chat door (REST, /api/chat, /model/parse, /webhook, socket.io) against lingling serve:
+# answers >= 500 counted, on SQLite and (with LINGLING_TEST_PG_URL) PostgreSQL; bounded (about 30 min per database).
+# Results: the fuzz section of docs/benchmarks.md. FUZZ_ARGS="--n 500 --configs sqlite" for a short run.
+fuzz: index
+	$(BIN)/python -m benchmarks.fuzz $(FUZZ_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

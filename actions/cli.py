@@ -111,18 +111,25 @@ def _transition(name: str) -> Callable[[FilingStore, argparse.Namespace], int]:
 
 
 def _reminders(store: FilingStore, args: argparse.Namespace) -> int:
-    today = date.fromisoformat(args.today) if args.today else clock.today()
-    due = store.due_reminders(today, args.months)
-    recorded = {(r.registration_number, r.due_date) for r in (store.record_reminders(today, months=args.months)
-                                                              if not args.dry_run else [])}
-    for r in due:
-        mark = "new" if (r.registration_number, r.due_date) in recorded else "already recorded"
+    from actions.reminders.service import ReminderService
+
+    service = ReminderService(store)
+    try:
+        today = date.fromisoformat(args.today) if args.today else clock.today()
         if args.dry_run:
-            mark = "dry run"
-        print(f"{r.due_date}\t{r.registration_number}\t{r.institution_name}\t{r.contact_phone}\t{mark}")
-    print(f"{len(due)} due within {args.months} months of {today}; {len(recorded)} new reminder(s) recorded",
-          file=sys.stderr)
-    return 0
+            for r in service.due(today):
+                print(f"{r.due_date}\t{r.registration_number}\t{r.institution_name}\tdry run")
+            return 0
+        report = service.run(today)
+        for r in report.recorded or []:
+            print(f"{r.due_date}\t{r.registration_number}\t{r.institution_name}\tnew")
+        done = "already ran today" if report.recorded is None else f"{len(report.recorded)} new reminder(s)"
+        sent = ", ".join(f"{k} {v}" for k, v in sorted(report.outcomes.items())) or "nothing due"
+        print(f"reminders {report.day}: {done}; deliveries: {sent}; channels: {', '.join(service.cfg.channels())}",
+              file=sys.stderr)
+        return 0
+    finally:
+        service.close()
 
 
 def register_cli(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -162,8 +169,8 @@ def register_cli(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     add("pass-all", "validation: every open item passed, then finished", _transition("pass-all")).add_argument(
         "--note", default="")
 
-    p = sub.add_parser("reminders", help="record validation expiry reminders (once per institution and due date)")
+    p = sub.add_parser("reminders", help="the daily pass: record validation expiry reminders (once per institution and "
+                                         "due date) and deliver what is due (e-mail, SMS; see docs/operations.md)")
     p.add_argument("--today", help="YYYY-MM-DD (default: today in Beijing)")
-    p.add_argument("--months", type=int, default=3)
-    p.add_argument("--dry-run", action="store_true", help="list only, record nothing")
+    p.add_argument("--dry-run", action="store_true", help="list the institutions due, record and send nothing")
     p.set_defaults(func=_run(_reminders))

@@ -24,6 +24,8 @@ from knowledge.referrals import load_directory
 
 if TYPE_CHECKING:
     from actions.filings import FilingStore
+    from actions.filings.institutions import InstitutionRegistry
+    from actions.reminders.service import ReminderService
 
 HALL_ID = "service-hall"  # the knowledge item describing the service center itself
 FORM_SESSION_SLOT = "form_session_id"  # set by the dialogue when a form starts; keys idempotent submits
@@ -43,6 +45,8 @@ class ActionDeps:
     clock: Clock = system_clock
     working_day: WorkingDay = is_working_day  # the hall's working days: the State Council's holiday calendar
     directory: ReferralDirectory = field(default_factory=load_directory)  # matters the base lacks → departments
+    institutions: InstitutionRegistry | None = None  # the registry (the due question identifies institutions)
+    reminders: ReminderService | None = None  # chat reminders are told when an institution identifies itself
 
     @property
     def kb(self) -> KnowledgeBase:

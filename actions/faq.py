@@ -14,6 +14,7 @@ from actions.common import ActionDeps, button, entity_values, latest_text, ranki
 from actions.referral import referral_message
 from actions.texts import text
 from knowledge.models import Faq, FaqTopic, ServiceItem
+from knowledge.provenance import GROUP_LABELS, example_groups
 from nlu.normalize import fold
 
 MAX_RELATED = 3
@@ -27,21 +28,31 @@ def asks_whole_service(user_text: str) -> bool:
     return bool(_WHOLE.search(folded)) and not _SPECIFIC.search(folded)
 
 
+CARD_GROUPS = ("materials", "steps", "time_limit", "where", "online_entry", "hours", "phone")  # the guide's facts
+
+
 def answer_card(item: ServiceItem, faq: Faq, whole: bool) -> dict[str, Any]:
-    """The custom `answer_card`; the full guide (materials, steps, ...) when `whole`."""
+    """The custom `answer_card`; the full guide (materials, steps, ...) when `whole`.
+
+    Facts marked `example` are never sent as if true: their field is left empty and `pending` names them
+    ({group, label}), so the card can say they are being confirmed (ask at the hall or call 12345)."""
     card: dict[str, Any] = {
         "type": "answer_card", "service_id": item.id, "service_name": item.name, "faq_id": faq.id,
         "question": faq.question, "answer": faq.answer, "source": faq.source.model_dump(mode="json"),
     }
     if whole:
+        held = set(example_groups(item))
         card.update(
-            materials=[m.model_dump(mode="json") for m in item.materials],
-            steps=[s.model_dump(mode="json") for s in item.steps],
-            time_limit=item.time_limit.model_dump(mode="json"),
-            where=item.where.model_dump(mode="json"),
-            online_entry=item.online_entry.model_dump(mode="json") if item.online_entry else None,
-            hours=item.hours,
-            phone=item.phone,
+            materials=[] if "materials" in held else [m.model_dump(mode="json") for m in item.materials],
+            steps=[] if "steps" in held else [s.model_dump(mode="json") for s in item.steps],
+            time_limit=None if "time_limit" in held else item.time_limit.model_dump(mode="json"),
+            where=None if "where" in held else item.where.model_dump(mode="json"),
+            online_entry=item.online_entry.model_dump(mode="json") if item.online_entry and "online_entry" not in held
+            else None,
+            hours=None if "hours" in held else item.hours,
+            phone=None if "phone" in held else item.phone,
+            legal_basis=[b.model_dump(mode="json") for b in item.legal_basis],
+            pending=[{"group": g, "label": GROUP_LABELS[g]} for g in CARD_GROUPS if g in held],
         )
     return card
 
@@ -125,9 +136,15 @@ class QueryOfficeHours(Action):
         if hall is None:
             dispatcher.utter_message(text=text(domain, "utter_default"))
             return []
-        address = hall.where.address or hall.where.zone
-        msg = text(domain, "utter_office_hours", hours=hall.hours, address=address)
+        held = set(example_groups(hall))  # facts marked `example` are never told as true
+        hours = None if "hours" in held else hall.hours
+        address = None if "where" in held else (hall.where.address or hall.where.zone)
+        template = "utter_office_hours" if hours and address else "utter_office_hours_unconfirmed"
+        msg = text(domain, template, hours=hours or "正在核实", address=address or "正在核实")
         dispatcher.utter_message(
-            text=msg, json_message={"type": "office_hours", "hours": hall.hours, "address": address, "phone": hall.phone}
+            text=msg, json_message={"type": "office_hours", "hours": hours, "address": address,
+                                    "phone": None if "phone" in held else hall.phone,
+                                    "pending": [{"group": g, "label": GROUP_LABELS[g]}
+                                                for g in ("hours", "where", "phone") if g in held]}
         )
         return []

@@ -17,14 +17,20 @@ from actions.receipts import utter_receipt
 from actions.texts import text
 
 FORM = "lost_notice_form"
-SLOTS = ("company_name", "uscc", "license_type", "license_number", "lost_date", "circumstances", "contact_name",
-         "contact_phone")
+SLOTS = ("company_name", "uscc", "license_type", "license_number", "lost_copy", "lost_date", "circumstances",
+         "contact_name", "contact_phone")
 COMMON_TYPES = 4  # the first license types of the knowledge base are offered as buttons
 
 
 def license_type_buttons(deps: ActionDeps) -> list[dict[str, str]]:
     """Buttons for the most common license types."""
     return [button(k.name, "inform", license_type=k.name) for k in deps.kb.license_types()[:COMMON_TYPES]]
+
+
+def lost_copy_buttons() -> list[dict[str, str]]:
+    """正本 / 副本 / 正副本 as buttons (the same as utter_ask_lost_copy's)."""
+    return [button(title, "inform", lost_copy=value)
+            for title, value in (("正本", "正本"), ("副本", "副本"), ("正副本都遗失了", "正副本"))]
 
 
 class ValidateLostNoticeForm(FormValidationAction):
@@ -53,6 +59,10 @@ class ValidateLostNoticeForm(FormValidationAction):
                                 domain: DomainDict) -> dict[str, Any]:
         check = v.check_license_number(value, self.deps.kb.license_types(), tracker.get_slot("license_type"))
         return answer("license_number", check, dispatcher, domain)
+
+    def validate_lost_copy(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                           domain: DomainDict) -> dict[str, Any]:
+        return answer("lost_copy", v.check_lost_copy(value), dispatcher, domain, buttons=lost_copy_buttons())
 
     def validate_lost_date(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                            domain: DomainDict) -> dict[str, Any]:
@@ -104,7 +114,7 @@ class SubmitLostNotice(Action):
                 company_name=slots["company_name"], uscc=slots["uscc"], license_type=slots["license_type"],
                 license_number=slots["license_number"], lost_date=dt.date.fromisoformat(str(slots["lost_date"])),
                 circumstances=slots["circumstances"], contact_name=slots["contact_name"],
-                contact_phone=slots["contact_phone"],
+                contact_phone=slots["contact_phone"], lost_copy=slots["lost_copy"],
             )
         except (ValidationError, ValueError, TypeError):
             dispatcher.utter_message(text=text(domain, "utter_submit_incomplete"))

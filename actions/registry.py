@@ -13,13 +13,17 @@ from actions.faq import AnswerFaq, QueryOfficeHours
 from actions.handoff import HumanHandoff, ValidateHandoffForm
 from actions.lost_notice import AskLicenseType, SubmitLostNotice, ValidateLostNoticeForm
 from actions.medical_validation import AskValidationItems, SubmitMedicalValidation, ValidateMedicalValidationForm
+from actions.offload import Offload, OffloadedExecutor
 from actions.resubmission import PrefillResubmission
 from actions.status import CheckStatus, SearchNotice, ValidateNoticeSearchForm, ValidateStatusForm
+from actions.validation_due import ValidateValidationDueForm, ValidationDue
 from knowledge.clock import Clock, system_clock
 from knowledge.loader import KnowledgeBase
 
 if TYPE_CHECKING:
     from actions.filings import FilingStore
+    from actions.filings.institutions import InstitutionRegistry
+    from actions.reminders.service import ReminderService
 
 
 class DuplicateAction(ValueError):
@@ -48,21 +52,24 @@ class ActionRegistry:
     def __contains__(self, name: object) -> bool:
         return name in self._actions
 
-    def executor(self) -> ActionExecutor:
-        """A fresh ActionExecutor with every action registered."""
-        ex = ActionExecutor()
+    def executor(self, offload: Offload | None = None) -> ActionExecutor:
+        """A fresh ActionExecutor with every action registered; with `offload`, the actions run on its threads,
+        off the event loop (actions/offload.py: what a server wants)."""
+        ex = OffloadedExecutor(offload) if offload is not None else ActionExecutor()
         for action in self._actions.values():
             ex.register_action(action)
         return ex
 
 
 def build_registry(knowledge: Callable[[], KnowledgeBase], filings: FilingStore | None,
-                   clock: Clock = system_clock) -> ActionRegistry:
+                   clock: Clock = system_clock, *, institutions: InstitutionRegistry | None = None,
+                   reminders: ReminderService | None = None) -> ActionRegistry:
     """Every action of 灵灵, reading the knowledge base in force through `knowledge()`."""
-    deps = ActionDeps(knowledge=knowledge, filings=filings, clock=clock)
+    deps = ActionDeps(knowledge=knowledge, filings=filings, clock=clock, institutions=institutions, reminders=reminders)
     return ActionRegistry([
         ValidateLostNoticeForm(deps), AskLicenseType(deps), SubmitLostNotice(deps),
         ValidateMedicalValidationForm(deps), AskValidationItems(deps), SubmitMedicalValidation(deps),
+        ValidateValidationDueForm(deps), ValidationDue(deps),
         ValidateStatusForm(deps), CheckStatus(deps), ValidateNoticeSearchForm(deps), SearchNotice(deps),
         AnswerFaq(deps), QueryOfficeHours(deps), HumanHandoff(deps), ValidateHandoffForm(deps),
         PrefillResubmission(deps),

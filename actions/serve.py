@@ -18,9 +18,13 @@ from rasa_sdk.executor import ActionExecutor
 
 from actions.door import ActionGuard
 from actions.filings import FilingStore
+from actions.filings.institutions import InstitutionRegistry
 from actions.filings.tables import SCHEMA as FILINGS
 from actions.live import KnowledgeFollower
+from actions.offload import Offload
 from actions.registry import build_registry
+from actions.reminders.config import ReminderSettings
+from actions.reminders.service import ReminderService
 from actions.server import router
 from actions.settings import StateSettings
 from knowledge.clock import Clock, system_clock
@@ -56,9 +60,14 @@ async def running_action_services(settings: StateSettings, kb: KnowledgeBase | N
             fixed = kb
             knowledge = lambda: fixed  # noqa: E731
         if filings is None:
-            filings = FilingStore(settings.db_url, clock=clock)
+            filings = FilingStore(settings.db_url, settings.public_base, clock=clock)
             stack.callback(filings.close)
-        executor = build_registry(knowledge, filings, clock).executor()
+        offload = Offload()
+        stack.callback(offload.close)
+        # the chat channel only: the action server tells identified institutions, the app's job sends the rest
+        reminders = ReminderService(filings, ReminderSettings(), channels={}, clock=clock)
+        executor = build_registry(knowledge, filings, clock, institutions=InstitutionRegistry(filings),
+                                  reminders=reminders).executor(offload)  # actions off the event loop
         yield ActionServices(settings, knowledge, filings, executor)
 
 

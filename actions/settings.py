@@ -22,6 +22,11 @@ class StateSettings(BaseSettings):
     data_dir: Path = Field(default=Path("var"), description="SQLite file, index and other state")
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in data_dir")
     knowledge_dir: Path | None = Field(default=None, description="YAML knowledge folder; default the demo")
+    public_base_url: str = Field(
+        default="", pattern=r"^(https?://[^\s/?#]+(/[^\s?#]*)?)?$",
+        description="the address citizens reach 灵灵 at (https://host[/prefix]), used by QR codes and links (notices, "
+        "the kiosk's hand-over to a phone) instead of the address the browser used; kiosks behind NAT, reverse proxies",
+    )
     action_token: str | None = Field(default=None, description="the action server door's token (Rasa's "
                                      "action_endpoint.token, sent as ?token=); without it only direct loopback calls pass")
 
@@ -34,6 +39,11 @@ class StateSettings(BaseSettings):
         if getattr(args, "knowledge_dir", None):
             overrides["knowledge_dir"] = Path(args.knowledge_dir)
         return cls(**overrides)
+
+    @property
+    def public_base(self) -> str:
+        """The public base URL without a trailing slash ('' when not set: links follow the request's host)."""
+        return self.public_base_url.rstrip("/")
 
     @property
     def db_url(self) -> str:

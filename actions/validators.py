@@ -143,6 +143,25 @@ def check_any_date(value: Any, today: dt.date, error: str) -> Check:
     return Check(day.isoformat())
 
 
+_NOT_COPY = re.compile(r"(?:不是|并非|没有丢|没丢|没有遗失|未遗失)(?:正副本|正本|副本)")
+_BOTH_COPIES = re.compile(r"正副本|正本[和及、与]?副本|副本[和及、与]?正本|都丢|都遗失|全丢|全部|两本|两个都|都没了")
+
+
+def check_lost_copy(value: Any) -> Check:
+    """Which copy of the license was lost: 正本, 副本 or 正副本 (both), from a button or in words."""
+    text = _NOT_COPY.sub("", clean(value).replace(" ", ""))
+    if text in ("正本", "副本", "正副本"):
+        return Check(text)
+    original, duplicate = "正本" in text or "原件" in text, "副本" in text
+    if _BOTH_COPIES.search(text) or (original and duplicate):
+        return Check("正副本")
+    if duplicate:
+        return Check("副本")
+    if original:
+        return Check("正本")
+    return Check(error="utter_invalid_lost_copy")
+
+
 def check_text(value: Any, error: str, min_len: int = 4, max_len: int = 500) -> Check:
     """Free text of a reasonable length."""
     text = clean(value)

@@ -21,7 +21,7 @@ from assistant.loading import load_snapshot
 from assistant.ops import web as ops_web
 from assistant.ops.config import is_postgres
 from assistant.privacy import routes as privacy
-from assistant.routes import chat, health, nlu, notices, pages
+from assistant.routes import chat, health, nlu, notices, pages, results
 from assistant.services import KnowledgeFactory, running_services
 from assistant.settings import Settings
 from assistant.staff import routes as staff
@@ -34,6 +34,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     action_server.router,  # POST /webhook, GET /actions (rasa-sdk action server)
     rest.router,  # POST /webhooks/rest/webhook
     notices.router,  # GET /notices, /notices/{number}, PDF
+    results.router,  # GET /validation-results (一网公示), /validation-results/{number}, verify
     chat.router,  # portal chat API (/api/chat, feedback, history ...)
     pages.router,  # /, /widget.js, /kiosk, /print/materials
     socketio.router,  # GET /webhooks/socketio/ (the channel itself is mounted at /socket.io)

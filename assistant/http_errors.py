@@ -16,10 +16,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from actions.filings import FilingError
 from assistant.errors import AppError
 from knowledge.errors import KnowledgeError, NotFound
-from nlu.errors import NluError
+from nlu.errors import NluError, ParseBusy
 
 log = logging.getLogger(__name__)
 DB_DOWN = "系统正在维护或数据库暂时不可用，请稍后再试；急事请拨打大厅咨询电话。"
+BUSY = "灵灵现在咨询的人比较多，请稍后再试。"
 DB_ERRORS: tuple[type[Exception], ...] = (OperationalError, InterfaceError, PoolTimeout, sqlite3.OperationalError)
 
 
@@ -84,6 +85,11 @@ def install_error_handlers(app: FastAPI, postgres: bool = False) -> None:
         # last resort of Starlette's ServerErrorMiddleware. Nothing of the exception reaches the client.
         log.error("unhandled %s on %s", exc.__class__.__name__, request.url.path)
         return JSONResponse(_body("internal_error", "服务出了点问题，请稍后再试；也可以拨打大厅咨询电话。"), status_code=500)
+
+    @app.exception_handler(ParseBusy)
+    async def _busy(_: Request, exc: ParseBusy) -> JSONResponse:
+        log.warning("parser busy: %s", exc)
+        return JSONResponse(_body("busy", BUSY, str(exc)), status_code=503, headers={"Retry-After": "5"})
 
     @app.exception_handler(NluError)
     async def _nlu(_: Request, exc: NluError) -> JSONResponse:

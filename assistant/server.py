@@ -59,6 +59,10 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
 
         # Build a missing or stale index once, in a child process (its memory goes away with it).
         subprocess.run([sys.executable, "-m", "assistant.ops.warm"], check=True, timeout=3600)
+    from assistant.security.timeouts import protocol_path
+
+    # Slow clients are cut off: request headers within 10 s (the protocol's timer), bodies within 30 s
+    # (assistant/security/timeouts.py); idle keep-alive connections after 5 s (uvicorn's default).
     uvicorn.run("assistant.server:app_factory", factory=True, host=host, port=port, workers=workers,
-                log_level="warning", **uvicorn_options(settings))
+                log_level="warning", http=protocol_path(), timeout_keep_alive=5, **uvicorn_options(settings))
     return 0

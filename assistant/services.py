@@ -18,7 +18,13 @@ from rasa_sdk.executor import ActionExecutor
 
 from actions.client import ActionClient, HttpActionClient, InProcessActionClient
 from actions.filings import FilingStore
+from actions.filings.institutions import InstitutionRegistry
+from actions.filings.pdfcache import NoticePdfs
+from actions.filings.results import ResultBoard
+from actions.offload import Offload
 from actions.registry import build_registry
+from actions.reminders.config import ReminderSettings
+from actions.reminders.service import ReminderService
 from assistant.dialogue.factory import build_manager, hall_hours
 from assistant.dialogue.manager import DialogueManager
 from assistant.errors import Unavailable
@@ -27,12 +33,14 @@ from assistant.loading import load_snapshot, seed_texts
 from assistant.observability import metrics
 from assistant.ops.migrate import upgrade_all
 from assistant.ops.runtime import Ops, start_ops
+from assistant.ops.scheduler import ReminderScheduler, start_scheduler
 from assistant.privacy.retention import purge
 from assistant.settings import Settings
 from assistant.staff.audit import AuditLog
 from assistant.staff.services import Staff, build_staff
 from knowledge.clock import Clock, system_clock
 from knowledge.store import SqlKnowledgeStore, make_engine
+from nlu.gate import ParseGate
 from nlu.live import KnowledgeSnapshot, LiveKnowledge
 
 KnowledgeFactory = Callable[[Settings], KnowledgeSnapshot]  # tests inject one with a fast encoder
@@ -46,11 +54,18 @@ class Services:
     clock: Clock  # the one clock (knowledge/clock.py): Beijing days everywhere
     knowledge: LiveKnowledge  # the knowledge base + NLU pipeline in force; a publish swaps in a new snapshot
     filings: FilingStore
+    institutions: InstitutionRegistry  # the district's medical institutions (imports, applications, identification)
+    results: ResultBoard  # published validation results (一网公示) and their corrections
+    reminders: ReminderService  # validation expiry reminders: the outbox, its channels, the chat's
     actions: ActionExecutor  # the rasa-sdk actions in this process (POST /webhook; the dialogue's by default)
     dialogue: DialogueManager
     handoff: HandoffDesk  # tickets for staff (留言, 呼叫导服): opened by the dialogue, answered in the console
     staff: Staff
     ops: Ops  # readiness database, cross-worker sender lock, knowledge listener
+    parsing: ParseGate  # every parse of the process: off the event loop, a few at a time (nlu/gate.py)
+    blocking: Offload  # threads for database work and actions, never the event loop (actions/offload.py)
+    pdfs: NoticePdfs  # notice PDFs, rendered once (cached on disk), one at a time (actions/filings/pdfcache.py)
+    scheduler: ReminderScheduler | None  # the in-process daily reminder job (LINGLING_REMINDER_SCHEDULE), else None
 
 
 @asynccontextmanager
@@ -59,6 +74,10 @@ async def running_services(settings: Settings, knowledge_factory: KnowledgeFacto
     """Build every service in order; on exit close them in reverse order."""
     async with AsyncExitStack() as stack:
         stack.callback(metrics.mark_process_dead)  # last of all
+        parsing = ParseGate()
+        stack.callback(parsing.close)
+        blocking = Offload()
+        stack.callback(blocking.close)
         await asyncio.to_thread(upgrade_all, settings.db_url)
         snapshot = knowledge_factory(settings)
         follow_store = snapshot.generation >= 0  # loaded from the knowledge store: follow other workers' publishes
@@ -71,13 +90,18 @@ async def running_services(settings: Settings, knowledge_factory: KnowledgeFacto
             knowledge.start_polling()
             stack.callback(knowledge.stop)
 
-        filings = FilingStore(settings.db_url, clock=clock)
+        filings = FilingStore(settings.db_url, settings.public_base, clock=clock)
         stack.callback(filings.close)
-        actions = build_registry(knowledge.kb, filings, clock).executor()
-        client: ActionClient = (HttpActionClient(settings.action_endpoint_url, token=settings.action_token) if settings.action_endpoint_url
-                                else InProcessActionClient(actions))
+        institutions, results = InstitutionRegistry(filings), ResultBoard(filings)
+        reminders = ReminderService(filings, ReminderSettings(), clock=clock)
+        stack.callback(reminders.close)
+        actions = build_registry(knowledge.kb, filings, clock, institutions=institutions,
+                                 reminders=reminders).executor(blocking)
+        client: ActionClient = (HttpActionClient(settings.action_endpoint_url, token=settings.action_token)
+                                if settings.action_endpoint_url else InProcessActionClient(actions))
         handoff = HandoffDesk(db, clock, audit=AuditLog(db, clock), hall_hours=lambda: hall_hours(knowledge))
-        dialogue = build_manager(settings, knowledge, filings, clock=clock, actions=client, handoff=handoff)
+        dialogue = build_manager(settings, knowledge, filings, clock=clock, actions=client, parsing=parsing,
+                                 blocking=blocking, handoff=handoff)
         stack.callback(dialogue.close)
         dialogue.turns.listeners.append(metrics.observe_turn)
         if settings.purge_on_start:
@@ -89,7 +113,12 @@ async def running_services(settings: Settings, knowledge_factory: KnowledgeFacto
         staff = build_staff(settings, clock, db, store, knowledge, filings, dialogue)
         ops = await start_ops(settings, dialogue, knowledge, follow_store)
         stack.push_async_callback(ops.aclose)
-        yield Services(settings, clock, knowledge, filings, actions, dialogue, handoff, staff, ops)
+        pdfs = NoticePdfs(settings.data_dir / "cache" / "notices", blocking)
+        scheduler = start_scheduler(settings, reminders)
+        if scheduler is not None:
+            stack.push_async_callback(scheduler.aclose)
+        yield Services(settings, clock, knowledge, filings, institutions, results, reminders, actions, dialogue, handoff,
+                       staff, ops, parsing, blocking, pdfs, scheduler)
 
 
 def _align_with_store(knowledge: LiveKnowledge, store: SqlKnowledgeStore, settings: Settings) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import yaml
@@ -67,10 +68,14 @@ def _problems(path: Path, exc: ValidationError, raw: Any) -> list[LoadProblem]:
 
 @dataclass(frozen=True)
 class KnowledgeBase:
-    """The validated, in-force service items, indexed by id."""
+    """The validated, in-force service items, indexed by id. Never changed: `items` is a read-only view of a
+    private copy (the items themselves are frozen models); a change is a new KnowledgeBase."""
 
-    items: dict[str, ServiceItem]
+    items: Mapping[str, ServiceItem]
     skipped: tuple[str, ...] = field(default=())  # ids skipped as expired / not yet effective
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "items", MappingProxyType(dict(self.items)))
 
     @property
     def faqs(self) -> list[tuple[ServiceItem, Faq]]:

@@ -9,6 +9,7 @@ import yaml
 
 from knowledge.loader import KnowledgeBase
 from knowledge.models import FACT_GROUPS, SourceKind
+from knowledge.provenance import PendingContent, pending_content
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class KbStats:
     fact_groups: int  # fact groups with a source
     per_service: dict[str, tuple[int, int]]  # id -> (faqs, variants)
     skipped: tuple[str, ...]  # expired or not yet effective ids
+    pending: tuple[PendingContent, ...] = ()  # what still needs real content (marked example), per item
 
     def lines(self) -> list[str]:
         """Human-readable report."""
@@ -37,6 +39,12 @@ class KbStats:
             out.append(f"skipped (not in force): {', '.join(self.skipped)}")
         out.append("per service (faqs, variants):")
         out += [f"  {sid}: {f}, {v}" for sid, (f, v) in sorted(self.per_service.items())]
+        if self.pending:
+            out.append("needs real content (marked example; citizens are told it is being confirmed):")
+            for p in self.pending:
+                groups = ", ".join(p.groups) or "-"
+                out.append(f"  {p.item_id}: fact groups {groups}; {len(p.faqs)} faqs"
+                           + (f" ({', '.join(p.faqs)})" if p.faqs else ""))
         return out
 
 
@@ -53,6 +61,7 @@ def kb_stats(kb: KnowledgeBase) -> KbStats:
         fact_groups=len(groups),
         per_service={i.id: (len(i.faqs), sum(len(f.variants) for f in i.faqs)) for i in kb.items.values()},
         skipped=kb.skipped,
+        pending=tuple(pending_content(kb)),
     )
 
 

@@ -24,8 +24,10 @@ import numpy as np
 from nlu.types import IntentScore
 
 MODEL_VERSION = 4  # 4: numpy arrays in an .npz archive (no scikit-learn objects)
+PAYLOAD_DEPTH = 4  # nesting a payload's JSON may have ({"slot": [values]} is 2); deeper is not a payload
 _PAYLOAD = re.compile(r"^\s*/(?P<intent>[A-Za-z_][\w-]*)(?P<entities>\{.*\})?\s*$", re.S)
 _WHITE_SPACES = re.compile(r"\s\s+")  # sklearn's _VectorizerMixin._white_spaces
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 # The TfidfVectorizer settings `train` uses and `CharTfidf` reproduces; any other value is refused at training.
 _VECTORIZER: dict[str, Any] = {
@@ -44,8 +46,22 @@ class Payload:
     entities_span: tuple[int, int]  # offsets of the JSON object in the text
 
 
+def _storable(value: object, depth: int = 0) -> bool:
+    """JSON of at most PAYLOAD_DEPTH levels whose strings hold no NUL or lone surrogate (nothing below — the
+    conversation state, the filings, PostgreSQL — could take those)."""
+    if isinstance(value, str):
+        return not _UNSTORABLE.search(value)
+    if isinstance(value, (list, dict)):
+        if depth >= PAYLOAD_DEPTH:
+            return False
+        items = [*value.keys(), *value.values()] if isinstance(value, dict) else value
+        return all(_storable(v, depth + 1) for v in items)
+    return True
+
+
 def parse_payload(text: str) -> Payload | None:
-    """Parse `/intent{...}`; None when the text is not in payload syntax or the JSON is broken."""
+    """Parse `/intent{...}`; None when the text is not in payload syntax, the JSON is broken, nested deeper than
+    PAYLOAD_DEPTH or holds text nothing can store (then it is read as ordinary text)."""
     m = _PAYLOAD.match(text)
     if not m:
         return None
@@ -53,9 +69,9 @@ def parse_payload(text: str) -> Payload | None:
     if m.group("entities"):
         try:
             loaded = json.loads(m.group("entities"))
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
-        if not isinstance(loaded, dict):
+        if not isinstance(loaded, dict) or not _storable(loaded):
             return None
         ents = loaded
     span = (m.start("entities"), m.end("entities")) if m.group("entities") else (0, 0)

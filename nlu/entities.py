@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from knowledge import clock
@@ -22,6 +22,7 @@ _MOBILE_SPACED = re.compile(r"(?<!\d)(1[3-9]\d)[ -](\d{4})[ -](\d{4})(?!\d)")
 _LANDLINE = re.compile(r"(?<![\d-])(0\d{2,3}-?\d{7,8})(?![\d-])")
 _LICENSE_NO = re.compile(r"(?<![0-9a-z])([a-z]{1,4}\d{8,20}|\d{12,20}[a-z]?)(?![0-9a-z])")
 _NUMBER_CUE = re.compile(r"(编号|证号|号码|许可证号|字号|no\.?|第)\s*[:：]?\s*$")
+_CUE_WINDOW = 16  # characters before a number that _NUMBER_CUE may need (its longest match is 7)
 
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _NUM = r"(?:\d{1,2}|[一二两三四五六七八九十]{1,3})"
@@ -112,6 +113,36 @@ class DictionaryExtractor:
         return found
 
 
+class Spans:
+    """Character positions of a text already claimed by entities: an overlap check costs the length of the
+    span asked about, not the number of entities found so far (extraction stays linear in the text length)."""
+
+    def __init__(self, length: int):
+        self._used = bytearray(length + 1)
+
+    @classmethod
+    def of(cls, length: int, spans: Iterable[tuple[int, int]]) -> Spans:
+        out = cls(length)
+        for s, e in spans:
+            out.take(s, e)
+        return out
+
+    @classmethod
+    def of_entities(cls, norm: Normalized, entities: Iterable[Entity]) -> Spans:
+        return cls.of(len(norm.original), ((e.start, e.end) for e in entities))
+
+    def overlaps(self, start: int, end: int) -> bool:
+        return start < end and self._used.find(1, start, end) != -1
+
+    def take(self, start: int, end: int) -> None:
+        if start < end:
+            self._used[start:end] = b"\x01" * (end - start)
+
+    def take_all(self, entities: Iterable[Entity]) -> None:
+        for e in entities:
+            self.take(e.start, e.end)
+
+
 def _span(norm: Normalized, m: re.Match[str], group: int = 0) -> tuple[int, int]:
     return norm.span_to_original(m.start(group), m.end(group))
 
@@ -142,15 +173,18 @@ def extract_filing_id(norm: Normalized) -> list[Entity]:
     return [Entity("filing_id", ref, *norm.span_to_original(s, e), "regex") for s, e, ref in references.find(norm.text)]
 
 
-def extract_license_number(norm: Normalized, taken: Sequence[tuple[int, int]]) -> list[Entity]:
+def extract_license_number(norm: Normalized, taken: Spans | Iterable[tuple[int, int]]) -> list[Entity]:
     """License numbers: letter prefix + digits, or long digit strings after a cue like 编号."""
+    occupied = taken if isinstance(taken, Spans) else Spans.of(len(norm.original), taken)
     out = []
     for m in _LICENSE_NO.finditer(norm.text):
         value = m.group(1).upper()
         s, e = _span(norm, m, 1)
-        if any(s < te and ts < e for ts, te in taken):
+        if occupied.overlaps(s, e):
             continue
-        if value[0].isdigit() and not _NUMBER_CUE.search(norm.text[: m.start(1)]):
+        # The cue ends right before the number (normalised text: one space at most), so a short window is the
+        # whole of what the anchored pattern can match (not the whole text before: that was quadratic).
+        if value[0].isdigit() and not _NUMBER_CUE.search(norm.text[max(0, m.start(1) - _CUE_WINDOW): m.start(1)]):
             continue
         out.append(Entity("license_number", value, s, e, "regex"))
     return out
@@ -166,10 +200,10 @@ def _safe_date(y: int, m: int, d: int) -> dt.date | None:
 def extract_date(norm: Normalized, today: dt.date) -> list[Entity]:
     """Absolute and relative dates, resolved against `today`, as ISO strings."""
     out: list[Entity] = []
-    used: list[tuple[int, int]] = []
+    used = Spans(len(norm.text))  # normalised-text positions of the dates found by earlier patterns
     for kind, pattern in _DATE_PATTERNS:
         for m in pattern.finditer(norm.text):
-            if any(m.start() < ue and us < m.end() for us, ue in used):
+            if used.overlaps(m.start(), m.end()):
                 continue
             g = m.groups()
             day: dt.date | None = None
@@ -195,13 +229,14 @@ def extract_date(norm: Normalized, today: dt.date) -> list[Entity]:
                 day = today + dt.timedelta(days=_WORD_DAYS[g[0]])
             if day is None:
                 continue
-            used.append((m.start(), m.end()))
+            used.take(m.start(), m.end())
             out.append(Entity("date", day.isoformat(), *_span(norm, m), f"date_{kind}"))
     return sorted(out, key=lambda e: e.start)
 
 
-def extract_org_name(norm: Normalized, blocked: Sequence[str] = ()) -> list[Entity]:
+def extract_org_name(norm: Normalized, blocked: Iterable[str] = ()) -> list[Entity]:
     """Company, shop, hospital and clinic names ending in a known suffix."""
+    blocked = {b for b in blocked if b}  # names of a vocabulary: a bounded set, however long the text
     out = []
     text = norm.text
     for m in _ORG.finditer(text):
@@ -218,7 +253,7 @@ def extract_org_name(norm: Normalized, blocked: Sequence[str] = ()) -> list[Enti
             name == g or (name.endswith(g) and len(name) - len(g) < 2) for g in _ORG_GENERIC
         ):
             continue
-        if any(b and b in name for b in blocked):
+        if any(b in name for b in blocked):
             continue
         s, e = norm.span_to_original(start, start + len(name))
         out.append(Entity("org_name", norm.original[s:e], s, e, "org_pattern"))
@@ -238,20 +273,23 @@ class EntityExtractor:
     def extract(self, norm: Normalized, today: dt.date | None = None) -> list[Entity]:
         """Entities of every type, sorted by position; at most one per span."""
         today = today or clock.today()
+        # Overlaps are checked against occupied positions (Spans), never entity against entity: linear time.
         strong = extract_uscc(norm) + extract_filing_id(norm) + extract_phone(norm)
-        taken = [(e.start, e.end) for e in strong]
+        taken = Spans.of_entities(norm, strong)
         numbers = extract_license_number(norm, taken)
-        taken += [(e.start, e.end) for e in numbers]
-        dates = [e for e in extract_date(norm, today) if not any(e.start < te and ts < e.end for ts, te in taken)]
+        taken.take_all(numbers)
+        dates = [e for e in extract_date(norm, today) if not taken.overlaps(e.start, e.end)]
         lic = self.licenses.extract(norm)
         val = self.validation.extract(norm)
-        val_only = [v for v in val if not any(v.start < e.end and e.start < v.end for e in lic)]
+        lic_at, val_at = Spans.of_entities(norm, lic), Spans.of_entities(norm, val)
+        val_only = [v for v in val if not lic_at.overlaps(v.start, v.end)]
         if _VALIDATION_CUE.search(norm.text) or val_only:
-            names = val + [e for e in lic if not any(e.start < v.end and v.start < e.end for v in val)]
+            names = val + [e for e in lic if not val_at.overlaps(e.start, e.end)]
         else:
-            names = lic + [e for e in val if not any(e.start < v.end and v.start < e.end for v in lic)]
-        blocked = [norm.original[e.start : e.end] for e in names]
-        orgs = [o for o in extract_org_name(norm, blocked) if not any(o.start < e.end and e.start < o.end for e in names)]
+            names = lic + [e for e in val if not lic_at.overlaps(e.start, e.end)]
+        names_at = Spans.of_entities(norm, names)
+        blocked = {norm.original[e.start : e.end] for e in names}
+        orgs = [o for o in extract_org_name(norm, blocked) if not names_at.overlaps(o.start, o.end)]
         found = strong + numbers + dates + names + orgs
         dedup: dict[tuple[str, str], Entity] = {}
         for e in sorted(found, key=lambda e: (e.start, -(e.end - e.start))):

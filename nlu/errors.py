@@ -15,3 +15,7 @@ class IndexMismatch(NluError):
 
 class TrainingDataError(NluError):
     """The NLU training YAML is invalid."""
+
+
+class ParseBusy(NluError):
+    """Too many texts wait for the parser (nlu/gate.py): try again shortly (HTTP 503)."""

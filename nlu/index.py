@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -14,7 +15,7 @@ from nlu.errors import IndexMismatch
 
 # Below this many vectors an exact flat index is both fast enough and exact (see docs/benchmarks.md).
 EXACT_MAX = 50_000
-INDEX_SCHEMA = 1
+INDEX_SCHEMA = 2  # 2: the id table is bound to the vectors by a digest (`table_digest`)
 
 
 @runtime_checkable
@@ -66,6 +67,15 @@ class FaissIndex:
         self.dim = dim
         self.kind = kind
         self._index = index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        self._frozen = False  # set once it serves searches: FAISS must not be written while it is searched
+
+    def freeze(self) -> None:
+        """From now on this index is only searched: `add` and `remove` raise (change a `clone()` instead)."""
+        self._frozen = True
+
+    def _writable(self) -> None:
+        if self._frozen:
+            raise RuntimeError("this index serves searches and is never changed; change a clone() of it")
 
     @classmethod
     def build(cls, ids: np.ndarray, vectors: np.ndarray, exact_max: int = EXACT_MAX, nprobe: int = 96) -> FaissIndex:
@@ -92,10 +102,12 @@ class FaissIndex:
         return FaissIndex(self.dim, faiss.clone_index(self._index), self.kind)
 
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        self._writable()
         if len(ids):
             self._index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64))
 
     def remove(self, ids: np.ndarray) -> int:
+        self._writable()
         if not len(ids):
             return 0
         return int(self._index.remove_ids(np.asarray(ids, dtype=np.int64)))  # type: ignore[arg-type]
@@ -123,6 +135,17 @@ class FaissIndex:
         """Read an index written by `save`."""
         index = faiss.read_index(str(path))
         return cls(index.d, index, kind=kind)
+
+
+def table_digest(vectors_file: Path, docs: object) -> str:
+    """A digest binding the id table (vector id → FAQ, text) to the bytes of the vectors file: an id table
+    shuffled, cut or copied from another index no longer matches, even under a manifest that does."""
+    h = hashlib.sha256()
+    with vectors_file.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    h.update(json.dumps(docs, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+    return h.hexdigest()
 
 
 def write_manifest(path: Path, manifest: Manifest, extra: dict[str, object]) -> None:

@@ -79,16 +79,20 @@ def normalize(text: str) -> Normalized:
     if len(simp) == len(joined):
         chars = list(simp)
     else:
-        chars = [to_simplified(c) if len(to_simplified(c)) == 1 else c for c in chars]
-    # Fold white space: runs become one space; none at the ends or between two CJK characters.
+        chars = [s if len(s := to_simplified(c)) == 1 else c for c in chars]
+    # Fold white space: runs become one space; none at the ends or between two CJK characters. The next
+    # non-space character of every position is found in one pass from the right (linear time).
+    n = len(chars)
+    following = [""] * (n + 1)
+    for k in range(n - 1, -1, -1):
+        following[k] = following[k + 1] if chars[k].isspace() else chars[k]
     out_c: list[str] = []
     out_i: list[int] = []
-    n = len(chars)
     for k, ch in enumerate(chars):
         if ch.isspace():
             if not out_c or out_c[-1] == " ":
                 continue
-            nxt = next((c for c in chars[k + 1 :] if not c.isspace()), "")
+            nxt = following[k + 1]
             if not nxt or (_CJK.match(out_c[-1]) and _CJK.match(nxt)):
                 continue
             out_c.append(" ")
@@ -96,7 +100,6 @@ def normalize(text: str) -> Normalized:
         else:
             out_c.append(ch)
             out_i.append(idx[k])
-    del n
     return Normalized(original=text, text="".join(out_c), index_map=tuple(out_i))
 
 

@@ -18,6 +18,7 @@ import numpy as np
 from knowledge import clock
 from knowledge.loader import KnowledgeBase
 from knowledge.referrals import load_directory
+from nlu import topics
 from nlu.answerability import Answerability
 from nlu.classifier import IntentClassifier, parse_payload
 from nlu.embeddings import CachedEncoder, EncoderSpec, encode_many
@@ -82,6 +83,7 @@ class NluPipeline:
         self.cfg = cfg
         self.encoder = encoder
         self.retriever = retriever
+        retriever.freeze()  # it serves from now on: a change makes an updated copy (`updated`)
         self.classifier = classifier
         self.extractor = EntityExtractor(vocab(kb.license_types()), vocab(kb.validation_items()))
         self.thresholds = cfg.thresholds
@@ -185,7 +187,7 @@ class NluPipeline:
         timings["decide"] = time.perf_counter() - t5
         return ParseResult(
             text, model_text, intent, tuple(ranking), entities, hits, raw,
-            {k: round(v * 1000, 3) for k, v in timings.items()}, match, use,
+            {k: round(v * 1000, 3) for k, v in timings.items()}, match, use, topic=topics.topic(model_text),
         )
 
     def read_pinyin(self, text: str) -> str | None:
@@ -258,20 +260,45 @@ def _training_set(kb: KnowledgeBase, data: Any) -> tuple[list[str], list[str]]:
     return texts + kb_texts, labels + ["ask_service"] * len(kb_texts)
 
 
+def usable_folder(path: Path | None) -> Path | None:
+    """`path` where a folder can be: a plain file in its place (a bad copy, a mistyped command) is moved aside to
+    `<name>.not-a-folder-<time>` with a warning, so start-up goes on and nothing is lost; None when even that
+    fails (then the artefact lives in memory only)."""
+    if path is None or not path.exists() or path.is_dir():
+        return path
+    aside = path.with_name(f"{path.name}.not-a-folder-{time.strftime('%Y%m%d%H%M%S')}")
+    try:
+        path.rename(aside)
+    except OSError as exc:
+        log.warning("%s is a file, not a folder, and cannot be moved aside (%s): kept in memory only", path, exc)
+        return None
+    log.warning("%s was a file, not a folder: moved aside to %s", path, aside)
+    return path
+
+
+def _saved(what: str, save: Callable[[], None]) -> None:
+    """Write an artefact; a folder that cannot be written leaves it in memory (served, rebuilt next start)."""
+    try:
+        save()
+    except OSError as exc:
+        log.warning("could not save the %s (%s): serving it from memory", what, exc)
+
+
 def load_pipeline(
     kb: KnowledgeBase, cfg: NluConfig, progress: ProgressFactory | None = None, force_rebuild: bool = False
 ) -> NluPipeline:
     """Load the index and classifier from disk, rebuilding/retraining whatever is missing or stale."""
     _single_threaded_helpers()
     encoder = CachedEncoder(cfg.encoder.create(), cfg.cache_size)
-    cache_dir = cfg.data_dir / "cache" if cfg.data_dir else None
+    cache_dir = usable_folder(cfg.data_dir / "cache" if cfg.data_dir else None)
     vcache = VectorCache(cache_dir, encoder.name, encoder.dim)
-    index_dir = cfg.data_dir / "index" if cfg.data_dir else None
+    index_dir = usable_folder(cfg.data_dir / "index" if cfg.data_dir else None)
+    models_dir = usable_folder(cfg.data_dir / "models" if cfg.data_dir else None)
     retriever = Retriever(kb, encoder, cfg.encoder, cfg.weights)
     data = load_training_data(*cfg.nlu_paths)
     texts, labels = _training_set(kb, data)
     key = _digest(data.digest, kb.content_hash(), encoder.name)
-    model_path = cfg.data_dir / "models" / f"intent-{key}.pkl" if cfg.data_dir else None
+    model_path = models_dir / f"intent-{key}.pkl" if models_dir else None
     classifier = IntentClassifier.load(model_path) if model_path and model_path.exists() else None
     known: dict[str, np.ndarray] = {}
 
@@ -300,7 +327,7 @@ def load_pipeline(
         vcache.update({t: known[t] for t in kb_texts})  # (not read back out of the index just built)
         vcache.update(retriever.passage_vectors())
         if index_dir is not None:
-            retriever.save(index_dir)
+            _saved("index", lambda: retriever.save(index_dir))
     if classifier is None:
         known.update(vcache.get_many([t for t in texts if t not in known]))
         missing = {t for t in texts if t not in known}
@@ -312,8 +339,13 @@ def load_pipeline(
         vcache.update({t: known[t] for t in texts})
         classifier = IntentClassifier.train(texts, labels, np.stack([known[t] for t in texts]))
         if model_path is not None:
-            for stale in model_path.parent.glob("intent-*.pkl"):
-                stale.unlink(missing_ok=True)
-            classifier.save(model_path)
-    vcache.save()
+            trained, path = classifier, model_path
+
+            def save_model() -> None:
+                for stale in path.parent.glob("intent-*.pkl"):
+                    stale.unlink(missing_ok=True)
+                trained.save(path)
+
+            _saved("intent model", save_model)
+    _saved("vector cache", vcache.save)
     return NluPipeline(kb, cfg, encoder, retriever, classifier)

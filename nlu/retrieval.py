@@ -22,7 +22,7 @@ from knowledge.loader import KnowledgeBase
 from knowledge.models import Faq, FaqTopic, ServiceItem
 from nlu.embeddings import CachedEncoder, EncoderSpec, encode_many, encode_passages
 from nlu.errors import IndexMismatch
-from nlu.index import INDEX_SCHEMA, FaissIndex, Manifest, read_manifest, write_manifest
+from nlu.index import INDEX_SCHEMA, FaissIndex, Manifest, read_manifest, table_digest, write_manifest
 from nlu.lexical import LEXICAL_FILE, LexicalIndex, Tokenizer
 from nlu.normalize import fold
 from nlu.types import Hit
@@ -127,7 +127,10 @@ def domain_terms(kb: KnowledgeBase) -> list[str]:
 
 
 class Retriever:
-    """Owns the vector index, the lexical index and the FAQ table; updates FAQ by FAQ."""
+    """Owns the vector index, the lexical index and the FAQ table; updates FAQ by FAQ.
+
+    Built (`build` / `load`), then frozen once it serves (an NluPipeline freezes its retriever): from then on
+    it is only searched, and a change makes an `updated` copy — FAISS must never be written while searched."""
 
     def __init__(self, kb: KnowledgeBase, encoder: CachedEncoder, spec: EncoderSpec, weights: FusionWeights):
         self.kb = kb
@@ -150,6 +153,20 @@ class Retriever:
         self._answer_text: dict[str, str] = {}  # faq id -> the passage encoded
         self._amat: tuple[list[str], np.ndarray] | None = None  # (ids, matrix) of the answers, built on demand
         self._by_service: dict[str, tuple[list[str], np.ndarray, np.ndarray, list[int]]] = {}  # search_service's matrices
+        self._frozen = False
+
+    def freeze(self) -> None:
+        """This retriever serves searches from now on: its indexes and tables are never changed again."""
+        self._frozen = True
+        self.index.freeze()
+
+    @property
+    def frozen(self) -> bool:
+        return self._frozen
+
+    def _writable(self) -> None:
+        if self._frozen:
+            raise RuntimeError("this retriever serves searches and is never changed; use updated()")
 
     @staticmethod
     def _compile_cues(kb: KnowledgeBase) -> list[tuple[str, re.Pattern[str]]]:
@@ -172,6 +189,7 @@ class Retriever:
         progress: Callable[[int], None] | None = None,
     ) -> None:
         """Index the whole knowledge base (vectors already known by text are reused)."""
+        self._writable()
         rows: list[tuple[str, str]] = []
         for item, faq in self.kb.faqs:
             self._faq_meta[faq.id] = (item.id, faq.question)
@@ -215,7 +233,8 @@ class Retriever:
         return {PASSAGE + self._answer_text[f]: v for f, v in self._answers.items() if f in self._answer_text}
 
     def upsert_faq(self, item: ServiceItem, faq: Faq) -> None:
-        """Add or replace one FAQ in both channels; visible to the next query."""
+        """Add or replace one FAQ in both channels (of a retriever not serving yet: `updated` uses it)."""
+        self._writable()
         self.remove_faq(faq.id)
         texts = faq_texts(item, faq)
         vecs = self.encoder.encode_docs(texts)
@@ -236,7 +255,8 @@ class Retriever:
         self._by_service.pop(item.id, None)
 
     def remove_faq(self, faq_id: str) -> None:
-        """Remove one FAQ from both channels."""
+        """Remove one FAQ from both channels (of a retriever not serving yet)."""
+        self._writable()
         ids = self._faq_docs.pop(faq_id, [])
         meta = self._faq_meta.get(faq_id)
         if meta is not None:
@@ -253,7 +273,8 @@ class Retriever:
             self._amat = None
 
     def set_knowledge(self, kb: KnowledgeBase) -> None:
-        """Point at a new knowledge base version (after incremental updates)."""
+        """Point at a new knowledge base version (of a retriever not serving yet)."""
+        self._writable()
         self.kb = kb
         self._cues = self._compile_cues(kb)
         self._topics = {faq.id: faq.topic for _, faq in kb.faqs}
@@ -262,6 +283,7 @@ class Retriever:
     def clone(self) -> Retriever:
         """An independent copy (vectors are copied, not re-encoded); changing it leaves this one alone."""
         twin = copy.copy(self)
+        twin._frozen = False
         twin.index = self.index.clone()
         twin._doc_faq = dict(self._doc_faq)
         twin._doc_text = dict(self._doc_text)
@@ -280,7 +302,11 @@ class Retriever:
 
         The indexes are copied only when FAQs change; otherwise the new retriever shares them (read only)."""
         changes = list(changes)
-        twin = self.clone() if any(c.upserts or c.removes for _, c in changes) else copy.copy(self)
+        if any(c.upserts or c.removes for _, c in changes):
+            twin = self.clone()
+        else:  # shares the (frozen) indexes; only its knowledge base and cues are its own
+            twin = copy.copy(self)
+            twin._frozen = False
         twin._by_service = dict(twin._by_service)  # a shallow copy must not fill the original's cache
         twin.set_knowledge(kb)
         new_answers = [faq for _, c in changes for faq in c.answers]
@@ -296,6 +322,8 @@ class Retriever:
             for faq in change.upserts:
                 assert item is not None, "an item without a new version has nothing to index"
                 twin.upsert_faq(item, faq)
+        if self._frozen:
+            twin.freeze()
         return twin
 
     # ---- persistence ----------------------------------------------------------------------
@@ -307,20 +335,31 @@ class Retriever:
         self.lexical.save(folder / LEXICAL_FILE, manifest.knowledge_hash)
         docs = [[i, self._doc_faq[i], self._doc_text[i]] for i in sorted(self._doc_faq)]
         self._save_answers(folder / ANSWERS_FILE, manifest.knowledge_hash)
-        write_manifest(folder / "manifest.json", manifest, {"docs": docs, "next_id": self._next_id})
+        write_manifest(folder / "manifest.json", manifest, {"docs": docs, "next_id": self._next_id,
+                                                            "table_digest": table_digest(folder / "vectors.faiss", docs)})
 
     def vectors_by_text(self) -> dict[str, np.ndarray]:
         """Every indexed text's vector, and the answer passages' (for reuse by a rebuild)."""
         return {**{t: self.index.vector(i) for i, t in self._doc_text.items()}, **self.passage_vectors()}
 
     def load(self, folder: Path) -> None:
-        """Load index + manifest from `folder`; IndexMismatch if it was built for other data."""
+        """Load index + manifest from `folder`; IndexMismatch if it was built for other data.
+
+        The id table must carry the digest that binds it to the vectors file (a table shuffled or cut under an
+        intact manifest answered with the wrong FAQs); a table that fails it lends nothing to a rebuild."""
+        self._writable()
         manifest, extra = read_manifest(folder / "manifest.json")
+        docs = extra.get("docs")
+        try:
+            digest = table_digest(folder / "vectors.faiss", docs)
+        except OSError as exc:
+            raise IndexMismatch(f"unreadable index file: {exc}") from exc
+        if extra.get("table_digest") != digest:
+            raise IndexMismatch("the id table does not belong to the vectors (no or wrong table digest)")
         try:
             self.index = FaissIndex.load(folder / "vectors.faiss", manifest.index_kind)
         except Exception as exc:  # corrupted file: FAISS raises RuntimeError
             raise IndexMismatch(f"unreadable index file: {exc}") from exc
-        docs = extra.get("docs")
         if not isinstance(docs, list) or len(docs) != len(self.index):
             raise IndexMismatch("index and id table disagree")
         for i, faq_id, text in docs:
@@ -330,6 +369,9 @@ class Retriever:
         self._next_id = int(extra.get("next_id", len(docs)))  # type: ignore[call-overload]
         # The manifest is checked after reading so that a mismatched index can still lend its vectors.
         manifest.check(self.manifest())
+        expected = sorted((faq.id, t) for item, faq in self.kb.faqs for t in faq_texts(item, faq))
+        if sorted((self._doc_faq[i], self._doc_text[i]) for i in self._doc_faq) != expected:
+            raise IndexMismatch("the id table does not hold exactly the knowledge base's texts")
         for item, faq in self.kb.faqs:
             self._faq_meta[faq.id] = (item.id, faq.question)
         self._load_lexical(folder, manifest.knowledge_hash)

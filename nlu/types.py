@@ -144,6 +144,7 @@ class ParseResult:
     match: Match | None = None  # the answerability decision (None for payloads and empty messages)
     focus: FocusUse | None = None  # the focus the message was parsed with, and what it did
     parts: tuple[Part, ...] = ()  # the questions of a message that asks several (two or three), in order
+    topic: str = ""  # which own record a question is about (nlu/topics.py: "validation_due"); not on the wire
 
     def to_wire(self) -> dict[str, Any]:
         """The JSON of POST /model/parse."""

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 # scikit-learn/SciPy: training only (nlu/classifier.py scores with numpy); openpyxl: Excel import/export;
-# httpx: remote action calls (actions/client.py).
+# httpx: remote action calls (actions/client.py) and the SMS gateway channel (actions/reminders/channels.py).
 NOT_AT_START = ("sklearn", "scipy", "openpyxl", "httpx")
 
 CODE = """

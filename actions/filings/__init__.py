@@ -12,22 +12,26 @@ from actions.filings.errors import (
     LookupLimited,
     NoticeNotFound,
     NotResubmittable,
+    RegistryError,
+    ResultNotFound,
     SequenceExhausted,
     UnknownItem,
     WrongKind,
 )
 from actions.filings.notice_search import NoticeQuery, parse_query
-from actions.filings.reminders import LogNotifier
 from actions.filings.states import ITEM_LABELS, LOST_NOTICE, MEDICAL_VALIDATION, STATUS_LABELS
 from actions.filings.store import FilingStore
 from actions.filings.types import (
+    DeliveryView,
     FilingView,
+    InstitutionView,
+    LostCopy,
     LostNoticeData,
     NoticeView,
-    Notifier,
     Reminder,
     TransitionRecord,
     ValidationData,
+    ValidationResultView,
 )
 
 __all__ = [
@@ -38,25 +42,29 @@ __all__ = [
     "FilingError",
     "FilingNotFound",
     "FilingStore",
+    "DeliveryView",
     "FilingView",
     "FontMissing",
+    "InstitutionView",
     "IdempotencyConflict",
     "InvalidData",
     "InvalidTransition",
     "ItemsUndecided",
-    "LogNotifier",
+    "LostCopy",
     "LookupLimited",
     "LostNoticeData",
     "NoticeNotFound",
     "NoticeQuery",
     "NoticeView",
     "NotResubmittable",
-    "Notifier",
     "Reminder",
+    "RegistryError",
+    "ResultNotFound",
     "SequenceExhausted",
     "TransitionRecord",
     "UnknownItem",
     "ValidationData",
+    "ValidationResultView",
     "WrongKind",
     "parse_query",
 ]

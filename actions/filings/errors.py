@@ -125,3 +125,23 @@ class FontMissing(FilingError):
     status = 503
     code = "font_missing"
     default_message = "公告PDF暂时无法生成，请稍后再试或联系工作人员。"
+
+
+class ResultNotFound(FilingError):
+    """No published validation result has this number."""
+
+    status = 404
+    code = "result_not_found"
+    default_message = "没有找到该校验结果，请核对公示编号。"
+
+    def __init__(self, number: str):
+        super().__init__(f"no validation result {number!r}")
+        self.number = number
+
+
+class RegistryError(FilingError):
+    """An institution-list import cannot be read or committed (the message says why, in Chinese)."""
+
+    status = 422
+    code = "registry_error"
+    default_message = "机构名单无法导入，请检查文件。"

@@ -34,6 +34,7 @@ def publish_notice(session: Session, filing: Filing, day: date) -> Notice:
         license_number=data["license_number"],
         lost_date=date.fromisoformat(data["lost_date"]),
         published_on=day,
+        lost_copy=data.get("lost_copy") or None,
         name_key=name_key(data["company_name"]),
         license_key=license_key(data["license_number"]),
     )

@@ -81,7 +81,8 @@ ITEM_LABELS: dict[str, str] = {
 KIND_LABELS = {LOST_NOTICE: "证照遗失公告", MEDICAL_VALIDATION: "医疗机构校验"}
 FIELD_LABELS: dict[str, str] = {  # the submitted fields (FilingView.data keys)
     "company_name": "单位名称", "uscc": "统一社会信用代码", "license_type": "许可证种类", "license_number": "许可证编号",
-    "lost_date": "遗失日期", "circumstances": "遗失情况", "contact_name": "联系人", "contact_phone": "联系电话",
+    "lost_copy": "遗失证照", "lost_date": "遗失日期", "circumstances": "遗失情况", "contact_name": "联系人",
+    "contact_phone": "联系电话",
     "institution_name": "机构名称", "registration_number": "登记号", "items": "校验项目",
     "license_valid_until": "执业许可证有效期至",
 }

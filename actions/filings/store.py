@@ -9,7 +9,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from actions.filings import lookups, notices, reminders, resubmissions, validations
+from actions.filings import institutions, lookups, notices, resubmissions, results, validations
 from actions.filings import states as st
 from actions.filings.dates import PROMISED_WORKING_DAYS, add_working_days
 from actions.filings.db import make_engine
@@ -35,8 +35,6 @@ from actions.filings.types import (
     FilingView,
     LostNoticeData,
     NoticeView,
-    Notifier,
-    Reminder,
     TransitionRecord,
     ValidationData,
 )
@@ -109,6 +107,22 @@ class FilingStore:
     def _now(self) -> datetime:
         return self._clock()
 
+    def now(self) -> datetime:
+        """Now, by the store's clock (the registry, the reminders and the results use it)."""
+        return self._clock()
+
+    def write(self, fn: Callable[[Session], T]) -> T:
+        """Run `fn` in one committed transaction (retried when a unique key raced): for the modules beside the store."""
+        return self._write(fn)
+
+    def session(self) -> Session:
+        """A new session (for modules that run one transaction per record, like the reminder outbox)."""
+        return self._sessions()
+
+    def read(self, fn: Callable[[Session], T]) -> T:
+        """Run `fn` in one read transaction."""
+        return self._read(fn)
+
     def _write(self, fn: Callable[[Session], T]) -> T:
         """Run `fn` in one transaction, committed before returning; retry when a unique key raced."""
         for attempt in range(_ATTEMPTS):
@@ -140,8 +154,9 @@ class FilingStore:
         `resubmission_of`: the rejected filing this one corrects (see `_submit`).
         """
         data = _recheck(LostNoticeData, data)
-        return self._submit(st.LOST_NOTICE, data.model_dump(mode="json"), data.company_name, data.contact_phone,
-                            idempotency_key, actor, resubmission_of=resubmission_of)
+        # exclude_none: an application without `lost_copy` keeps the shape it had before the field existed
+        return self._submit(st.LOST_NOTICE, data.model_dump(mode="json", exclude_none=True), data.company_name,
+                            data.contact_phone, idempotency_key, actor, resubmission_of=resubmission_of)
 
     def submit_validation(self, data: ValidationData, idempotency_key: str, actor: str = "applicant",
                           resubmission_of: str | None = None) -> FilingView:
@@ -156,7 +171,7 @@ class FilingStore:
             for pos, name in enumerate(items):
                 session.add(FilingItem(filing_id=row.id, name=_clean(name, "item"), position=pos, state=st.PENDING,
                                        note="", updated_at=now))
-            reminders.upsert_institution(session, data, row.id, now)
+            institutions.upsert_from_application(session, data, row.id, now)
 
         return self._submit(st.MEDICAL_VALIDATION, payload, data.institution_name, data.contact_phone,
                             idempotency_key, actor, extra, resubmission_of)
@@ -359,12 +374,15 @@ class FilingStore:
         return self._write(attempt)
 
     def finish_validation(self, filing_id: str, actor: str) -> FilingView:
-        """Close a validation: passed when every item passed, else not passed; all items must be decided."""
+        """Close a validation: passed when every item passed, else not passed; all items must be decided. Its
+        result is published (一网公示) in the same transaction."""
         actor = _clean(actor, "actor")
 
         def attempt(session: Session) -> FilingView:
             row = self._locked(session, filing_id)
-            validations.finish(session, row, actor, self._now())
+            now = self._now()
+            validations.finish(session, row, actor, now)
+            results.publish(session, row, beijing_date(now), now)
             return filing_view(session, row)
 
         return self._write(attempt)
@@ -400,16 +418,3 @@ class FilingStore:
             return notice_view(row, self.public_base_url) if row is not None else None
 
         return self._read(read)
-
-    # -- expiry reminders -------------------------------------------------------------------------
-    def due_reminders(self, today: date, months: int = 3) -> list[Reminder]:
-        """Institutions whose validation falls due within `months` of `today` (nothing recorded)."""
-        return self._read(lambda s: reminders.due(s, today, months))
-
-    def record_reminders(self, today: date, notifier: Notifier | None = None, months: int = 3) -> list[Reminder]:
-        """Record (and notify) each due reminder once; returns only the ones new in this run."""
-        return reminders.record(self._sessions, today, self._now(), notifier, months)
-
-    def outbox(self, limit: int = 100) -> list[Reminder]:
-        """Recorded reminders, newest first."""
-        return self._read(lambda s: reminders.outbox(s, limit))

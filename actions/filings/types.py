@@ -4,13 +4,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Protocol
+from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 
+class LostCopy(StrEnum):
+    """Which copy of the license was lost; the notice states it (a license has a 正本 and a 副本)."""
+
+    ORIGINAL = "正本"
+    DUPLICATE = "副本"
+    BOTH = "正副本"
+
+
 class LostNoticeData(BaseModel):
-    """A lost-license notice application (遗失公告); the dialogue's form validates the content."""
+    """A lost-license notice application (遗失公告); the dialogue's form validates the content.
+
+    `lost_copy` is asked by the form; applications filed before it was asked have none (their notices say
+    nothing about it)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -22,6 +34,7 @@ class LostNoticeData(BaseModel):
     circumstances: str
     contact_name: str
     contact_phone: str
+    lost_copy: LostCopy | None = None
 
 
 class ValidationData(BaseModel):
@@ -98,6 +111,7 @@ class NoticeView:
     published_on: date
     url: str
     pdf_url: str
+    lost_copy: LostCopy | None = None  # None for notices filed before the form asked it
 
     def to_json(self) -> dict[str, str]:
         """JSON-safe form (the board's `?format=json` and the `notice` card): public fields only, never the
@@ -112,6 +126,7 @@ class NoticeView:
             "published_on": self.published_on.isoformat(),
             "url": self.url,
             "pdf_url": self.pdf_url,
+            "lost_copy": self.lost_copy.value if self.lost_copy else "",
         }
 
 
@@ -141,7 +156,90 @@ class Reminder:
     recorded_at: datetime | None = field(default=None)
 
 
-class Notifier(Protocol):
-    """Delivers a reminder (SMS, e-mail, staff queue ...); called once per newly recorded reminder."""
+@dataclass(frozen=True)
+class DeliveryView:
+    """One reminder on one channel, as reviewers see it (`address` is personal data: staff only)."""
 
-    def notify(self, reminder: Reminder) -> None: ...
+    id: int
+    reminder_id: int
+    channel: str  # email | sms | chat
+    address: str
+    status: str  # pending sending sent retrying failed
+    attempts: int
+    next_attempt_at: datetime | None
+    sent_at: datetime | None
+    last_error: str
+    updated_at: datetime
+    registration_number: str
+    institution_name: str
+    due_date: date
+    message: str
+
+    @property
+    def idempotency_key(self) -> str:
+        """The same for every attempt of this institution's reminder of this due date (gateways drop repeats)."""
+        return f"lingling-reminder-{self.registration_number}-{self.due_date.isoformat()}"
+
+
+@dataclass(frozen=True)
+class ResultItem:
+    """One item of a published validation result: its name and outcome (passed | not_passed)."""
+
+    name: str
+    outcome: str
+
+
+@dataclass(frozen=True)
+class ResultCorrectionView:
+    """A correction of a published result, shown publicly with the result (who did it is for staff only)."""
+
+    revision: int
+    at: datetime
+    actor: str
+    reason: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ValidationResultView:
+    """A concluded validation as published (一网公示): no personal data; permanent, corrected only visibly."""
+
+    number: str
+    filing_id: str
+    institution_name: str
+    registration_number: str
+    items: tuple[ResultItem, ...]
+    result: str  # passed | not_passed
+    concluded_on: date
+    published_at: datetime
+    revision: int  # corrections so far
+    corrections: tuple[ResultCorrectionView, ...]
+    url: str
+
+    def content(self) -> dict[str, Any]:
+        """The published content (what a correction changes and a verification code vouches for)."""
+        return {"institution_name": self.institution_name, "registration_number": self.registration_number,
+                "items": [{"name": i.name, "outcome": i.outcome} for i in self.items], "result": self.result,
+                "concluded_on": self.concluded_on.isoformat()}
+
+    def versions(self) -> list[dict[str, Any]]:
+        """Every published version's content, the first (as concluded) first and the current one last."""
+        return [*(c.before for c in self.corrections), self.content()]
+
+
+@dataclass(frozen=True)
+class InstitutionView:
+    """A registry entry (personal data included: for staff and for the institution itself)."""
+
+    registration_number: str
+    name: str
+    license_valid_until: date
+    contact_name: str
+    contact_phone: str
+    email: str
+    address: str
+    category: str
+    source: str  # import | application
+    last_filing_id: str | None
+    updated_at: datetime

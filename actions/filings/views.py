@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from actions.filings.states import status_label
 from actions.filings.tables import Filing, FilingItem, Notice, Transition
-from actions.filings.types import FilingView, NoticeView, TransitionRecord
+from actions.filings.types import FilingView, LostCopy, NoticeView, TransitionRecord
 from knowledge.clock import beijing
 
 
@@ -30,6 +30,7 @@ def notice_view(row: Notice, base_url: str) -> NoticeView:
         published_on=row.published_on,
         url=url,
         pdf_url=pdf_url,
+        lost_copy=LostCopy(row.lost_copy) if row.lost_copy and row.lost_copy in LostCopy._value2member_map_ else None,
     )
 
 

@@ -1,7 +1,11 @@
-"""Rasa's REST channel: POST /webhooks/rest/webhook {"sender", "message"} → a list of bot messages."""
+"""Rasa's REST channel: POST /webhooks/rest/webhook {"sender", "message"} → a list of bot messages.
+
+A request without `sender` gets a conversation of its own (a fresh random id, returned as `recipient_id`), not
+Rasa's shared "default" one: two clients that leave it out must not read each other's conversation."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -18,7 +22,8 @@ router = APIRouter(tags=["rasa channels"])
 class RestMessage(BaseModel):
     """Rasa's REST channel request."""
 
-    sender: str = Field(default="default", min_length=1, max_length=128)
+    sender: str | None = Field(default=None, min_length=1, max_length=128,
+                               description="the conversation's id; without one, a new conversation for this message")
     message: str | None = None
     metadata: dict[str, Any] | None = None
 
@@ -37,7 +42,8 @@ async def rest_webhook(body: RestMessage, request: Request) -> list[dict[str, An
     # the client's pseudonym for per-client limits (actions/status.py), set here, never taken from the body
     metadata = {**(body.metadata or {}), "client": client_tag(services.settings.secret_key, client_ip(request.scope))}
     try:
-        result = await dm.handle(body.sender, body.message or "", channel="rest", metadata=metadata)
+        sender = body.sender or f"anonymous-{uuid.uuid4().hex}"
+        result = await dm.handle(sender, body.message or "", channel="rest", metadata=metadata)
     except SQLAlchemyError as exc:
         raise Unavailable("系统繁忙，请稍后再试，或拨打大厅咨询电话。", f"database: {exc.__class__.__name__}") from exc
-    return [m.to_wire(body.sender) for m in result.messages]
+    return [m.to_wire(sender) for m in result.messages]

@@ -210,6 +210,9 @@ def card_details(custom: dict[str, Any], has_text: bool, markdown: bool = True) 
     if kind == "answer_card":
         if not has_text:
             out.append(t.esc(custom.get("answer") or custom.get("question") or ""))
+        source = custom.get("source")
+        if isinstance(source, dict) and source.get("kind") == "example":
+            out.append(t.esc(UNCONFIRMED_ANSWER))
         materials = [m for m in custom.get("materials") or [] if isinstance(m, dict) and m.get("name")]
         if materials:
             dot = "\\." if markdown else "."
@@ -228,6 +231,10 @@ def card_details(custom: dict[str, Any], has_text: bool, markdown: bool = True) 
         if isinstance(entry, dict):
             link = t.link(str(entry.get("name") or "网上办理"), entry.get("url"))
             out.append(f"{t.bold('网上办理')}：{link}" if link else None)
+        basis = [b for b in custom.get("legal_basis") or [] if isinstance(b, dict) and b.get("statute")]
+        if basis:
+            out.append(t.line("办理依据", "；".join(f"《{b['statute']}》{b.get('article') or ''}" for b in basis)))
+        out.append(pending_note(custom, t))
     elif kind == "multi_select":
         titles = [str(o["title"]) for o in custom.get("options") or [] if isinstance(o, dict) and o.get("title")]
         if titles:
@@ -248,6 +255,18 @@ def card_details(custom: dict[str, Any], has_text: bool, markdown: bool = True) 
         out += [t.line("受理编号", custom.get("filing_id")), t.line("状态", custom.get("status_label")),
                 t.esc(custom.get("status_hint") or "")]
     return [p for p in out if p]
+
+
+UNCONFIRMED_ANSWER = "（这条答复中的部分信息正在核实，仅供参考；请以大厅窗口公示为准，或拨打 12345 政务服务便民热线咨询。）"
+
+
+def pending_note(custom: dict[str, Any], t: _Text) -> str | None:
+    """What the card leaves out because it is not confirmed yet (knowledge marked `example`), and where to ask."""
+    labels = [str(p["label"]) for p in custom.get("pending") or [] if isinstance(p, dict) and p.get("label")]
+    if not labels:
+        return None
+    return t.line("正在核实", f"{'、'.join(labels)}等信息正在核实，请到政务服务中心大厅咨询台询问，"
+                              "或拨打 12345 政务服务便民热线。")
 
 
 def _time_limit(limit: Any) -> str | None:
@@ -452,7 +471,7 @@ def _metadata(value: Any) -> dict[str, Any] | None:
     if isinstance(value, str):
         try:
             value = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
     return value if isinstance(value, dict) and value else None
 

@@ -18,6 +18,7 @@ ACTIONS = (
     "validate_medical_validation_form", "action_ask_validation_items", "action_submit_medical_validation",
     "validate_status_form", "action_check_status", "validate_notice_search_form", "action_search_notice",
     "action_answer_faq", "action_query_office_hours", "action_human_handoff", "validate_handoff_form",
+    "validate_validation_due_form", "action_validation_due",
     "action_prefill_resubmission",
 )
 # Run by the dialogue itself, not an action server: they open handoff tickets (assistant/dialogue/handoff.py).

@@ -58,6 +58,7 @@ LOST_NOTICE = FormSpec(
         SlotSpec("license_type", "许可证种类", "license_type", strong=True,
                  keywords=("许可证种类", "许可证类型", "证件类型", "证件种类", "许可证名称", "种类", "类型")),
         SlotSpec("license_number", "许可证编号", "license_number", strong=True, keywords=("许可证编号", "许可证号", "证号", "编号")),
+        SlotSpec("lost_copy", "遗失证照", keywords=("正本还是副本", "正本副本", "正副本", "遗失证照")),  # the notice states it
         SlotSpec("lost_date", "遗失日期", "date", keywords=("遗失日期", "丢失日期", "日期", "时间")),
         SlotSpec("circumstances", "遗失情况", keywords=("遗失情况", "遗失经过", "情况说明", "情况", "经过")),
         SlotSpec("contact_name", "联系人", keywords=_NAME),
@@ -98,6 +99,18 @@ STATUS = FormSpec(
     confirm=False,
 )
 
+VALIDATION_DUE = FormSpec(  # 我们的校验什么时候到期: the institution proves who it is (actions/validation_due.py)
+    name="validation_due_form",
+    label="校验到期查询",
+    slots=(
+        SlotSpec("registration_number", "登记号", keywords=("登记号", "登记编号")),
+        SlotSpec("phone_last4", "联系电话后四位", "phone", strong=True, keywords=("后四位", "尾号", "电话", "手机号")),
+    ),
+    submit_action="action_validation_due",
+    confirm=False,
+    intro="utter_start_validation_due",
+)
+
 NOTICE_SEARCH = FormSpec(
     name="notice_search_form",
     label="遗失公告查询",
@@ -117,5 +130,6 @@ HANDOFF = FormSpec(  # 留言: a question and a call-back number for staff (assi
     readback="utter_confirm_submit_handoff_form",
 )
 
-FORMS: dict[str, FormSpec] = {f.name: f for f in (LOST_NOTICE, MEDICAL_VALIDATION, STATUS, NOTICE_SEARCH, HANDOFF)}
+FORMS: dict[str, FormSpec] = {f.name: f for f in (LOST_NOTICE, MEDICAL_VALIDATION, STATUS, VALIDATION_DUE, NOTICE_SEARCH,
+                                                   HANDOFF)}
 FILING_FORMS = {"start_lost_notice": LOST_NOTICE, "start_medical_validation": MEDICAL_VALIDATION}

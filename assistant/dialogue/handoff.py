@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from actions.offload import Offload
 from assistant.dialogue.messages import Button
 from assistant.dialogue.responses import Responses
 from assistant.dialogue.runner import LocalAction, Turn
@@ -31,10 +32,18 @@ CARD_TITLES = {"answer_card": "办事指南", "readback": "信息核对", "recei
 class HandoffFlow:
     """Opens tickets for the dialogue; without a desk (a bare dialogue in tests) it says help is unavailable."""
 
-    def __init__(self, desk: HandoffDesk | None, turns: TurnLog, responses: Responses):
+    def __init__(self, desk: HandoffDesk | None, turns: TurnLog, responses: Responses,
+                 blocking: Offload | None = None):
         self.desk = desk
         self.turns = turns
         self.responses = responses
+        self.blocking = blocking  # the dialogue's pool for database calls (none: called right here)
+
+    async def _db(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """A desk or turn-log call, off the event loop when the dialogue gave a pool."""
+        if self.blocking is None:
+            return fn(*args, **kwargs)
+        return await self.blocking(fn, *args, **kwargs)
 
     def actions(self) -> dict[str, LocalAction]:
         """The local actions of the ActionRunner."""
@@ -50,9 +59,10 @@ class HandoffFlow:
         if self.desk is None:
             turn.say(self.responses.render("utter_handoff_unavailable"))
             return
-        ticket, _ = self.desk.open(st.sender_id, MESSAGE, st.latest_channel, _kiosk_id(turn), question, phone,
-                                   transcript(self.turns.for_sender(st.sender_id)))
-        status = self.desk.status(turn.now)
+        records = await self._db(self.turns.for_sender, st.sender_id)
+        ticket, _ = await self._db(self.desk.open, st.sender_id, MESSAGE, st.latest_channel, _kiosk_id(turn),
+                                   question, phone, transcript(records))
+        status = await self._db(self.desk.status, turn.now)
         values = {"number": ticket.number, "phone": ticket.masked_phone, "hours": status.hours,
                   "opens": status.opens(turn.now) or "下个工作日"}
         name = "utter_message_left_off_hours" if ticket.off_hours else "utter_message_left"
@@ -68,13 +78,14 @@ class HandoffFlow:
         if not _at_kiosk(turn):
             turn.say(self.responses.render("utter_call_staff_not_kiosk", buttons=(LEAVE_MESSAGE,)))
             return
-        status = self.desk.status(turn.now)
+        status = await self._db(self.desk.status, turn.now)
         if status.open is False:
             values = {"hours": status.hours, "opens": status.opens(turn.now) or "下个工作日"}
             turn.say(self.responses.render("utter_call_staff_closed", values, buttons=(LEAVE_MESSAGE,)))
             return
-        ticket, created = self.desk.open(st.sender_id, CALL_STAFF, KIOSK_CHANNEL, _kiosk_id(turn),
-                                         transcript=transcript(self.turns.for_sender(st.sender_id)))
+        records = await self._db(self.turns.for_sender, st.sender_id)
+        ticket, created = await self._db(self.desk.open, st.sender_id, CALL_STAFF, KIOSK_CHANNEL, _kiosk_id(turn),
+                                         transcript=transcript(records))
         name = "utter_staff_called" if created else "utter_staff_already_called"
         turn.say(self.responses.render(name, {"number": ticket.number, "where": ticket.where},
                                        custom=ticket_card(ticket, status, turn.now)))

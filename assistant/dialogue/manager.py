@@ -7,11 +7,12 @@ import datetime as dt
 import json
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
-from typing import Any
+from typing import Any, TypeVar
 
 from actions.client import ActionClient
+from actions.offload import Offload
 from assistant.dialogue.form_loop import FormLoop
 from assistant.dialogue.forms import FORMS
 from assistant.dialogue.handoff import HandoffFlow
@@ -24,20 +25,15 @@ from assistant.dialogue.store import StateStore
 from assistant.dialogue.topic import FOCUS_MINUTES, current_focus, remember
 from assistant.dialogue.turns import TurnLog, TurnRecord
 from assistant.dialogue.understanding import UserMessage
-from assistant.errors import Unavailable
 from assistant.handoff.desk import HandoffDesk
 from knowledge.clock import Clock, beijing_date, system_clock
+from nlu.gate import ParseGate
 from nlu.live import LiveKnowledge
-from nlu.pipeline import NluPipeline
 from nlu.types import Focus, IntentScore, ParseResult
 
+T = TypeVar("T")
+
 log = logging.getLogger(__name__)
-PARSE_SLOTS = 2  # new messages parsed at once per process (the encoder runs one text at a time anyway)
-PARSE_WAIT_S = 8.0  # a new message that waited longer for the parser is refused: its sender has given up
-
-
-class Busy(Unavailable):
-    """Overloaded: the message waited too long for the parser (HTTP 503)."""
 
 
 class DialogueManager:
@@ -57,6 +53,8 @@ class DialogueManager:
         clock: Clock = system_clock,
         policy: PolicyConfig | None = None,
         on_close: Callable[[], None] | None = None,
+        parsing: ParseGate | None = None,
+        blocking: Offload | None = None,
         handoff: HandoffDesk | None = None,
     ):
         self.knowledge = knowledge  # the NLU pipeline in force: `knowledge.current.nlu`, read once per message
@@ -67,41 +65,74 @@ class DialogueManager:
         self.focus_minutes = focus_minutes  # a topic is forgotten after this long without a message
         self.max_chars = max_chars
         self.clock = clock
+        self._on_close = on_close
+        # Parses on the process's parse gate and database calls on the blocking pool: never on the event loop
+        # (nlu/gate.py, actions/offload.py). Made here when not given (then closed with the manager).
+        self._owned: list[Callable[[], None]] = []
+        self.parsing = parsing or self._own(ParseGate())
+        self.blocking = blocking or self._own(Offload(8, "dialogue"))
         self.handoff = handoff  # tickets for staff (留言, 呼叫导服); None: the dialogue offers no human help
-        self.runner = ActionRunner(actions, domain, responses, local=HandoffFlow(handoff, turns, responses).actions())
+        flow = HandoffFlow(handoff, turns, responses, self.blocking)
+        self.runner = ActionRunner(actions, domain, responses, local=flow.actions())
         self.policy = Policy(self.runner, FormLoop(self.runner, responses), responses,
                              knowledge.current.nlu.thresholds, policy)
-        self._on_close = on_close
         self._locks: dict[str, asyncio.Lock] = {}
         self._users: dict[str, int] = {}
         # Set by assistant.ops.web at start-up when several processes share the database: a lock per sender
         # across processes (PostgreSQL advisory lock or lock file), taken inside the in-process lock.
         self.sender_lock: Callable[[str], AbstractAsyncContextManager[None]] | None = None
-        self._parsing = asyncio.Semaphore(PARSE_SLOTS)
+
+    def _own(self, thing: Any) -> Any:
+        self._owned.append(thing.close)
+        return thing
 
     # ---- handling -----------------------------------------------------------------------------
     async def handle(self, sender_id: str, text: str, channel: str = "rest",
                      metadata: dict[str, Any] | None = None, focus: Focus | None = None) -> TurnResult:
         """Handle one user message; messages of one sender are handled strictly one after another. `focus`
         replaces the conversation's topic in focus for this message (the staff hit test)."""
+        return await self._one_at_a_time(sender_id,
+                                         lambda: self._handle(sender_id, text or "", channel, metadata, focus))
+
+    async def _one_at_a_time(self, sender_id: str, work: Callable[[], Awaitable[T]]) -> T:
+        """Run `work` holding the sender's lock (in this process, and across processes when configured)."""
         lock = self._locks.setdefault(sender_id, asyncio.Lock())
         self._users[sender_id] = self._users.get(sender_id, 0) + 1
         try:
             async with lock:
                 if self.sender_lock is None:
-                    return await self._handle(sender_id, text or "", channel, metadata, focus)
+                    return await work()
                 async with self.sender_lock(sender_id):
-                    return await self._handle(sender_id, text or "", channel, metadata, focus)
+                    return await work()
         finally:
             self._users[sender_id] -= 1
             if not self._users[sender_id]:
                 self._users.pop(sender_id, None)
                 self._locks.pop(sender_id, None)
 
+    async def continue_elsewhere(self, sender_id: str) -> bool:
+        """A phone took over this conversation (the kiosk's QR code): remember it, so the kiosk clears its
+        screen and its wipe leaves the conversation alone. False when there is no conversation to take over."""
+
+        return await self._one_at_a_time(sender_id, lambda: self.blocking(self._mark_continued, sender_id))
+
+    def _mark_continued(self, sender_id: str) -> bool:
+        state = self.store.load(sender_id)
+        if state is None:
+            return False
+        if not state.continued_elsewhere:
+            self.store.save(state.model_copy(update={"continued_elsewhere": True}))
+        return True
+
+    def continued_elsewhere(self, sender_id: str) -> bool:
+        """Has a phone taken this conversation over?"""
+        state = self.store.load(sender_id)
+        return bool(state and state.continued_elsewhere)
+
     async def _handle(self, sender_id: str, text: str, channel: str, metadata: dict[str, Any] | None,
                       focus: Focus | None = None) -> TurnResult:
         now = self.clock()
-        state = self.store.load(sender_id)
+        state = await self.blocking(self.store.load, sender_id)
         notes: list[BotMessage] = []
         if state is not None and now - state.last_active > self.idle:
             dropped = state.active_form or state.confirming
@@ -119,14 +150,11 @@ class DialogueManager:
             turn = Turn(state, UserMessage.of(parse.text, parse), now)
             turn.say(*notes, self.responses.render(name, {"max_chars": self.max_chars}))
             turn.handled_as = EMPTY
-            return self._finish(turn, channel, understood=False)
-        day = beijing_date(now)
-        # A repeated message is a dictionary lookup: no thread hop (and no GIL hand-over) for it.
+            return await self._finish(turn, channel, understood=False)
+        # A repeated message is a dictionary lookup (the gate asks the pipeline's cache first): no thread hop.
         snap = self.knowledge.current
-        nlu = snap.nlu
         focus = focus or current_focus(state, snap.kb, now, self.focus_minutes)
-        hit = nlu.cached(stripped, day, focus)
-        parse = hit if hit is not None else await self._parse_new(nlu, stripped, day, focus)
+        parse = await self.parsing.parse(snap.nlu, stripped, beijing_date(now), focus)
         msg = UserMessage.of(stripped, parse)
         if msg.payload is not None and msg.payload.intent == "restart":  # Rasa's /restart: a fresh conversation
             state = DialogueState.new(sender_id, now)
@@ -140,39 +168,39 @@ class DialogueManager:
             remember(turn)
         else:
             turn.handled_as = REQUEST
-        return self._finish(turn, channel, understood=True)
+        return await self._finish(turn, channel, understood=True)
 
-    async def _parse_new(self, nlu: NluPipeline, text: str, day: dt.date, focus: Focus | None) -> ParseResult:
-        """Parse in a thread, a few at a time. Under overload the queue is drained, not worked off: a message
-        that waited more than PARSE_WAIT_S is refused (its client has timed out), so a burst cannot leave the
-        encoder minutes behind."""
-        queued = asyncio.get_running_loop().time()
-        async with self._parsing:
-            if asyncio.get_running_loop().time() - queued > PARSE_WAIT_S:
-                raise Busy("灵灵现在咨询的人比较多，请稍后再试。", "parse queue wait exceeded")
-            return await asyncio.to_thread(nlu.parse, text, day, focus)
+    async def _finish(self, turn: Turn, channel: str, understood: bool) -> TurnResult:
+        result, record = self._wrap_up(turn, channel, understood)
+        await self.blocking(self._store_turn, turn.state, record)
+        return result
 
-    def _finish(self, turn: Turn, channel: str, understood: bool) -> TurnResult:
+    def _store_turn(self, state: DialogueState, record: TurnRecord) -> None:
+        self.store.save(state)
+        self.turns.record(record)
+
+    def _wrap_up(self, turn: Turn, channel: str, understood: bool) -> tuple[TurnResult, TurnRecord]:
         state, msg = turn.state, turn.msg
         state.action("action_listen", turn.now)
-        self.store.save(state)
         top = msg.top_hit
         intent = msg.parse.intent.name if understood else None
         confidence = float(msg.parse.intent.confidence) if understood else None
         turn_id = uuid.uuid4().hex
         wire = [m.to_wire(state.sender_id) for m in turn.out]
-        self.turns.record(TurnRecord(
+        record = TurnRecord(
             turn_id=turn_id, sender_id=state.sender_id, channel=channel, user_text=msg.text,
             normalized=msg.parse.normalized, intent=intent, confidence=confidence,
             faq_id=top.faq_id if top else None, faq_score=float(top.score) if top else None,
             fallback=turn.fallback or not understood, handoff=turn.handoff,
             messages=json.loads(json.dumps(wire, ensure_ascii=False, default=str)), feedback=None, created_at=turn.now,
             handled_as=turn.handled_as,
-        ))
-        return TurnResult(turn_id, state.sender_id, tuple(turn.out), intent, confidence)
+        )
+        return TurnResult(turn_id, state.sender_id, tuple(turn.out), intent, confidence), record
 
     def close(self) -> None:
-        """Release database connections."""
+        """Release database connections (and the threads the manager made for itself)."""
+        for close in self._owned:
+            close()
         if self._on_close is not None:
             self._on_close()
 

@@ -7,15 +7,18 @@ from dataclasses import dataclass
 
 from assistant.dialogue.form_loop import READBACK_BUTTONS, FormLoop
 from assistant.dialogue.forms import FILING_FORMS, FORMS, HANDOFF, NOTICE_SEARCH, STATUS, FormSpec
+from assistant.dialogue.forms import VALIDATION_DUE as VALIDATION_DUE_FORM
 from assistant.dialogue.messages import Button
 from assistant.dialogue.questions import answer_questions
 from assistant.dialogue.responses import Responses
 from assistant.dialogue.runner import CHAT, FORM, REQUEST, ActionRunner, Turn
 from nlu.pipeline import Thresholds
+from nlu.topics import VALIDATION_DUE
 
 CHITCHAT = {"greet": "utter_greet", "goodbye": "utter_goodbye", "thanks": "utter_thanks",
             "bot_identity": "utter_bot_identity"}
 SMALL_TALK = ("greet", "thanks", "goodbye", "bot_identity", "affirm", "deny")  # never a form answer when sure
+DUE_INTENTS = ("check_status", "ask_service", "start_medical_validation", "out_of_scope")  # a due question's
 START_LABELS = {"start_lost_notice": "办理遗失公告登记", "start_medical_validation": "申请医疗机构校验"}
 
 
@@ -58,7 +61,9 @@ class Policy:
     async def _free(self, turn: Turn) -> None:
         msg, st = turn.msg, turn.state
         intent = msg.payload.intent if msg.payload else msg.intent
-        if intent in CHITCHAT:
+        if msg.payload is None and msg.parse.topic == VALIDATION_DUE and intent in DUE_INTENTS:
+            await self.forms.start(VALIDATION_DUE_FORM, turn)  # 我们的校验什么时候到期 (nlu/topics.py)
+        elif intent in CHITCHAT:
             turn.handled_as = CHAT
             turn.say(self.responses.render(CHITCHAT[intent]))
         elif intent == "human_handoff":

@@ -37,6 +37,7 @@ class DialogueState(BaseModel):
     latest_message: dict[str, Any] = Field(default_factory=dict)
     latest_action_name: str | None = None
     latest_channel: str = "rest"
+    continued_elsewhere: bool = False  # a phone took the conversation over from a kiosk (scanned its QR code)
 
     @classmethod
     def new(cls, sender_id: str, now: dt.datetime) -> DialogueState:

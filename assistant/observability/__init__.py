@@ -11,7 +11,9 @@ from __future__ import annotations
 import hmac
 import logging
 import re
+import threading
 import uuid
+from collections import Counter
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -31,6 +33,33 @@ access_log = logging.getLogger("lingling.access")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 QUIET_PATHS = ("/health", "/metrics", "/static/", "/notices/assets/")  # logged at DEBUG
 INTERNAL = "服务出了点问题，请稍后再试；也可以拨打大厅咨询电话。"
+SUMMARY_S = 60.0  # refused requests (429) are summed up in one line per this many seconds
+
+
+class LimitedSummary:
+    """Counts 429 answers and says so in one line a minute at most (each 429's own access line is DEBUG): one
+    client over its limit must not write hundreds of lines a second."""
+
+    def __init__(self, every: float = SUMMARY_S, clock: Any = metrics.monotonic):
+        self.every = every
+        self.clock = clock
+        self._counts: Counter[str] = Counter()
+        self._since = clock()
+        self._lock = threading.Lock()
+
+    def note(self, path: str) -> str | None:
+        """Count one; the summary line when one is due, else None."""
+        with self._lock:
+            self._counts[path] += 1
+            now = self.clock()
+            if now - self._since < self.every:
+                return None
+            total, top = sum(self._counts.values()), self._counts.most_common(3)
+            seconds = now - self._since
+            self._counts.clear()
+            self._since = now
+        doors = ", ".join(f"{p} {n}" for p, n in top)
+        return f"rate limits refused {total} requests in the last {seconds:.0f} s ({doors})"
 
 
 def route_template(scope: Scope) -> str:
@@ -45,6 +74,7 @@ class RequestObserver:
 
     def __init__(self, app: ASGIApp):
         self.app = app
+        self.limited = LimitedSummary()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -79,8 +109,12 @@ class RequestObserver:
             method = str(scope.get("method", ""))
             route = route_template(scope)
             metrics.observe_request(method, route, status, seconds)
-            level = logging.DEBUG if path.startswith(QUIET_PATHS) and status < 400 else (
+            level = logging.DEBUG if (path.startswith(QUIET_PATHS) and status < 400) or status == 429 else (
                 logging.WARNING if status >= 500 else logging.INFO)
+            if status == 429:
+                summary = self.limited.note(path)
+                if summary:
+                    log.warning(summary)
             access_log.log(level, "%s %s %s", method, path, status,
                            extra={"status": status, "duration_ms": round(seconds * 1000, 1), "method": method, "route": route})
             request_id_var.reset(rid_token)

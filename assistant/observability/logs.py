@@ -11,6 +11,7 @@ import contextvars
 import datetime as dt
 import json
 import logging
+import re
 import sys
 from typing import IO, Any
 
@@ -67,11 +68,41 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, ensure_ascii=False, default=str)
 
 
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
+_NAMED = {"\n": "\\n", "\r": "\\r"}
+
+
+def _escaped(m: re.Match[str]) -> str:
+    ch = m.group(0)
+    return _NAMED.get(ch) or (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
+
+
+def escape_controls(text: str) -> str:
+    """Line breaks and other control characters as visible escapes (\\n, \\x1b ...): one record, one line."""
+    return _CONTROL.sub(_escaped, text)
+
+
+def _indented(text: str) -> str:
+    return "\n".join("    " + escape_controls(line) for line in text.splitlines())
+
+
 class TextFormatter(logging.Formatter):
-    """Plain lines for people at a terminal, masked as the JSON ones."""
+    """Plain lines for people at a terminal, masked as the JSON ones. A record's own line cannot be forged: its
+    message (a request path, a user's text in an error) has its line breaks and control characters escaped,
+    and the lines of a traceback are indented, so every line that starts with a time stamp is a real record."""
 
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
+        record.message = escape_controls(record.message)
+        return super().formatMessage(record)
+
+    def formatException(self, ei: Any) -> str:  # noqa: N802 - logging's name
+        return _indented(super().formatException(ei))
+
+    def formatStack(self, stack_info: str) -> str:  # noqa: N802 - logging's name
+        return _indented(super().formatStack(stack_info))
 
     def format(self, record: logging.LogRecord) -> str:
         for name in ("request_id", "path"):

@@ -26,7 +26,7 @@ import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from assistant.errors import Unavailable
 
@@ -163,3 +163,85 @@ class FileSenderLock:
                 fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
             os.close(fd)
+
+
+# ---- job locks: "whoever holds it runs the job now; the others skip" (the reminders' in-process daily job) -------
+JOB_CLASS = 0x4A4F4253  # "JOBS": the first key of job advisory locks (never a sender's)
+
+
+class JobLock(Protocol):
+    """`async with lock.hold(name) as mine:` — `mine` is True in the one worker that got it; never waits."""
+
+    def hold(self, name: str) -> AbstractAsyncContextManager[bool]: ...
+
+
+class PgJobLock:
+    """pg_try_advisory_lock on a connection of its own for the time the job runs (released if the worker dies)."""
+
+    def __init__(self, conninfo: str, connect_timeout: int = 5):
+        self.conninfo = conninfo
+        self.connect_timeout = connect_timeout
+
+    @asynccontextmanager
+    async def hold(self, name: str) -> AsyncIterator[bool]:
+        import psycopg
+
+        key = sender_key(f"job:{name}")
+        conn = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True,
+                                                     connect_timeout=self.connect_timeout)
+        try:
+            await conn.execute("SET application_name = 'lingling-job-lock'")
+            cur = await conn.execute("SELECT pg_try_advisory_lock(%s, %s)", (JOB_CLASS, key))
+            row = await cur.fetchone()
+            got = bool(row and row[0])
+            try:
+                yield got
+            finally:
+                if got:
+                    with contextlib.suppress(Exception):
+                        await conn.execute("SELECT pg_advisory_unlock(%s, %s)", (JOB_CLASS, key))
+        finally:
+            await _close_quietly(conn)
+
+
+class FileJobLock:
+    """flock(LOCK_NB) on `folder/job-<name>.lock` (SQLite with several workers on one machine)."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+
+    @asynccontextmanager
+    async def hold(self, name: str) -> AsyncIterator[bool]:
+        fd = os.open(self.folder / f"job-{name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                got = True
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                got = False
+            try:
+                yield got
+            finally:
+                if got:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+
+
+class LocalJobLock:
+    """One process: an asyncio lock tried without waiting."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    @asynccontextmanager
+    async def hold(self, name: str) -> AsyncIterator[bool]:
+        lock = self._locks.setdefault(name, asyncio.Lock())
+        if lock.locked():
+            yield False
+            return
+        async with lock:
+            yield True

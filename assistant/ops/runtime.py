@@ -12,7 +12,7 @@ import logging
 import os
 from typing import Any
 
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, text
 
 from assistant.dialogue.manager import DialogueManager
 from assistant.ops.config import OpsSettings, is_postgres, libpq_conninfo
@@ -22,13 +22,45 @@ from assistant.settings import Settings
 from nlu.live import LiveKnowledge
 
 log = logging.getLogger(__name__)
+READY_TIMEOUT_S = 2  # /health/ready: the database must answer (and let itself be locked) within this
+
+
+def readiness_engine(db_url: str) -> Engine:
+    """A small engine for the readiness probe, whose waits are short (SQLite busy timeout, PostgreSQL connect
+    timeout): a database that cannot be reached or locked within READY_TIMEOUT_S means "not ready"."""
+    if is_postgres(db_url):
+        return create_engine(db_url, pool_pre_ping=True, pool_size=1, max_overflow=1, pool_timeout=READY_TIMEOUT_S,
+                             connect_args={"connect_timeout": READY_TIMEOUT_S})
+    return create_engine(db_url, pool_size=1, max_overflow=1, pool_timeout=READY_TIMEOUT_S,
+                         connect_args={"timeout": READY_TIMEOUT_S, "check_same_thread": False})
+
+
+def probe_database(engine: Engine) -> None:
+    """Raise unless the database answers and can be written now: SQLite takes (and drops) the write lock the
+    dialogue and the filings need (`BEGIN IMMEDIATE`), so a file locked by someone else is "not ready" — a
+    `SELECT 1` needs no lock and said 200 while every message waited; PostgreSQL answers a query within the
+    timeout."""
+    if engine.dialect.name == "sqlite":
+        raw = engine.raw_connection()
+        try:
+            driver = raw.driver_connection
+            assert driver is not None
+            driver.isolation_level = None  # autocommit: our own BEGIN and ROLLBACK
+            driver.execute("BEGIN IMMEDIATE")
+            driver.execute("ROLLBACK")
+        finally:
+            raw.close()
+        return
+    with engine.begin() as conn:
+        conn.execute(text(f"SET LOCAL statement_timeout = {READY_TIMEOUT_S * 1000}"))
+        conn.execute(text("SELECT 1"))
 
 
 class Ops:
     """The worker's operations objects."""
 
     def __init__(self, db: Engine, lock_kind: str, lock: Any, listener: KnowledgeListener | None):
-        self.db = db  # a small pool for /health/ready
+        self.db = db  # a small pool for /health/ready (short timeouts: readiness_engine)
         self.lock_kind = lock_kind  # postgres | file | local
         self.lock = lock
         self.listener = listener
@@ -66,7 +98,7 @@ async def start_ops(settings: Settings, dialogue: DialogueManager, live: LiveKno
     (`follow_store`), LISTEN for publishes and apply them at once (the knowledge store's polling is the
     safety net)."""
     opts = OpsSettings()
-    db = create_engine(settings.db_url, pool_pre_ping=True, pool_size=1, max_overflow=1)
+    db = readiness_engine(settings.db_url)
     lock_kind, lock = choose_lock(settings, opts)
     if lock is not None:
         dialogue.sender_lock = lock

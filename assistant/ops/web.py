@@ -8,10 +8,10 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.http_errors import DB_DOWN
+from assistant.ops.runtime import probe_database
 from assistant.services import Services
 
 WORKER_HEADER = b"x-lingling-worker"
@@ -42,15 +42,16 @@ class WorkerHeader:
 
 @router.get("/health/ready")
 def ready(request: Request) -> JSONResponse:
-    """200 when the services are up and the database answers; 503 (Chinese message) otherwise."""
+    """200 when the services are up and the database answers and can be written within a short timeout
+    (assistant/ops/runtime.py `probe_database`); 503 (Chinese message) otherwise. A thread of its own, never the
+    database pool the dialogue uses, so a locked database gives a quick 503 here, not a wait."""
     services: Services | None = request.app.state.services
     worker = os.getpid()
     if services is None:
         return JSONResponse({"status": "starting", "message": "灵灵正在启动，请稍后再试。", "worker": worker}, status_code=503)
     ops = services.ops
     try:
-        with ops.db.connect() as conn:
-            conn.execute(text("SELECT 1"))
+        probe_database(ops.db)
     except Exception as exc:  # any driver error means: not ready
         return JSONResponse({"status": "unavailable", "message": DB_DOWN, "worker": worker,
                              "detail": exc.__class__.__name__}, status_code=503)

@@ -1,6 +1,6 @@
 """The chat API of our own pages (portal chat, widget, hall kiosk).
 
-POST /api/chat, /api/feedback, /api/reset; GET /api/history, /api/chat/updates, /api/suggestions, /api/qr.
+POST /api/chat, /api/feedback, /api/reset, /api/continue; GET /api/history, /api/continued, /api/chat/updates, /api/suggestions, /api/qr.
 The dialogue itself is the dialogue manager's (`services_of(request).dialogue`), the same one the Rasa REST
 channel talks to. This module adds what the web faces need around it: the conversation so far (from the
 dialogue's turn log, so a reloaded page or a phone that scanned the kiosk's QR code can show it),
@@ -22,9 +22,10 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from assistant.errors import AppError, BadInput, TooLarge
+from assistant.handoff.desk import HandoffDesk
 from assistant.handoff.model import Reply
 from assistant.security.asgi import client_ip, client_tag
-from assistant.services import services_of
+from assistant.services import Services, services_of
 from assistant.settings import Settings
 from knowledge.loader import KnowledgeBase
 from knowledge.models import Faq, FaqTopic, ServiceItem
@@ -101,7 +102,7 @@ def _payload_title(text: str, previous: list[dict[str, Any]], kb: KnowledgeBase)
     name, _, raw = text.partition("{")
     try:
         values = json.loads("{" + raw) if raw else {}
-    except ValueError:
+    except (ValueError, RecursionError):
         values = {}
     if isinstance(values, dict):
         if name == "/ask_faq" and isinstance(values.get("faq_id"), str):
@@ -224,7 +225,8 @@ async def chat(body: ChatRequest, request: Request) -> dict[str, Any]:
 @router.post("/feedback")
 async def feedback(body: FeedbackRequest, request: Request) -> dict[str, Any]:
     """Record 👍/👎 on a bot turn of this sender."""
-    ok = services_of(request).dialogue.record_feedback(body.sender, body.turn_id, body.rating)
+    dm = services_of(request).dialogue
+    ok = await dm.blocking(dm.record_feedback, body.sender, body.turn_id, body.rating)
     if not ok:
         raise NotFoundHere("没有找到这条回答，可能对话已被清空。", f"turn {body.turn_id} unknown for this sender")
     return {"ok": True, "turn_id": body.turn_id, "rating": body.rating}
@@ -239,29 +241,59 @@ async def reset(body: ResetRequest, request: Request) -> dict[str, Any]:
     """
     dm = services_of(request).dialogue
     if body.face == "kiosk":
-        turns = dm.export(body.sender).get("turns") or []
-        if turns and turns[-1].get("channel") == CHANNELS["portal"]:
+        turns = (await dm.blocking(dm.export, body.sender)).get("turns") or []
+        continued = await dm.blocking(dm.continued_elsewhere, body.sender)
+        if continued or (turns and turns[-1].get("channel") == CHANNELS["portal"]):
             return {"ok": True, "kept": "continued_on_phone"}
-    dm.reset(body.sender)
+    await dm.blocking(dm.reset, body.sender)
     return {"ok": True}
 
 
+class ContinueRequest(BaseModel):
+    """A phone opened the kiosk's QR link: it takes the conversation over."""
+
+    sender: str = Field(pattern=SENDER_PATTERN)
+
+
+@router.post("/continue")
+async def continue_on_phone(body: ContinueRequest, request: Request) -> dict[str, Any]:
+    """The phone that scanned a kiosk's QR code tells the server; the kiosk (polling /api/continued) then clears
+    its screen within seconds, and its wipe leaves the conversation to the phone."""
+    taken = await services_of(request).dialogue.continue_elsewhere(body.sender)
+    return {"ok": True, "continued": taken}
+
+
+@router.get("/continued")
+def continued(request: Request, sender: str = Query(pattern=SENDER_PATTERN)) -> dict[str, Any]:
+    """Has a phone taken this (kiosk) conversation over? The kiosk polls this while someone uses it."""
+    return {"sender": sender, "continued": services_of(request).dialogue.continued_elsewhere(sender)}
+
+
 @router.get("/history")
-def history(request: Request, sender: str = Query(pattern=SENDER_PATTERN)) -> dict[str, Any]:
+async def history(request: Request, sender: str = Query(pattern=SENDER_PATTERN)) -> dict[str, Any]:
     """The conversation so far, as the page shows it (empty once reset or unknown); `waiting` while a handoff
     ticket of it is open (the page then polls /api/chat/updates)."""
     services = services_of(request)
+    return await services.dialogue.blocking(_history, services, sender)
+
+
+def _history(services: Services, sender: str) -> dict[str, Any]:
     replies = services.handoff.updates(sender, limit=500)
     entries = history_entries(services.dialogue.export(sender), services.knowledge.current.kb, replies)
     return {"sender": sender, "entries": entries, "waiting": services.handoff.waiting(sender)}
 
 
 @router.get("/chat/updates")
-def updates(request: Request, sender: str = Query(pattern=SENDER_PATTERN),
-            since: int = Query(default=0, ge=0, le=2**62, description="the last reply_id the page has")) -> dict[str, Any]:
+async def updates(request: Request, sender: str = Query(pattern=SENDER_PATTERN),
+                  since: int = Query(default=0, ge=0, le=2**62, description="the last reply_id the page has"),
+                  ) -> dict[str, Any]:
     """What staff said since `since` (entries like /api/history's), the new cursor, and whether a handoff ticket
     of this conversation is still open (keep polling while `waiting`)."""
-    desk = services_of(request).handoff
+    services = services_of(request)
+    return await services.dialogue.blocking(_updates, services.handoff, sender, since)
+
+
+def _updates(desk: HandoffDesk, sender: str, since: int) -> dict[str, Any]:
     replies = desk.updates(sender, since)
     return {"entries": [staff_entry(r) for r in replies], "cursor": max((r.id for r in replies), default=since),
             "waiting": desk.waiting(sender)}
@@ -280,18 +312,23 @@ def suggestions(request: Request, limit: int = Query(default=6, ge=1, le=20)) ->
     }
 
 
+def public_base(request: Request) -> str:
+    """Where citizens reach us: LINGLING_PUBLIC_BASE_URL, else the address this request came to (no trailing /)."""
+    return services_of(request).settings.public_base or str(request.base_url).rstrip("/")
+
+
 def continue_url(request: Request, sender: str) -> str:
     """The URL that continues this conversation on another device."""
-    return f"{str(request.base_url).rstrip('/')}/?sender={sender}"
+    return f"{public_base(request)}/?sender={sender}"
 
 
-def qr_svg(data: str) -> bytes:
+def qr_svg(data: str, title: str = "手机扫码继续对话") -> bytes:
     """An SVG QR code of `data` (medium error correction)."""
     import segno
 
     buf = io.BytesIO()
     segno.make(data, error="m").save(buf, kind="svg", scale=8, border=2, dark="#111111", light="#ffffff",
-                                     xmldecl=False, title="手机扫码继续对话")
+                                     xmldecl=False, title=title)
     return buf.getvalue()
 
 

@@ -12,8 +12,8 @@ router = APIRouter()
 
 
 @router.get("/health", tags=["ops"])
-def health(request: Request) -> dict[str, Any]:
-    """200 with {"status": "ok"} once the app serves."""
+async def health(request: Request) -> dict[str, Any]:
+    """200 with {"status": "ok"} once the app serves (on the event loop: no thread, no database, no lock)."""
     services: Services | None = request.app.state.services
     if services is None:
         return {"status": "starting"}

@@ -1,4 +1,8 @@
-"""POST /model/parse — Rasa's NLU door, plus `retrieval`."""
+"""POST /model/parse — Rasa's NLU door, plus `retrieval`.
+
+A text may be as long as a chat message (`LINGLING_MAX_MESSAGE_CHARS`, 2000 characters; 413 beyond). Parsing
+runs on the process's parse gate (nlu/gate.py): off the event loop, a few texts at a time, 503 when too many
+wait — so parse requests cannot stall the other doors."""
 
 from __future__ import annotations
 
@@ -41,14 +45,16 @@ class ParseRequest(BaseModel):
 
 
 @router.post("/model/parse", tags=["nlu"])
-def model_parse(body: ParseRequest, request: Request) -> dict[str, Any]:
+async def model_parse(body: ParseRequest, request: Request) -> dict[str, Any]:
     """Intent, entities and the knowledge entries that answer the message."""
     services = services_of(request)
-    limit = services.settings.max_message_chars * 50
+    limit = services.settings.max_message_chars  # the chat doors' limit
     if len(body.text) > limit:
-        raise TooLarge("消息太长了，请精简后再发送。", f"text has {len(body.text)} characters, limit {limit}")
+        raise TooLarge(f"消息太长了，灵灵一次最多能读 {limit} 个字，请精简后再发送。",
+                       f"text has {len(body.text)} characters, limit {limit}")
     focus = Focus(body.focus.service_id, body.focus.faq_id) if body.focus else None
-    wire = services.knowledge.current.nlu.parse(body.text, today(services.clock), focus).to_wire()
+    result = await services.parsing.parse(services.knowledge.current.nlu, body.text, today(services.clock), focus)
+    wire = result.to_wire()
     name = wire["intent"]["name"]
     if name not in CONTRACT_INTENTS:
         # A payload with an intent of our own (/ask_faq, /inform ...): report a contract intent, keep the original.

@@ -19,6 +19,7 @@ from fastapi.templating import Jinja2Templates
 from assistant.routes.chat import KIOSK_PATTERN, overview_faq, popular_services
 from assistant.services import services_of
 from knowledge.models import Material, MaterialForm
+from knowledge.provenance import GROUP_LABELS, example_groups
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
@@ -106,21 +107,26 @@ def _material_view(m: Material) -> dict[str, Any]:
 
 @router.get("/print/materials", response_class=HTMLResponse, name="print_materials")
 def print_materials(request: Request, faq_id: str = Query(min_length=3, max_length=200),
-                    embed: int = Query(default=0, ge=0, le=1)) -> HTMLResponse:
-    """The materials checklist of the service a FAQ belongs to, for printing."""
+                    embed: int = Query(default=0, ge=0, le=1),
+                    large: int = Query(default=0, ge=0, le=1, description="large type (the kiosk's 长辈模式)")) -> HTMLResponse:
+    """The materials checklist of the service a FAQ belongs to, for printing (`large=1`: large type)."""
     found = services_of(request).knowledge.current.kb.faq(faq_id)
     if found is None:
         response = _page(request, "print_missing.html", {"embed": bool(embed)})
         response.status_code = 404
         return response
     item, faq = found
+    held = set(example_groups(item))  # facts still marked `example` are not printed as if true
     context = {
         "embed": bool(embed),
+        "large": bool(large),
         "item": item,
         "faq": faq,
         "overview": overview_faq(item),
-        "materials": [_material_view(m) for m in item.materials],
-        "steps": item.steps,
+        "materials": [] if "materials" in held else [_material_view(m) for m in item.materials],
+        "steps": [] if "steps" in held else item.steps,
+        "held": held,
+        "pending": [GROUP_LABELS[g] for g in GROUP_LABELS if g in held],
     }
     return _page(request, "print_materials.html", context)
 

@@ -2,7 +2,9 @@
 
 `install(app, settings)` and, after the observability middleware, `install_headers(app, settings)` are called by
 `assistant.app.create_app` once every route module registered. From the outside in: security headers → request
-observer (assistant.observability) → CORS → body-size limit → JSON surrogate repair → action-door checks →
+observer (assistant.observability) → CORS → body deadline (assistant/security/timeouts.py) → body-size limit →
+input hygiene (assistant/security/hygiene.py:
+what no layer below can take is refused with a 4xx; the same check guards socket.io) → action-door checks →
 rate limits → the app.
 """
 
@@ -17,8 +19,9 @@ from assistant.security.actioncall import ActionDoor
 from assistant.security.body import BodySizeLimit
 from assistant.security.cors import DEV_ORIGINS, CorsMiddleware, Origins, split_origins
 from assistant.security.headers import SecurityHeaders
-from assistant.security.hygiene import JsonSurrogates
+from assistant.security.hygiene import InputHygiene, guard_socketio
 from assistant.security.ratelimit import Rate, RateLimiter, RateLimitMiddleware, limit_socketio
+from assistant.security.timeouts import BodyDeadline
 from assistant.settings import Environment, Settings
 
 log = logging.getLogger(__name__)
@@ -32,12 +35,6 @@ def portal_origins(settings: Settings) -> list[str]:
     return origins
 
 
-def parse_body_limit(settings: Settings) -> int:
-    """/model/parse reads texts of up to 50 x max_message_chars characters (its own 413 beyond); in JSON each
-    character may take 6 bytes (a \\uXXXX escape)."""
-    return max(settings.max_body_bytes, settings.max_message_chars * 50 * 6 + 4096)
-
-
 def install(app: FastAPI, settings: Settings, channel: SocketIOChannel) -> RateLimiter:
     """Add the middlewares to `app` (and the rate limit and origins to the socket.io channel); returns the limiter."""
     origins = Origins(portal_origins(settings))
@@ -46,14 +43,16 @@ def install(app: FastAPI, settings: Settings, channel: SocketIOChannel) -> RateL
     if settings.rate_limit:
         app.add_middleware(RateLimitMiddleware, limiter=limiter)  # type: ignore[arg-type]
     app.add_middleware(ActionDoor, token=settings.action_token)  # type: ignore[arg-type]
-    app.add_middleware(JsonSurrogates)  # type: ignore[arg-type]
-    app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes, admin_limit=settings.max_upload_bytes,  # type: ignore[arg-type]
-                       overrides={"/model/parse": parse_body_limit(settings)})
+    app.add_middleware(InputHygiene)  # type: ignore[arg-type]
+    app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes, admin_limit=settings.max_upload_bytes)  # type: ignore[arg-type]
+    app.add_middleware(BodyDeadline)  # type: ignore[arg-type]
     app.add_middleware(CorsMiddleware, origins=origins)  # type: ignore[arg-type]
     policy = channel.origins  # the socket.io channel's OriginPolicy: the same portals
     policy.exact |= origins.exact
     policy.any_port |= origins.any_port
     policy.everyone = policy.everyone or origins.everyone
+    if not guard_socketio(channel):
+        log.warning("socket.io channel found but its message handler could not be guarded")
     if settings.rate_limit and not limit_socketio(channel, limiter):
         log.warning("socket.io channel found but its message handler could not be rate limited")
     return limiter

@@ -189,7 +189,7 @@ async def _buffer(receive: Receive) -> tuple[bytes, Receive]:
 def _sender(body: bytes, field: str) -> str | None:
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # (too deep bodies are refused by the input hygiene before this)
         return None
     value = data.get(field) if isinstance(data, dict) else None
     return value if isinstance(value, str) and value else None

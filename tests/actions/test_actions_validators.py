@@ -78,3 +78,20 @@ def test_registry_rejects_duplicates(demo_kb: Any) -> None:
     with pytest.raises(DuplicateAction):
         ActionRegistry([AnswerFaq(ActionDeps(lambda: demo_kb)), AnswerFaq(ActionDeps(lambda: demo_kb))])
     assert {a.name for a in registry.executor().list_actions()} == set(registry.names())
+
+
+@pytest.mark.parametrize(("said", "copy"), [
+    ("正本", "正本"), ("副本", "副本"), ("正副本", "正副本"), ("正本丢了", "正本"), ("只丢了副本", "副本"),
+    ("正本和副本都丢了", "正副本"), ("两本都遗失了", "正副本"), ("不是正本，是副本", "副本"), ("原件丢了", "正本"),
+])
+def test_lost_copy_in_words(said: str, copy: str) -> None:
+    from actions.validators import check_lost_copy
+
+    assert check_lost_copy(said).value == copy
+
+
+@pytest.mark.parametrize("said", ["不知道", "营业执照", "", "丢了"])
+def test_lost_copy_not_said(said: str) -> None:
+    from actions.validators import check_lost_copy
+
+    assert check_lost_copy(said).error == "utter_invalid_lost_copy"

@@ -78,9 +78,30 @@ def test_office_hours_come_from_the_knowledge_base(standalone_client: TestClient
     body = standalone_client.post("/webhook", json=RECORDS[6]["request"]).json()
     hall = demo_kb.items["service-hall"]
     (msg,) = body["responses"]
-    assert hall.hours in msg["text"] and hall.where.address in msg["text"]
-    assert msg["custom"] == {"type": "office_hours", "hours": hall.hours, "address": hall.where.address,
-                             "phone": hall.phone}
+    # The demo hall's hours, address and phone are still marked `example`: never told as true (issue 16).
+    assert {"hours", "where", "phone"} <= {g for g, s in hall.sources.items() if s.kind.value == "example"}
+    assert hall.hours not in msg["text"] and hall.where.address not in msg["text"]
+    assert "正在核实" in msg["text"] and "12345" in msg["text"]
+    assert msg["custom"] == {"type": "office_hours", "hours": None, "address": None, "phone": None,
+                             "pending": [{"group": "hours", "label": "办公时间"}, {"group": "where", "label": "办理地点"},
+                                         {"group": "phone", "label": "咨询电话"}]}
+
+
+def test_office_hours_told_when_confirmed(tmp_path: Path, demo_kb: Any) -> None:
+    """With real (seed) hours and address, the reply states them."""
+    from actions.serve import create_action_app
+    from assistant.settings import Settings
+    from knowledge.loader import KnowledgeBase
+    from knowledge.models import Source, SourceKind
+
+    hall = demo_kb.items["service-hall"]
+    real = hall.model_copy(update={"sources": {**hall.sources, "hours": Source(kind=SourceKind.SEED),
+                                               "where": Source(kind=SourceKind.SEED)}})
+    app = create_action_app(Settings(data_dir=tmp_path, env="test"), kb=KnowledgeBase(items={**demo_kb.items, hall.id: real}))
+    with TestClient(app, client=("127.0.0.1", 50000)) as client:
+        (msg,) = client.post("/webhook", json=RECORDS[6]["request"]).json()["responses"]
+    assert hall.hours in msg["text"] and hall.where.address in msg["text"] and "正在核实" not in msg["text"]
+    assert msg["custom"]["hours"] == hall.hours and msg["custom"]["pending"] == [{"group": "phone", "label": "咨询电话"}]
 
 
 @pytest.mark.parametrize("client_name", ["web_client", "standalone_client"])

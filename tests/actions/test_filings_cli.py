@@ -77,9 +77,12 @@ def test_reminders_command_records_once(data_dir: Path, seeded: tuple[str, str],
     assert "REG-1" in out.out and "1 new reminder" in out.err
     assert run(data_dir, "reminders", "--today", "2029-11-15") == 0
     out = capsys.readouterr()
-    assert "already recorded" in out.out and "0 new reminder" in out.err
-    assert run(data_dir, "reminders", "--today", "2029-01-01") == 0
-    assert "0 due" in capsys.readouterr().err
+    assert "REG-1" not in out.out and "already ran today" in out.err
+    assert run(data_dir, "reminders", "--today", "2029-11-16") == 0  # the next day: recorded already, nothing new
+    out = capsys.readouterr()
+    assert "REG-1" not in out.out and "0 new reminder" in out.err
+    assert run(data_dir, "reminders", "--today", "2029-01-01", "--dry-run") == 0
+    assert capsys.readouterr().out == ""
 
 
 def test_reject_naming_fields_and_pass_all(data_dir: Path, seeded: tuple[str, str],

@@ -104,6 +104,11 @@ def test_relative_urls_without_base(filing_db_url: str, make_notice: Notice) -> 
         store.close()
 
 
+def pdf_text(data: bytes) -> str:
+    """The PDF's text in one line (pypdf reads the CJK fonts' two-byte codes with NULs in between)."""
+    return "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages).replace("\n", "").replace("\x00", "")
+
+
 def _sample() -> NoticeView:
     return NoticeView("XHA-YS-2026-0001", "LN20261120001", "青岛西海岸新区海味餐饮有限公司", "91370211MA3C4X5Y6Z",
                       "食品经营许可证", "JY13702110012345", date(2026, 11, 2), date(2026, 11, 20),
@@ -192,3 +197,58 @@ def test_font_is_configurable_with_a_clear_error(monkeypatch: pytest.MonkeyPatch
     monkeypatch.delenv(FONT_ENV)
     face = find_font()
     assert face.path.is_file() and face.name.endswith(" SC")
+
+
+# ---------------------------------------------------------------------------------------------- verification codes
+
+
+def test_verification_code_is_an_hmac_of_the_content() -> None:
+    from dataclasses import replace
+
+    from actions.filings import LostCopy
+    from actions.filings.verification import code_matches, normalize_code, notice_code
+
+    n = _sample()
+    code = notice_code(n, "secret-a")
+    assert re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}", code)
+    assert notice_code(n, "secret-a") == code  # stable
+    assert notice_code(n, "secret-b") != code  # only the app's secret makes it
+    for change in ({"company_name": "青岛西海岸新区海味餐饮有限公司二店"}, {"license_number": "JY13702110012346"},
+                   {"uscc": "91370211MA3C4X5Y7Z"}, {"lost_date": date(2026, 11, 3)}, {"lost_copy": LostCopy.DUPLICATE},
+                   {"number": "XHA-YS-2026-0002"}, {"license_type": "出版物经营许可证"}):
+        assert notice_code(replace(n, **change), "secret-a") != code, change
+    # The links a notice is reached by are not its content.
+    assert notice_code(replace(n, url="https://other.example/x", pdf_url="x.pdf"), "secret-a") == code
+    assert code_matches(n, code, "secret-a")
+    assert code_matches(n, " " + code.lower().replace("-", " ") + " ", "secret-a")  # as typed from paper
+    assert code_matches(n, code.replace("0", "O").replace("1", "I"), "secret-a") == code_matches(n, code, "secret-a")
+    assert not code_matches(n, code, "secret-b")
+    assert not code_matches(n, code[:-1] + ("A" if code[-1] != "A" else "B"), "secret-a")
+    assert not code_matches(n, "", "secret-a") and normalize_code("not a code") == ""
+
+
+def test_pdf_states_the_copy_and_carries_the_code_and_a_qr_code() -> None:
+    from dataclasses import replace
+
+    import zxingcpp
+    from PIL import Image
+
+    from actions.filings import LostCopy
+
+    n = replace(_sample(), lost_copy=LostCopy.BOTH)
+    url = "https://zwfw.example.gov.cn/notices/XHA-YS-2026-0001?code=AAAA-BBBB-CCCC-DDDD"
+    data = render_notice_pdf(n, code="AAAA-BBBB-CCCC-DDDD", verify_url=url)
+    text = pdf_text(data)
+    assert "遗失食品经营许可证正副本" in text and "遗失证照" in text
+    assert "核验码：AAAA-BBBB-CCCC-DDDD" in text
+    # every character is in the font subset: the extracted text is exactly what was laid out
+    assert _words(text) == _words("".join(notice_lines(n, "AAAA-BBBB-CCCC-DDDD", url)))
+    page = PdfReader(io.BytesIO(data)).pages[0]
+    [image] = page.images
+    decoded = [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(image.data)))]
+    assert decoded == [url]
+    links = [a.get_object()["/A"]["/URI"] for a in page["/Annots"]]
+    assert url in links
+    # Without a code (old callers) the PDF has neither code nor QR code.
+    plain = render_notice_pdf(_sample())
+    assert "核验码" not in pdf_text(plain) and list(PdfReader(io.BytesIO(plain)).pages[0].images) == []

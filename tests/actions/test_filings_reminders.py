@@ -1,4 +1,5 @@
-"""Validation expiry reminders: institutions fed by applications, due within 3 months, recorded once."""
+"""Validation expiry reminders as records: institutions of the registry due within 3 months, recorded once per
+institution and due date, a delivery per channel that reaches them; applications cover their due date."""
 
 from __future__ import annotations
 
@@ -8,89 +9,81 @@ from datetime import date
 
 import pytest
 
-from actions.filings import FilingStore, Reminder, ValidationData
+from actions.filings import FilingStore, ValidationData
+from actions.filings.institutions import InstitutionRegistry
+from actions.reminders.config import ReminderSettings
+from actions.reminders.service import ReminderService
+from tests.reminders.roster import roster_csv
 
 Validation = Callable[..., ValidationData]
 TODAY = date(2026, 11, 20)
 
 
 @pytest.fixture
-def institutions(filing_store: FilingStore, make_validation: Validation) -> FilingStore:
-    """Four institutions: due soon, due exactly in 3 months, due later, already expired."""
-    for i, (name, until) in enumerate([
-        ("康宁诊所", date(2026, 12, 31)),
-        ("仁和口腔门诊部", date(2027, 2, 20)),
-        ("海青卫生室", date(2027, 2, 21)),
-        ("旧城医务室", date(2026, 11, 19)),
-    ]):
-        filing_store.submit_validation(
-            make_validation(institution_name=name, registration_number=f"REG-{i}", license_valid_until=until), f"k{i}")
-    return filing_store
+def service(filing_store: FilingStore) -> ReminderService:
+    """Four institutions imported: due soon, due exactly in 3 months, due later, already expired."""
+    registry = InstitutionRegistry(filing_store)
+    rows = [("康宁诊所", "REG0000001", "2026-12-31", "kangning@example.com"),
+            ("仁和口腔门诊部", "REG0000002", "2027-02-20", ""),
+            ("海青卫生室", "REG0000003", "2027-02-21", ""),
+            ("旧城医务室", "REG0000004", "2026-11-19", "")]
+    data = roster_csv([{"机构名称": n, "登记号": r, "有效期至": d, "联系人": "王丽", "联系电话": f"1380000000{i}",
+                        "电子邮箱": e} for i, (n, r, d, e) in enumerate(rows)])
+    registry.commit_import(registry.preview_import("list.csv", data, "staff").id, "staff")
+    return ReminderService(filing_store, ReminderSettings(smtp_host="", sms_webhook_url=""), channels={})
 
 
-def test_due_within_three_months(institutions: FilingStore) -> None:
-    due = institutions.due_reminders(TODAY)
+def test_due_within_three_months(service: ReminderService) -> None:
+    due = service.due(TODAY)
     assert [(r.institution_name, r.due_date) for r in due] == [
         ("康宁诊所", date(2026, 12, 31)), ("仁和口腔门诊部", date(2027, 2, 20))]
     assert all(r.recorded_at is None for r in due)
     assert "2026年12月31日" in due[0].message and "康宁诊所" in due[0].message
-    assert institutions.outbox() == []  # listing records nothing
+    assert service.outbox() == []  # listing records nothing
 
 
-def test_recorded_once(institutions: FilingStore) -> None:
-    first = institutions.record_reminders(TODAY)
-    assert {r.registration_number for r in first} == {"REG-0", "REG-1"}
+def test_recorded_once_with_a_chat_delivery_each(service: ReminderService) -> None:
+    first = service.record(TODAY)
+    assert {r.registration_number for r in first} == {"REG0000001", "REG0000002"}
     assert all(r.recorded_at is not None for r in first)
-    assert institutions.record_reminders(TODAY) == []
-    later = institutions.record_reminders(date(2026, 11, 25))  # one more falls due; the others stay recorded
-    assert [r.registration_number for r in later] == ["REG-2"]
-    assert len(institutions.outbox()) == 3
+    assert service.record(TODAY) == []
+    later = service.record(date(2026, 11, 25))  # one more falls due; the others stay recorded
+    assert [r.registration_number for r in later] == ["REG0000003"]
+    assert len(service.outbox()) == 3
+    assert sorted((d.registration_number, d.channel, d.status) for d in service.deliveries()) == [
+        ("REG0000001", "chat", "pending"), ("REG0000002", "chat", "pending"), ("REG0000003", "chat", "pending")]
 
 
-def test_new_due_date_after_validation_gets_a_new_reminder(institutions: FilingStore,
-                                                           make_validation: Validation) -> None:
-    institutions.record_reminders(TODAY)
-    institutions.submit_validation(
-        make_validation(institution_name="康宁诊所（更名）", registration_number="REG-0",
-                        license_valid_until=date(2027, 1, 10)), "again")
-    new = institutions.record_reminders(TODAY)
-    assert [(r.registration_number, r.due_date, r.institution_name) for r in new] == [
-        ("REG-0", date(2027, 1, 10), "康宁诊所（更名）")]
+def test_an_application_covers_its_due_date(service: ReminderService, make_validation: Validation) -> None:
+    service.store.submit_validation(make_validation(institution_name="康宁诊所", registration_number="REG0000001",
+                                                    license_valid_until=date(2026, 12, 31)), "apply")
+    assert [r.registration_number for r in service.due(TODAY)] == ["REG0000002"]
+    # a validation not passed does not cover it: the institution is reminded again
+    view = service.store.list_filings("medical_validation")[0]
+    for item in view.items:
+        service.store.decide_item(view.filing_id, item, "review", "staff")
+        service.store.decide_item(view.filing_id, item, "not_passed", "staff")
+    service.store.finish_validation(view.filing_id, "staff")
+    assert [r.registration_number for r in service.due(TODAY)] == ["REG0000001", "REG0000002"]
 
 
-class Collecting:
-    def __init__(self) -> None:
-        self.seen: list[Reminder] = []
-
-    def notify(self, reminder: Reminder) -> None:
-        self.seen.append(reminder)
+def test_daily_pass_runs_once_a_day(service: ReminderService) -> None:
+    assert service.daily_pass(TODAY) is not None
+    assert service.daily_pass(TODAY) is None
+    assert [r.registration_number for r in service.daily_pass(date(2026, 11, 21)) or []] == ["REG0000003"]
 
 
-class Failing:
-    def notify(self, reminder: Reminder) -> None:
-        raise RuntimeError("SMS gateway down")
-
-
-def test_pluggable_notifier(institutions: FilingStore) -> None:
-    failing = institutions.record_reminders(TODAY, notifier=Failing())
-    assert failing == [] and institutions.outbox() == []  # not recorded: retried next run
-    notifier = Collecting()
-    recorded = institutions.record_reminders(TODAY, notifier=notifier)
-    assert notifier.seen == recorded and len(recorded) == 2
-    assert institutions.record_reminders(TODAY, notifier=notifier) == [] and len(notifier.seen) == 2
-
-
-def test_concurrent_runs_record_once(institutions: FilingStore) -> None:
+def test_concurrent_runs_record_once(service: ReminderService) -> None:
     barrier = threading.Barrier(3)
     counts: list[int] = []
 
     def run() -> None:
         barrier.wait()
-        counts.append(len(institutions.record_reminders(TODAY)))
+        counts.append(len(service.record(TODAY)))
 
     threads = [threading.Thread(target=run) for _ in range(3)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(30)
-    assert sum(counts) == 2 and len(institutions.outbox()) == 2
+    assert sum(counts) == 2 and len(service.outbox()) == 2 and len(service.deliveries()) == 2

@@ -37,7 +37,7 @@ def test_greeting_has_rasa_shape(client: TestClient) -> None:
 
 def test_lost_notice_end_to_end(client: TestClient, make_client: Callable[..., TestClient]) -> None:
     steps = ["/start_lost_notice", "青岛明远餐饮有限公司", "91370211MA3C1234XN", "/inform{\"license_type\": \"食品经营许可证\"}",
-             "JY13702110012345", "2026-11-01", "搬迁办公场所时遗失正本", "张海", "13812345678"]
+             "JY13702110012345", "正本", "2026-11-01", "搬迁办公场所时遗失", "张海", "13812345678"]
     for text in steps:
         body = say(client, "rest-1", text)
     readback = body[-1]
@@ -102,3 +102,26 @@ def test_lone_surrogates_are_not_a_server_error(client: TestClient) -> None:
     body = '{"sender": "sur\\ud800", "message": "\\ud800你好", "metadata": {"k": "\\udc00"}}'
     resp = client.post(URL, content=body.encode(), headers={"Content-Type": "application/json"})
     assert resp.status_code == 422, resp.text  # pydantic refuses strings that are not valid Unicode
+
+
+def test_example_facts_are_never_sent_as_true(client: TestClient) -> None:
+    """Facts the knowledge base marks `example` (placeholder phones, addresses ...) are left out of the card and
+    named in `pending`; the card says they are being confirmed (issue 16)."""
+    from knowledge.provenance import GROUP_LABELS, example_groups
+
+    kb = client.app.state.services.knowledge.current.kb
+    for sender, item_id in (("ex-1", "service-hall"), ("ex-2", "business-startup")):
+        item = kb.items[item_id]
+        overview = next(f for f in item.faqs if f.topic.value == "overview")
+        (msg,) = say(client, sender, f'/ask_faq{{"faq_id": "{overview.id}"}}')
+        card = msg["custom"]
+        held = set(example_groups(item))
+        assert {"phone", "where", "hours"} <= held
+        assert card["phone"] is None and card["where"] is None and card["hours"] is None
+        assert [p["group"] for p in card["pending"]] == [g for g in ("materials", "steps", "time_limit", "where",
+                                                                     "online_entry", "hours", "phone") if g in held]
+        assert all(p["label"] == GROUP_LABELS[p["group"]] for p in card["pending"])
+        assert item.phone not in str(card) and "0532-0000" not in str(card)
+        if "materials" not in held:
+            assert [m["name"] for m in card["materials"]] == [m.name for m in item.materials]
+        assert [b["statute"] for b in card["legal_basis"]] == [b.statute for b in item.legal_basis]

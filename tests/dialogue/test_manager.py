@@ -20,7 +20,7 @@ LOST = {
 
 
 def _answers(d: dict[str, str], license_type: str, number: str) -> list[str]:
-    return [d["company_name"], d["uscc"], license_type, number, "2026-11-01", "搬迁时遗失正本", d["contact_name"],
+    return [d["company_name"], d["uscc"], license_type, number, "正本", "2026-11-01", "搬迁时遗失", d["contact_name"],
             d["contact_phone"], "确认提交"]
 
 

@@ -92,6 +92,14 @@ def test_stats_prints_counts(capsys: pytest.CaptureFixture[str], demo_kb) -> Non
     assert "per service (faqs, variants):" in out
     f, v = st.per_service["license-loss-notice"]
     assert f"  license-loss-notice: {f}, {v}" in out
+    # What still needs real content: every item with example groups or FAQs, and which.
+    at = out.index("needs real content (marked example; citizens are told it is being confirmed):")
+    listed = [line for line in out[at + 1:] if line.startswith("  ")]
+    assert len(listed) == len(st.pending) and st.pending
+    hall = next(line for line in listed if line.startswith("  service-hall:"))
+    assert "where" in hall and "phone" in hall and "hours" in hall
+    assert sum(len(p.faqs) for p in st.pending) == st.example_faqs
+    assert sum(len(p.groups) for p in st.pending) == st.example_groups
 
 
 def test_stats_of_another_folder(capsys: pytest.CaptureFixture[str]) -> None:

@@ -158,7 +158,7 @@ def servers() -> Iterator[list[Server]]:
 # ---- conversation helpers --------------------------------------------------------------------------------
 
 LOST_NOTICE = ('/start_lost_notice{{"company_name": "青岛{name}餐饮有限公司", "uscc": "91370211MA3C1234XN", '
-               '"license_type": "食品经营许可证", "license_number": "JY13702110012345", "lost_date": "2026-11-02", '
+               '"license_type": "食品经营许可证", "license_number": "JY13702110012345", "lost_copy": "正本", "lost_date": "2026-11-02", '
                '"circumstances": "搬迁时遗失正本", "contact_name": "张海", "contact_phone": "13812345678"}}')
 
 

@@ -27,7 +27,7 @@ def test_turn_log_is_masked_but_the_filing_is_not(make_client: Any) -> None:
     filing = client.app.state.services.filings.get(receipt["filing_id"])
     assert filing.contact_phone == PHONE and filing.data["uscc"] == USCC  # stored filings are never altered
     history = client.get("/api/history", params={"sender": sender}).json()
-    assert len(history["entries"]) == 20 and PHONE not in str(history) and MASKED_PHONE in str(history)
+    assert len(history["entries"]) == 22 and PHONE not in str(history) and MASKED_PHONE in str(history)
     assert PHONE in str(dm.store.load(sender).model_dump())  # the live state keeps it until the retention purge
 
 

@@ -70,9 +70,9 @@ def test_cli_purge_keeps_filings(make_client: Any, tmp_path: Path, capsys: Any) 
         conn.execute(conversations.update().values(updated_at=NOW - dt.timedelta(days=365)))
     data_dir = str(client.app.state.settings.data_dir)
     assert main(["--data-dir", data_dir, "purge", "--dry-run"]) == 0
-    assert "would delete 1 conversation(s), 10 turn(s)" in capsys.readouterr().out
+    assert "would delete 1 conversation(s), 11 turn(s)" in capsys.readouterr().out
     assert main(["--data-dir", data_dir, "purge", "--days", "30"]) == 0
-    assert "deleted 1 conversation(s), 10 turn(s)" in capsys.readouterr().out
+    assert "deleted 1 conversation(s), 11 turn(s)" in capsys.readouterr().out
     assert counts(db) == (0, 0)
     assert client.app.state.services.filings.get(receipt["filing_id"]) is not None
     assert main(["--data-dir", data_dir, "purge", "--days", "0"]) == 2

@@ -35,7 +35,7 @@ def test_find_export_delete(client: Any) -> None:
         found = client.get("/admin/privacy/conversations", params=params, headers={"Accept": "application/json"})
         assert found.status_code == 200, found.text
         (match,) = found.json()["matches"]
-        assert match["sender_id"] == SENDER and match["turns"] == 10 and match["filings"] == [filing_id]
+        assert match["sender_id"] == SENDER and match["turns"] == 11 and match["filings"] == [filing_id]
     page = client.get("/admin/privacy", params={"phone": PHONE})
     assert page.status_code == 200 and SENDER in page.text and "导出 JSON" in page.text
     assert "/admin/privacy" in client.get("/admin").text  # in the admin's menu
@@ -44,13 +44,13 @@ def test_find_export_delete(client: Any) -> None:
     assert exported.status_code == 200
     assert exported.headers["content-disposition"].startswith("attachment;")
     data = json.loads(exported.content)
-    assert data["sender_id"] == SENDER and len(data["turns"]) == 10 and data["filings"] == [filing_id]
+    assert data["sender_id"] == SENDER and len(data["turns"]) == 11 and data["filings"] == [filing_id]
     assert data["conversation"]["state"]["sender_id"] == SENDER
 
     missing_csrf = client.post("/admin/privacy/delete", json={"sender": SENDER}, headers={"Accept": "application/json"})
     assert missing_csrf.status_code == 403
     deleted = client.post("/admin/privacy/delete", json={"sender": SENDER}, headers={"X-CSRF-Token": csrf})
-    assert deleted.status_code == 200 and deleted.json()["deleted"] == {"conversations": 1, "turns": 10, "tickets": 0}
+    assert deleted.status_code == 200 and deleted.json()["deleted"] == {"conversations": 1, "turns": 11, "tickets": 0}
     dm = client.app.state.services.dialogue
     assert dm.export(SENDER) == {"sender_id": SENDER, "state": None, "turns": []}
     assert dm.export("someone-else-0001")["turns"]  # nobody else's
@@ -99,10 +99,10 @@ def test_cli_find_export_delete(client: Any, tmp_path: Any, capsys: Any) -> None
     assert json.loads(capsys.readouterr().out.splitlines()[0])["sender_id"] == SENDER
     out = tmp_path / "export.json"
     assert main(["--data-dir", data_dir, "privacy", "export", "--sender", SENDER, "-o", str(out)]) == 0
-    assert len(json.loads(out.read_text(encoding="utf-8"))["turns"]) == 10
+    assert len(json.loads(out.read_text(encoding="utf-8"))["turns"]) == 11
     assert main(["--data-dir", data_dir, "privacy", "delete", "--sender", SENDER]) == 2  # needs --yes
     assert main(["--data-dir", data_dir, "privacy", "delete", "--sender", SENDER, "--yes"]) == 0
-    assert "deleted 1 conversation state(s), 10 turn(s) and 0 handoff ticket(s)" in capsys.readouterr().out
+    assert "deleted 1 conversation state(s), 11 turn(s) and 0 handoff ticket(s)" in capsys.readouterr().out
     assert main(["--data-dir", data_dir, "privacy", "export", "--sender", SENDER]) == 0
     left = json.loads(capsys.readouterr().out)
     assert left["conversation"] is None and left["turns"] == [] and left["filings"] == [client.receipt["filing_id"]]

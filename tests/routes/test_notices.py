@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -10,9 +11,24 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from actions.filings import FilingStore, LostNoticeData
+from actions.filings import FilingStore, LostCopy, LostNoticeData
 
 Client = Any
+
+
+def pdf_text(data: bytes) -> str:
+    """The PDF's text in one line (pypdf reads the CJK fonts' two-byte codes with NULs in between)."""
+    return "".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages).replace("\n", "").replace("\x00", "")
+
+
+def pdf_qr(data: bytes) -> str:
+    """The one QR code printed in the PDF, decoded from its image."""
+    import zxingcpp
+    from PIL import Image
+
+    [image] = PdfReader(io.BytesIO(data)).pages[0].images
+    [found] = zxingcpp.read_barcodes(Image.open(io.BytesIO(image.data)))
+    return str(found.text)
 
 
 def _data(**overrides: Any) -> LostNoticeData:
@@ -81,7 +97,7 @@ def test_detail_and_pdf(client: Client) -> None:
     assert client.get(f"/notices/{number.lower()}").status_code == 200
     pdf = client.get(f"/notices/{number}.pdf")
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
-    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages).replace("\n", "")
+    text = pdf_text(pdf.content)
     assert "青岛西海岸新区海味餐饮有限公司" in text and number in text
     css = client.get("/notices/assets/notices.css")
     assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
@@ -123,6 +139,98 @@ def test_filing_errors_become_json(client: Client) -> None:
     tr = client.get("/_test/transition")
     assert tr.status_code == 409 and tr.json()["error"] == "invalid_transition"
     assert "不能" in tr.json()["message"]
+
+
+# ---------------------------------------------------------------------------------------------- issue 16: the notice
+
+
+def test_notice_states_the_lost_copy(client: Client) -> None:
+    number = _publish(client, "copy", lost_copy=LostCopy.DUPLICATE)
+    old = _publish(client, "old")  # filed before the form asked: says nothing about it
+    page = client.get(f"/notices/{number}").text
+    assert "遗失食品经营许可证副本，" in page and "<dt>遗失证照</dt><dd>副本</dd>" in page
+    assert "遗失证照" not in client.get(f"/notices/{old}").text
+    board = client.get("/notices").text
+    assert '<span class="copy">副本</span>' in board
+    assert client.get("/notices", params={"format": "json"}).json()["items"][1]["lost_copy"] == "副本"
+    assert "遗失食品经营许可证副本" in pdf_text(client.get(f"/notices/{number}.pdf").content)
+
+
+def test_pdf_downloads_with_a_proper_file_name_code_and_qr_code(client: Client) -> None:
+    number = _publish(client, "pdf", lost_copy=LostCopy.ORIGINAL)
+    r = client.get(f"/notices/{number}.pdf")
+    assert r.status_code == 200, r.text
+    disposition = r.headers["content-disposition"]
+    assert disposition.startswith("attachment;")
+    assert f'filename="{number}.pdf"' in disposition
+    assert f"filename*=UTF-8''%E9%81%97%E5%A4%B1%E5%85%AC%E5%91%8A-{number}.pdf" in disposition  # 遗失公告-<number>.pdf
+    page = client.get(f"/notices/{number}").text
+    code = re.search(r'id="verification-code">([0-9A-Z-]{19})<', page)
+    assert code, page
+    assert f"核验码：{code.group(1)}" in pdf_text(r.content)
+    url = pdf_qr(r.content)
+    assert url == f"http://testserver/notices/{number}?code={code.group(1)}"
+    opened = client.get(url)
+    assert opened.status_code == 200 and "核验通过" in opened.text and "核验未通过" not in opened.text
+    assert "青岛西海岸新区海味餐饮有限公司" in opened.text
+    # The page shows the same QR code (an image: no markup of ours inside).
+    assert 'class="qr" src="data:image/svg+xml;base64,' in page
+
+
+def test_forged_notices_do_not_verify(client: Client) -> None:
+    number = _publish(client, "real")
+    other = _publish(client, "other", company_name="青岛另一家餐饮有限公司")
+    code = re.search(r'id="verification-code">([0-9A-Z-]{19})<', client.get(f"/notices/{number}").text).group(1)  # type: ignore[union-attr]
+    # A real code printed on another notice (a forged copy), a changed code, a made-up number.
+    for url in (f"/notices/{other}?code={code}", f"/notices/{number}?code={code[:-1]}{'Y' if code[-1] != 'Y' else 'Z'}",
+                f"/notices/{number}?code=hello"):
+        page = client.get(url)
+        assert page.status_code == 200 and "核验未通过" in page.text and "核验通过" not in page.text.replace("核验未通过", ""), url
+    made_up = client.get(f"/notices/XHA-YS-2026-0999?code={code}")
+    assert made_up.status_code == 404 and "核验未通过" in made_up.text
+    # Another secret (another installation) makes other codes.
+    assert client.app.state.services.settings.secret_key
+    from actions.filings.verification import notice_code
+
+    notice = _store(client).notice(number)
+    assert notice is not None and notice_code(notice, "another secret") != code
+
+
+def test_verify_page_takes_a_typed_number_and_code(client: Client) -> None:
+    number = _publish(client, "typed")
+    code = re.search(r'id="verification-code">([0-9A-Z-]{19})<', client.get(f"/notices/{number}").text).group(1)  # type: ignore[union-attr]
+    form = client.get("/notices/verify")
+    assert form.status_code == 200 and 'name="code"' in form.text
+    typed = client.get("/notices/verify", params={"number": number.lower(), "code": code.lower().replace("-", " ")},
+                       follow_redirects=False)
+    assert typed.status_code == 303 and typed.headers["location"] == f"/notices/{number}?code={code.replace('-', '')}"
+    assert "核验通过" in client.get(typed.headers["location"]).text
+    assert client.get("/notices/verify", params={"number": number, "code": "12"}).status_code == 422
+    assert client.get("/notices/verify", params={"number": number}).status_code == 422
+    unknown = client.get("/notices/verify", params={"number": "XHA-YS-2030-0001", "code": code})
+    assert unknown.status_code == 404 and "核验未通过" in unknown.text
+    evil = client.get("/notices/verify", params={"number": "<script>x</script>", "code": code}).text
+    assert "<script>x" not in evil
+
+
+def test_print_page_is_the_notice_alone(client: Client) -> None:
+    number = _publish(client, "print")
+    page = client.get(f"/notices/{number}/print")
+    assert page.status_code == 200, page.text
+    assert 'id="btn-print"' in page.text and "/static/js/print.js" in page.text
+    assert 'class="site"' not in page.text  # no site header or footer on the sheet
+    assert "声明作废" in page.text and "核验码" in page.text
+    assert client.get("/notices/XHA-YS-2026-0999/print").status_code == 404
+    assert "@media print" in client.get("/notices/assets/notices.css").text
+
+
+def test_links_and_qr_codes_use_the_public_base_url(make_client: Callable[..., Client]) -> None:
+    client = make_client(public_base_url="https://zwfw.example.gov.cn")
+    number = _publish(client, "public")
+    data = client.get("/notices", params={"format": "json"}).json()["items"][0]
+    assert data["url"] == f"https://zwfw.example.gov.cn/notices/{number}"
+    url = pdf_qr(client.get(f"/notices/{number}.pdf", headers={"host": "10.1.2.3:5005"}).content)
+    assert url.startswith(f"https://zwfw.example.gov.cn/notices/{number}?code=")
 
 
 def test_search_by_license_number_and_traditional_characters(client: Client) -> None:

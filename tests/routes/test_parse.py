@@ -72,10 +72,10 @@ def client(tmp_path_factory: pytest.TempPathFactory, ngram_pipeline, demo_kb):  
 def test_awkward_file_covers_the_required_kinds() -> None:
     names = {e["name"] for e in AWKWARD}
     for kind in ("full_width", "traditional", "emoji", "control_chars", "html_script", "sql_injection", "empty",
-                 "whitespace_only", "rtl_arabic", "zero_width", "long_8000"):
+                 "whitespace_only", "rtl_arabic", "zero_width", "long_2000"):
         assert kind in names
-    (long,) = [e for e in AWKWARD if e["name"] == "long_8000"]
-    assert len(long["text"]) == 8000
+    (long,) = [e for e in AWKWARD if e["name"] == "long_2000"]
+    assert len(long["text"]) == 2000  # the chat limit (LINGLING_MAX_MESSAGE_CHARS)
 
 
 @pytest.mark.parametrize("case", AWKWARD, ids=lambda c: c["name"])
@@ -148,10 +148,11 @@ def test_payload_list_value(client) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_too_long_message_is_413(client) -> None:  # type: ignore[no-untyped-def]
-    limit = client.app.state.settings.max_message_chars * 50
+    limit = client.app.state.settings.max_message_chars  # the chat doors' limit
+    assert limit == 2000
     r = client.post("/model/parse", json={"text": "啊" * (limit + 1)})
     assert r.status_code == 413, r.text
-    assert r.json()["error"] == "too_large" and r.json()["message"]
+    assert r.json()["error"] == "too_large" and "2000" in r.json()["message"]
     assert client.post("/model/parse", json={"text": "啊" * limit}).status_code == 200
 
 
@@ -256,7 +257,7 @@ def test_e5_small_talk_intents(e5_client, text: str, intent: str) -> None:  # ty
 
 @pytest.mark.slow
 def test_e5_long_message(e5_client, intent_names: set[str], catalog_ids: set[str]) -> None:  # type: ignore[no-untyped-def]
-    (case,) = [c for c in AWKWARD if c["name"] == "long_8000"]
+    (case,) = [c for c in AWKWARD if c["name"] == "long_2000"]
     r = e5_client.post("/model/parse", json={"text": case["text"]})
     assert r.status_code == 200, r.text
     check_shape(r.json(), case["text"], intent_names, catalog_ids)

@@ -21,7 +21,7 @@ def say(client: Any, sender: str, text: str) -> list[dict[str, Any]]:
 def lost_notice_steps(company: str = "青岛明远餐饮有限公司", circumstances: str = "搬迁办公场所时遗失正本",
                       contact: str = "张海", phone: str = PHONE) -> list[str]:
     return ["/start_lost_notice", company, USCC, '/inform{"license_type": "食品经营许可证"}', "JY13702110012345",
-            "2025-05-01", circumstances, contact, phone]
+            "正本", "2025-05-01", circumstances, contact, phone]
 
 
 def file_lost_notice(client: Any, sender: str, **fields: str) -> dict[str, Any]:

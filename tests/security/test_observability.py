@@ -67,7 +67,7 @@ def test_metrics(make_client: Any) -> None:
     web = metric(text, "lingling_messages_total", channel="web") - metric(before, "lingling_messages_total", channel="web")
     assert web == 2
     rest = metric(text, "lingling_messages_total", channel="rest") - metric(before, "lingling_messages_total", channel="rest")
-    assert rest == 10  # nine form answers and the confirmation
+    assert rest == 11  # the start, nine form answers and the confirmation
     assert "lingling_nlu_fallbacks_total" in text and "lingling_nlu_out_of_scope_total" in text
     oos = metric(text, "lingling_nlu_out_of_scope_total", channel="web") - metric(before, "lingling_nlu_out_of_scope_total", channel="web")
     assert oos >= 1

@@ -85,7 +85,9 @@ def test_answer_in_rasa_shapes_same_as_rest(sio_live: Any, transport: str) -> No
     assert all(set(q) == {"content_type", "title", "payload"} for q in first["quick_replies"])
     assert card["type"] == "answer_card" and card["service_id"] == "license-loss-notice"
     assert card["answer"] in first["text"].replace("\\", "")  # the readable answer leads the text
-    assert "**所需材料**" in first["text"]  # and the card's guide follows it, for widgets without cards
+    assert "**办理流程**" in first["text"]  # and the card's guide follows it, for widgets without cards
+    # its materials are still marked `example`: not sent as fact, the text says they are being confirmed
+    assert "**所需材料**" not in first["text"] and "**正在核实**：申请材料" in first["text"]
 
 
 def test_form_events_in_order_and_stored_as_socketio(sio_live: Any) -> None:
@@ -99,7 +101,7 @@ def test_form_events_in_order_and_stored_as_socketio(sio_live: Any) -> None:
 
     sid, (start, company, uscc) = run(scenario())
     assert [set(e) for e in start] == [{"text"}, {"text"}]
-    assert "8项信息" in start[0]["text"] and "单位全称" in start[1]["text"]
+    assert "9项信息" in start[0]["text"] and "单位全称" in start[1]["text"]
     assert "统一社会信用代码" in texts(company)
     assert "quick_replies" in uscc[-1] and "食品经营许可证" in [q["title"] for q in uscc[-1]["quick_replies"]]
     dm = sio_live.dialogue
@@ -156,7 +158,7 @@ def test_parallel_sessions_do_not_mix(sio_live: Any) -> None:
     got_a, got_b, tab_events, (sa, sb) = run(scenario())
     assert "单位全称" in got_a[0] and "统一社会信用代码" in got_a[1]
     assert "医疗机构" not in "".join(got_a) and "所需材料" not in "".join(got_a)
-    assert "所需材料" in got_b[0] and "医疗机构" in got_b[1] and "单位全称" not in "".join(got_b)
+    assert "办理流程" in got_b[0] and "医疗机构" in got_b[1] and "单位全称" not in "".join(got_b)
     assert texts(tab_events) == "\n".join(got_a)
     dm = sio_live.dialogue
     assert dm.store.load(sa).active_form == "lost_notice_form" and dm.store.load(sa).slots["company_name"] == COMPANY

@@ -58,7 +58,7 @@ def answers_and_starts_the_form(page: Any, sio_live: Any, screenshots: Path) -> 
     expect(responses(page)).to_have_count(greeted + 1)
     answer = responses(page).last
     expect(answer).to_contain_text("遗失")
-    expect(answer.locator("strong", has_text="所需材料")).to_be_visible()  # the card's guide, as Markdown
+    expect(answer.locator("strong", has_text="办理流程")).to_be_visible()  # the card's guide, as Markdown
     replies = page.locator(".rw-replies .rw-reply")
     start = replies.filter(has_text="开始办理")
     expect(start).to_be_visible()

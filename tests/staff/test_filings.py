@@ -98,8 +98,14 @@ def test_validation_items_onsite_rectification_and_result(reviewer: Any, filings
 
 
 def test_reminders_list_institutions_due_within_three_months(reviewer: Any, filings: Any) -> None:
-    filings.submit_validation(validation_data(), "key-4")
+    view = filings.submit_validation(validation_data(), "key-4")
     page = reviewer.get("/admin/reminders")
+    assert page.status_code == 200 and "近期没有到期的机构" in page.text  # its application covers the due date
+    for item in view.items:
+        filings.decide_item(view.filing_id, item, "review", "reviewer")
+        filings.decide_item(view.filing_id, item, "not_passed", "reviewer")
+    filings.finish_validation(view.filing_id, "reviewer")
+    page = reviewer.get("/admin/reminders")  # not passed: due again
     assert page.status_code == 200 and "黄岛区康宁诊所" in page.text
 
 

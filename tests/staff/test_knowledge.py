@@ -253,3 +253,22 @@ def test_judge_agrees_with_the_pipeline(parts: Any) -> None:
         answer = judge.answer(pipe.retriever, p)
         assert answer.intent == parsed.intent.name, p.text
         assert answer.faq_id == (parsed.ranking[0].faq_id if parsed.ranking else None), p.text
+
+
+def test_placeholders_page_lists_what_needs_real_content(editor: Any) -> None:
+    from knowledge.provenance import pending_content
+
+    kb = live(editor).kb
+    page = editor.get("/admin/placeholders")
+    assert page.status_code == 200, page.text
+    pending = pending_content(kb)
+    assert pending and page.text.count('<tr>\n    <td><a href="/admin/knowledge/') == len(pending)
+    hall = next(p for p in pending if p.item_id == "service-hall")
+    assert "咨询电话" in hall.group_labels and "办理地点" in hall.group_labels
+    row = page.text[page.text.index('href="/admin/knowledge/service-hall"'):]
+    row = row[:row.index("</tr>")]
+    assert "、".join(hall.group_labels) in row
+    example_faq = next(p for p in pending if p.faqs)
+    slug = example_faq.faqs[0].split("/", 1)[1]
+    assert f'href="/admin/knowledge/{example_faq.item_id}/faq/{slug}"' in page.text
+    assert 'href="/admin/placeholders"' in editor.get("/admin/knowledge").text

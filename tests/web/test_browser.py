@@ -88,20 +88,33 @@ def test_portal_question_shows_an_answer_card(live: Any, new_page: Any, screensh
     assert chips.count() == 6
     expect(chips.first).to_contain_text("遗失")
 
-    turn = ask(page, "食品经营许可证怎么办理")
+    turn = ask(page, "在西海岸新区开公司、办营业执照怎么办理？")
     card = turn.locator(".answer-card")
     expect(card).to_be_visible()
-    expect(card.locator(".card-title")).to_have_text("食品经营许可证怎么办理？")
+    expect(card.locator(".card-title")).to_have_text("在西海岸新区开公司、办营业执照怎么办理？")
+    expect(card.locator(".card-answer")).to_be_visible()
+    # The answer first; the guide folded behind one tap (a <details>, so the keyboard opens it too).
+    details = card.locator("details.card-details")
+    summary = details.locator("summary.card-summary")
+    expect(summary).to_contain_text("查看办事指南")
+    expect(summary).to_contain_text("材料")
+    assert details.get_attribute("open") is None
+    expect(card.locator(".checklist")).to_be_hidden()
+    page.screenshot(path=str(screenshots / "portal-card-folded.png"))
+    summary.focus()
+    page.keyboard.press("Enter")
+    expect(details).to_have_attribute("open", "")
     expect(card.locator(".checklist .check-item").first).to_be_visible()
     assert card.locator(".checklist input[type=checkbox]").count() >= 5
-    assert card.locator(".steps li").count() >= 3
     expect(card.locator(".facts")).to_contain_text("办理时限")
-    expect(card.locator(".facts")).to_contain_text("办理地点")
-    online = card.locator("a.link", has_text="网上办理")
-    expect(online).to_have_attribute("target", "_blank")
-    expect(online).to_have_attribute("rel", "noopener noreferrer")
+    # Facts still marked `example` (its steps, place, phone ...) are not shown as true: "正在核实", ask the hall or 12345.
+    expect(card.locator(".fact.pending", has_text="办理流程")).to_contain_text("正在核实")
+    expect(card.locator(".fact.pending", has_text="咨询电话")).to_contain_text("正在核实")
+    expect(card.locator(".card-pending")).to_contain_text("12345")
+    assert card.locator(".steps li").count() == 0
+    expect(card).not_to_contain_text("0532-0000")
     expect(card.locator("a.link", has_text="打印材料清单")).to_have_attribute(
-        "href", live.url + "/print/materials?faq_id=food-business-license%2Foverview")
+        "href", live.url + "/print/materials?faq_id=business-startup%2Foverview")
     expect(page.locator("#welcome")).to_be_hidden()
     # Ticking a material off works (a checklist, not just a list).
     first = card.locator(".checklist input").first
@@ -138,8 +151,9 @@ LOST_NOTICE_ANSWERS = {
     "company_name": "青岛海之味餐饮管理有限公司",
     "uscc": VALID_USCC,
     "license_number": "JY23702110012345",
+    "lost_copy": "正本",
     "lost_date": "2025-06-01",
-    "circumstances": "搬迁时遗失了正本",
+    "circumstances": "搬迁时遗失",
     "contact_name": "张三",
     "contact_phone": "13800138000",
 }
@@ -158,6 +172,10 @@ def fill_lost_notice(page: Any, live: Any, answers: dict[str, str]) -> list[str]
         asked.append(slot)
         if slot == "license_type":  # a button per license type
             click_and_wait(page, page.locator("#log .turn.bot").last.locator(".choice", has_text="食品经营许可证").first)
+        elif slot == "lost_copy":  # 正本 / 副本 / 正副本都遗失了
+            buttons = page.locator("#log .turn.bot").last.locator(".choice")
+            expect(buttons).to_have_text(["正本", "副本", "正副本都遗失了"])
+            click_and_wait(page, buttons.get_by_text(answers[slot], exact=True))
         else:
             ask(page, answers[slot])
     raise AssertionError(f"no read-back after {asked}")
@@ -187,7 +205,7 @@ def test_lost_notice_filing_by_buttons_and_typing(live: Any, new_page: Any) -> N
     assert number
     filing = live.services.filings.get(number)
     assert filing is not None
-    assert filing.kind == "lost_notice"
+    assert filing.kind == "lost_notice" and filing.data["lost_copy"] == "正本"
     assert_clean(page)
 
 
@@ -450,15 +468,17 @@ def test_kiosk_is_touch_first_and_elderly_friendly(live: Any, new_page: Any, scr
     page.screenshot(path=str(screenshots / "kiosk.png"))
 
     before = bot_turns(page)
-    tiles.nth(2).click()
+    expect(tiles.nth(7).locator(".tile-name")).to_have_text("企业开办")
+    tiles.nth(7).click()  # 企业开办: its materials are real (not `example`): printable
     turn = wait_answer(page, before)
     expect(turn.locator(".answer-card")).to_be_visible()
     expect(page.locator("#btn-print")).to_be_enabled()
+    turn.locator("summary.card-summary").click()  # the guide, folded behind one tap
+    expect(turn.locator(".checklist")).to_be_visible()
     style = kiosk_style(page, 24)
     assert style == {"small": [], "tight": [], "tiny": []}, style
-    # An external link is shown, not followed (a kiosk never leaves its page).
+    # External links are shown, not followed (a kiosk never leaves its page).
     assert turn.locator("a[href^='http']").count() == 0
-    expect(turn.locator(".link-text", has_text="网上办理")).to_be_visible()
 
     page.click("#btn-elder")
     expect(page.locator("#btn-elder")).to_have_attribute("aria-pressed", "true")
@@ -467,6 +487,19 @@ def test_kiosk_is_touch_first_and_elderly_friendly(live: Any, new_page: Any, scr
     assert style["small"] == [] and style["tiny"] == [], style
     page.evaluate("document.getElementById('k-scroll').scrollTop = 0")
     page.screenshot(path=str(screenshots / "kiosk-elderly.png"))
+    # Printing in 长辈模式: the sheet in large type, and a confirmation on screen.
+    page.click("#btn-print")
+    expect(page.locator("#viewer")).to_be_visible()
+    frame = page.frame_locator("#viewer-frame")
+    expect(frame.locator("body.print-page.large")).to_have_count(1)
+    assert "large=1" in (page.locator("#viewer-frame").get_attribute("src") or "")
+    page.click("#viewer-print")
+    expect(page.locator("#k-notice")).to_be_visible()
+    expect(page.locator("#k-notice")).to_contain_text("已发送打印")
+    page.screenshot(path=str(screenshots / "kiosk-print-confirmed.png"))
+    page.click("#k-notice-close")
+    expect(page.locator("#k-notice")).to_be_hidden()
+    page.click("#viewer-close")
     page.click("#btn-elder")
     expect(page.locator("#btn-elder")).to_have_attribute("aria-pressed", "false")
 
@@ -483,16 +516,18 @@ def test_kiosk_is_touch_first_and_elderly_friendly(live: Any, new_page: Any, scr
 
 
 def test_kiosk_print_view_is_a_printable_page(live: Any, new_page: Any) -> None:
-    page = new_page(live.url + "/print/materials?faq_id=license-loss-notice/what-is-it")
-    expect(page.locator("h1")).to_contain_text("行政许可证遗失电子化公告")
+    page = new_page(live.url + "/print/materials?faq_id=business-startup/overview")
+    expect(page.locator("h1")).to_contain_text("企业开办")
     assert page.locator("table.materials tbody tr").count() >= 4
+    expect(page.locator(".sheet-facts .pending")).to_contain_text("12345")  # facts marked example: being confirmed
+    expect(page.locator("body")).not_to_contain_text("0532-0000")
     page.emulate_media(media="print")
     expect(page.locator(".sheet-actions")).to_be_hidden()
     assert_clean(page)
 
 
 def test_kiosk_idle_wipe_leaves_nothing(serve: Any, new_page: Any) -> None:
-    app = serve(kiosk_idle_seconds=5)
+    app = serve(kiosk_idle_seconds=5)  # 10 s in 长辈模式
     page = new_page(app.url + "/kiosk", width=1280, height=1024, has_touch=True)
     assert page.locator("body").get_attribute("data-idle-seconds") == "5"
     old = sender_of(page, "lingling.kiosk.sender", "sessionStorage")
@@ -505,7 +540,7 @@ def test_kiosk_idle_wipe_leaves_nothing(serve: Any, new_page: Any) -> None:
     expect(page.locator("#idle")).to_be_visible()
     expect(page.locator("#idle-text")).to_contain_text("秒后将自动清空")
     # ... and at its end everything is gone.
-    expect(page.locator("#log > *")).to_have_count(0, timeout=10_000)
+    expect(page.locator("#log > *")).to_have_count(0, timeout=15_000)
     expect(page.locator("#composer-input")).to_have_value("")
     expect(page.locator("#idle")).to_be_hidden()
     expect(page.locator("#welcome")).to_be_visible()
@@ -530,33 +565,88 @@ def test_kiosk_idle_wipe_leaves_nothing(serve: Any, new_page: Any) -> None:
     assert_clean(page)
 
 
-def test_kiosk_restart_button_wipes_at_once(live: Any, new_page: Any) -> None:
-    page = new_page(live.url + "/kiosk", width=1280, height=1024)
+def test_kiosk_wipe_is_postponed_by_scrolling_and_the_warning_dismissed(serve: Any, new_page: Any,
+                                                                       screenshots: Path) -> None:
+    app = serve(kiosk_idle_seconds=5)  # 10 s in 长辈模式
+    page = new_page(app.url + "/kiosk", width=1080, height=1920, has_touch=True)
+    page.click("#btn-elder")
+    turn = ask(page, "在西海岸新区开公司、办营业执照怎么办理？")
+    turn.locator("summary.card-summary").click()  # a long card to read, in large type
+    sender = sender_of(page, "lingling.kiosk.sender", "sessionStorage")
+    assert page.evaluate("(e => e.scrollHeight > e.clientHeight + 200)(document.getElementById('k-scroll'))")
+    # Reading: scrolling the conversation (no tap, no key) for more than two idle periods keeps it on screen.
+    for step in range(22):
+        page.evaluate("(e => { e.scrollTop = e.scrollTop > 100 ? 0 : 400; })(document.getElementById('k-scroll'))")
+        page.wait_for_timeout(1000)
+        assert page.locator("#log > *").count() > 0, f"wiped while scrolling (after {step + 1} s)"
+    assert sender_of(page, "lingling.kiosk.sender", "sessionStorage") == sender
+    # The 15-second warning (here the whole period) can be dismissed: the conversation stays.
+    expect(page.locator("#idle")).to_be_visible(timeout=11_000)
+    page.screenshot(path=str(screenshots / "kiosk-idle-warning.png"))
+    page.click("#idle-continue")
+    expect(page.locator("#idle")).to_be_hidden()
+    assert page.locator("#log > *").count() > 0
+    # Left alone, it is wiped.
+    expect(page.locator("#log > *")).to_have_count(0, timeout=25_000)
+    assert sender_of(page, "lingling.kiosk.sender", "sessionStorage") != sender
+    assert_clean(page)
+
+
+def test_kiosk_restart_asks_once(live: Any, new_page: Any) -> None:
+    page = new_page(live.url + "/kiosk", width=1080, height=1920)
     old = sender_of(page, "lingling.kiosk.sender", "sessionStorage")
     ask(page, "你好")
     page.click("#btn-restart")
+    confirm = page.locator("#restart-confirm")
+    expect(confirm).to_be_visible()
+    expect(confirm).to_contain_text("确定要清空本次对话")
+    assert page.locator("#log > *").count() > 0  # asked, not wiped
+    page.click("#restart-no")
+    expect(confirm).to_be_hidden()
+    assert page.locator("#log > *").count() > 0 and sender_of(page, "lingling.kiosk.sender", "sessionStorage") == old
+    page.click("#btn-restart")
+    page.click("#restart-yes")
     expect(page.locator("#log > *")).to_have_count(0)
+    expect(confirm).to_be_hidden()
+    expect(page.locator("#k-notice")).to_contain_text("已清空")
     assert sender_of(page, "lingling.kiosk.sender", "sessionStorage") != old
     deadline = time.monotonic() + 5
     while live.dialogue.export(old)["turns"] and time.monotonic() < deadline:
         time.sleep(0.05)
     assert live.dialogue.export(old)["turns"] == []
+    # A fresh screen has nothing to lose: 重新开始 does not ask.
+    fresh = sender_of(page, "lingling.kiosk.sender", "sessionStorage")
+    page.click("#btn-restart")
+    expect(confirm).to_be_hidden()
+    assert sender_of(page, "lingling.kiosk.sender", "sessionStorage") != fresh
     assert_clean(page)
 
 
-def test_phone_continues_the_kiosk_conversation(live: Any, new_page: Any) -> None:
-    kiosk = new_page(live.url + "/kiosk", width=1280, height=1024)
+def test_kiosk_clears_itself_after_the_hand_over_to_a_phone(live: Any, new_page: Any, screenshots: Path) -> None:
+    kiosk = new_page(live.url + "/kiosk", width=1080, height=1920)
     ask(kiosk, "食品经营许可证怎么办理")
     sender = sender_of(kiosk, "lingling.kiosk.sender", "sessionStorage")
-    phone = new_page(f"{live.url}/?sender={sender}", width=390, height=844, is_mobile=True)
+    phone = new_page(f"{live.url}/?sender={sender}", width=390, height=844, is_mobile=True, has_touch=True)
     expect(phone.locator("#log .msg.user .bubble")).to_have_text(["食品经营许可证怎么办理"])
     expect(phone.locator("#log .answer-card")).to_be_visible()
     assert "sender=" not in phone.url  # the token leaves the address bar
     assert sender_of(phone) == sender
+    # The kiosk clears itself within seconds, says why, and gets a new sender (a new QR code).
+    expect(kiosk.locator("#log > *")).to_have_count(0, timeout=10_000)
+    expect(kiosk.locator("#k-notice")).to_be_visible()
+    expect(kiosk.locator("#k-notice")).to_contain_text("转到您的手机")
+    expect(kiosk.locator("#welcome")).to_be_visible()
+    assert "食品经营许可证怎么办理" not in kiosk.locator("#log").inner_text()
+    new = sender_of(kiosk, "lingling.kiosk.sender", "sessionStorage")
+    assert new != sender
+    expect(kiosk.locator("#qr")).to_have_attribute("src", f"/api/qr?sender={new}")
+    kiosk.screenshot(path=str(screenshots / "kiosk-handed-over.png"))
+    # The conversation is the phone's now: it goes on, and a kiosk wipe of it leaves it alone.
     ask(phone, "需要带什么材料")
-    # The kiosk's wipe now leaves the phone's conversation alone.
-    kiosk.click("#btn-restart")
-    kiosk.wait_for_timeout(500)
+    assert len(live.dialogue.export(sender)["turns"]) == 2
+    r = httpx.post(f"{live.url}/api/reset", json={"sender": sender, "face": "kiosk"})
+    assert r.status_code == 200, r.text
+    assert r.json()["kept"] == "continued_on_phone"
     assert len(live.dialogue.export(sender)["turns"]) == 2
     assert_clean(kiosk)
     assert_clean(phone)
@@ -568,6 +658,7 @@ def test_phone_continues_the_kiosk_conversation(live: Any, new_page: Any) -> Non
 def hostile_kb(kb: Any) -> Any:
     """The demo base with markup in a FAQ's question and answer, a material and a service name."""
     from knowledge.loader import KnowledgeBase
+    from knowledge.models import Source, SourceKind
 
     item = kb.items["food-business-license"]
     faqs = [
@@ -576,7 +667,9 @@ def hostile_kb(kb: Any) -> Any:
         for f in item.faqs
     ]
     materials = [item.materials[0].model_copy(update={"name": f"申请书{XSS_IMG}"}), *item.materials[1:]]
-    bad = item.model_copy(update={"faqs": faqs, "materials": materials, "name": f"食品经营许可证{XSS_SCRIPT}"})
+    sources = {**item.sources, "materials": Source(kind=SourceKind.SEED)}  # shown (not held back as `example`)
+    bad = item.model_copy(update={"faqs": faqs, "materials": materials, "sources": sources,
+                                  "name": f"食品经营许可证{XSS_SCRIPT}"})
     return KnowledgeBase(items={**kb.items, bad.id: bad})
 
 
@@ -587,6 +680,7 @@ def test_markup_in_the_knowledge_base_stays_inert(serve: Any, new_page: Any, dem
     card = turn.locator(".answer-card")
     expect(card.locator(".card-answer")).to_have_text(f"答案{XSS_IMG}结束")
     expect(card.locator(".card-title")).to_have_text(f"{XSS_SCRIPT}食品经营许可证怎么办理？")
+    card.locator("summary.card-summary").click()
     expect(card.locator(".check-name").first).to_have_text(f"申请书{XSS_IMG}")
     assert page.locator("#log img, #log script").count() == 0
     assert_clean(page)
@@ -707,7 +801,10 @@ def test_every_message_kind_renders_and_stays_inert(live: Any, new_page: Any) ->
     expect(turn.locator(".check-name")).to_have_text(f"材料{HOSTILE}")
     expect(turn.locator(".check-meta")).to_have_text("复印件 · 2 份")
     expect(turn.locator(".answer-card .facts")).to_contain_text("承诺时限：当场办结")
-    expect(turn.locator(".answer-card .card-source")).to_contain_text("示例")
+    # its source is `example`: not presented as fact, the card says it is being confirmed and where to ask
+    expect(turn.locator(".answer-card .card-unconfirmed")).to_contain_text("正在核实")
+    expect(turn.locator(".answer-card .card-unconfirmed")).to_contain_text("12345")
+    expect(turn.locator(".answer-card details.card-details")).not_to_have_attribute("open", "")
     expect(turn.locator(".readback dd")).to_have_text(HOSTILE)
     expect(turn.locator(".readback .card-kicker")).to_have_text("许可证遗失公告登记")
     expect(turn.locator(".receipt-number")).to_have_text(f"LN1{HOSTILE}")

@@ -24,15 +24,17 @@ def dialogue(client: Any) -> Any:
 
 def test_chat_answers_in_rasa_wire_shape(make_client: Any) -> None:
     client = make_client()
-    body = chat(client, "食品经营许可证怎么办理")
+    body = chat(client, "在西海岸新区开公司、办营业执照怎么办理？")
     assert re.fullmatch(r"[0-9a-f]{32}", body["turn_id"])
     assert body["messages"], body
     for msg in body["messages"]:
         assert msg["recipient_id"] == SENDER
         assert set(msg) <= {"recipient_id", "text", "buttons", "image", "custom"}
     card = next(m["custom"] for m in body["messages"] if (m.get("custom") or {}).get("type") == "answer_card")
-    assert card["service_id"] == "food-business-license"
-    assert card["materials"] and card["steps"]
+    assert card["service_id"] == "business-startup"
+    assert card["materials"] and card["legal_basis"]
+    # its steps are still marked `example`: not sent as fact, named as being confirmed
+    assert card["steps"] == [] and {"group": "steps", "label": "办理流程"} in card["pending"]
 
 
 def test_same_dialogue_as_the_rest_channel(make_client: Any) -> None:
@@ -172,6 +174,25 @@ def test_qr_code_encodes_the_continue_url(make_client: Any) -> None:
     assert client.get("/api/qr", params={"sender": "../../etc"}).status_code == 422
 
 
+def test_qr_code_uses_the_public_base_url(make_client: Any) -> None:
+    # A kiosk behind NAT or a reverse proxy: the phone must get the public address, not the kiosk's.
+    client = make_client(public_base_url="https://zwfw.example.gov.cn/lingling/")
+    r = client.get("/api/qr", params={"sender": SENDER}, headers={"host": "10.0.0.7:5005"})
+    assert r.status_code == 200, r.text
+    assert r.content == qr_svg(f"https://zwfw.example.gov.cn/lingling/?sender={SENDER}")
+
+
+def test_public_base_url_must_be_an_http_address() -> None:
+    from pydantic import ValidationError
+
+    from assistant.settings import Settings
+
+    for bad in ("zwfw.example.gov.cn", "javascript:alert(1)", "https://host/x?y=1", "https://ho st"):
+        with pytest.raises(ValidationError):
+            Settings(public_base_url=bad)
+    assert Settings(public_base_url="https://zwfw.example.gov.cn/").public_base == "https://zwfw.example.gov.cn"
+
+
 def test_pages_carry_a_strict_content_security_policy(make_client: Any) -> None:
     client = make_client()
     for path in ("/", "/kiosk", "/?embed=1", "/print/materials?faq_id=food-business-license/overview"):
@@ -202,11 +223,16 @@ def test_widget_script_is_served_as_javascript(make_client: Any) -> None:
 
 def test_print_view_lists_the_materials(make_client: Any, demo_kb: Any) -> None:
     client = make_client()
-    r = client.get("/print/materials", params={"faq_id": "food-business-license/overview"})
+    r = client.get("/print/materials", params={"faq_id": "business-startup/overview"})
     assert r.status_code == 200
-    item = demo_kb.items["food-business-license"]
+    item = demo_kb.items["business-startup"]
     for m in item.materials:
         assert m.name in r.text
+    # A service whose materials are still marked `example`: no list presented as fact, where to ask instead.
+    held = client.get("/print/materials", params={"faq_id": "food-business-license/overview"})
+    assert held.status_code == 200, held.text
+    assert demo_kb.items["food-business-license"].materials[0].name not in held.text
+    assert "正在核实" in held.text and "12345" in held.text and "0532-0000" not in held.text
     assert "/static/css/print.css" in r.text
     missing = client.get("/print/materials", params={"faq_id": "nope/nothing"})
     assert missing.status_code == 404 and "没有找到" in missing.text
@@ -227,3 +253,31 @@ def test_static_assets_have_no_inner_html() -> None:
         assert not re.search(r"\.(innerHTML|outerHTML)\b|insertAdjacentHTML|document\.write|createContextualFragment", text), path
         assert not re.search(r"\beval\(|new Function\b", text), path
         assert not re.search(r"\b(alert|confirm|prompt)\(", text), path  # no pop-ups (kiosk rule)
+
+
+def test_a_phone_takes_a_kiosk_conversation_over(make_client: Any) -> None:
+    """The phone opening the kiosk's QR link tells the server (POST /api/continue); the kiosk learns it from
+    GET /api/continued and clears its screen; its wipe then leaves the conversation to the phone."""
+    client = make_client()
+    kiosk, other = "k" * 16 + "0123456789abcdef", "o" * 16 + "0123456789abcdef"
+    chat(client, "你好", sender=kiosk, face="kiosk")
+    chat(client, "你好", sender=other, face="kiosk")
+    assert client.get("/api/continued", params={"sender": kiosk}).json() == {"sender": kiosk, "continued": False}
+    r = client.post("/api/continue", json={"sender": kiosk})
+    assert r.status_code == 200, r.text
+    assert r.json() == {"ok": True, "continued": True}
+    assert client.get("/api/continued", params={"sender": kiosk}).json()["continued"] is True
+    assert client.get("/api/continued", params={"sender": other}).json()["continued"] is False  # only that one
+    # The kiosk's wipe keeps the phone's conversation; another kiosk conversation is wiped as before.
+    kept = client.post("/api/reset", json={"sender": kiosk, "face": "kiosk"})
+    assert kept.status_code == 200, kept.text
+    assert kept.json()["kept"] == "continued_on_phone" and dialogue(client).export(kiosk)["turns"]
+    chat(client, "营业执照怎么办", sender=kiosk)  # the phone goes on; the mark stays
+    assert client.get("/api/continued", params={"sender": kiosk}).json()["continued"] is True
+    assert client.post("/api/reset", json={"sender": other, "face": "kiosk"}).json() == {"ok": True}
+    assert dialogue(client).export(other)["turns"] == []
+    # Nothing to take over, and bad input: clear answers, no 5xx.
+    fresh = "f" * 16 + "0123456789abcdef"
+    assert client.post("/api/continue", json={"sender": fresh}).json() == {"ok": True, "continued": False}
+    assert client.post("/api/continue", json={"sender": "../x"}).status_code == 422
+    assert client.get("/api/continued", params={"sender": "<x>"}).status_code == 422

@@ -13,7 +13,8 @@ from assistant.staff.routes import (
     tools,
     transfer,
     users,
+    validation,
 )
 
-ROUTERS = tuple(m.router for m in (account, transfer, knowledge, editor, tools, filings, handoff, inbox, analytics,
-                                   users))
+ROUTERS = tuple(m.router for m in (account, transfer, knowledge, editor, tools, filings, validation, handoff, inbox,
+                                   analytics, users))

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
+from actions.filings.figures import validation_figures
 from assistant.services import services_of
 from assistant.settings import Environment
 from assistant.staff.lockout import Lock
@@ -114,6 +115,7 @@ def _overview(auth: Auth) -> dict[str, Any]:
         out["lost_approved"] = len(filings.list_filings("lost_notice", "approved", limit=500))
         out["validations_open"] = sum(len(filings.list_filings("medical_validation", s, limit=500))
                                       for s in ("submitted", "in_review", "onsite", "rectification"))
+        out["validation"] = validation_figures(filings, st.today())  # computed from the records (figures.py)
     return out
 
 

@@ -1,5 +1,5 @@
 """Review of filings: lost-notice queues (approve, reject, publish, reissue), medical validations (per-item
-decisions, on-site check, rectification, result) and the reminders of institutions falling due."""
+decisions, on-site check, rectification, result) (the registry, reminders, published results and figures: validation.py)."""
 
 from __future__ import annotations
 
@@ -153,11 +153,3 @@ def act(request: Request, filing_id: str = FILING_ID, action: str = Path(pattern
         after["notice_number"] = view.notice_number
     auth.record(ACTIONS[action], filing_id, {"status": before.status, "items": before.items} if before else None, after)
     return redirect(f"/admin/filings/{filing_id}", "filing")
-
-
-@router.get("/admin/reminders")
-def reminders(request: Request, auth: Auth = REVIEWERS, months: int = Query(default=3, ge=1, le=12)) -> Response:
-    store = auth.staff.filings
-    rows = store.due_reminders(auth.staff.today(), months)
-    return render(request, "admin/reminders.html", {"rows": rows, "months": months, "today": auth.staff.today(),
-                                                    "queues": QUEUES, "kind": "", "status": ""}, auth=auth)

@@ -14,6 +14,7 @@ from assistant.staff.forms import TOPIC_LABELS, field_errors
 from assistant.staff.regression import VERDICT_LABELS, Report
 from assistant.staff.web import EDITORS, Auth, redirect, render, secure_headers
 from knowledge.errors import LoadProblem
+from knowledge.provenance import pending_content
 from knowledge.store import StaleVersion
 from knowledge.versions import load_raw
 
@@ -65,6 +66,19 @@ def knowledge_list(request: Request, auth: Auth = EDITORS, q: str = Query(defaul
     rows = _rows(auth, q.strip(), status)
     return render(request, "admin/knowledge_list.html", {"rows": rows, "q": q, "status": status,
                                                          "labels": STATUS_LABELS}, auth=auth)
+
+
+@router.get("/admin/placeholders")
+def placeholders(request: Request, auth: Auth = EDITORS) -> Response:
+    """What still needs real content: the fact groups and FAQs marked `example` of the knowledge in force
+    (citizens are told these details are being confirmed, never shown them as fact)."""
+    kb = auth.staff.live.current.kb
+    rows = []
+    for p in pending_content(kb):
+        item = kb.items[p.item_id]
+        faqs = [(f.id.split("/", 1)[1], f.question) for f in item.faqs if f.id in p.faqs]
+        rows.append({"p": p, "faqs": faqs, "total": len(item.faqs)})
+    return render(request, "admin/placeholders.html", {"rows": rows}, auth=auth)
 
 
 @router.post("/admin/knowledge/new")

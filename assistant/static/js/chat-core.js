@@ -143,10 +143,14 @@ function formatDateTime(value) {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
+const UNCONFIRMED_ANSWER = '这条答复中的部分信息正在核实，仅供参考；请以大厅窗口公示为准，或拨打 12345 政务服务便民热线咨询。';
+
+function sourceKind(source) {
+  return str(source && typeof source === 'object' ? source.kind : source);
+}
+
 function sourceNote(source) {
-  const kind = source && typeof source === 'object' ? source.kind : source;
-  if (kind === 'example') return '部分内容为演示示例，请以窗口公布为准。';
-  if (kind === 'statute') return source && source.ref ? `依据：${source.ref}` : '依据：相关法规';
+  if (sourceKind(source) === 'statute') return source && source.ref ? `依据：${source.ref}` : '依据：相关法规';
   return '';
 }
 
@@ -158,6 +162,7 @@ export function speakableText(msg) {
   if (c) {
     if (c.type === 'answer_card') {
       parts.push(str(c.answer));
+      if (sourceKind(c.source) === 'example') parts.push(UNCONFIRMED_ANSWER);
       const materials = list(c.materials).map((m) => str(m && m.name)).filter(Boolean);
       if (materials.length) parts.push(`需要准备的材料：${materials.join('；')}`);
     } else if (c.type === 'receipt') {
@@ -520,14 +525,14 @@ export class Chat {
     }
   }
 
-  section(card, title) {
+  section(parent, title) {
     const section = el('section', 'card-section');
     const id = nextId('sec');
     const heading = el('h4', 'card-section-title', title);
     heading.id = id;
     section.setAttribute('aria-labelledby', id);
     section.appendChild(heading);
-    card.appendChild(section);
+    parent.appendChild(section);
     return section;
   }
 
@@ -558,6 +563,11 @@ export class Chat {
     return a;
   }
 
+  /**
+   * The answer first; the guide (materials, steps, time limit, place, legal basis) folded behind one tap
+   * (a <details>: keyboard and screen readers know it). Facts the knowledge base still marks `example` arrive
+   * empty and named in `pending`: the card says they are being confirmed and where to ask.
+   */
   renderAnswerCard(c) {
     const card = el('article', 'card answer-card');
     const titleId = nextId('card');
@@ -567,10 +577,20 @@ export class Chat {
     title.id = titleId;
     card.appendChild(title);
     if (c.answer) card.appendChild(el('p', 'card-answer', c.answer));
+    const unconfirmed = sourceKind(c.source) === 'example';
+    if (unconfirmed) card.appendChild(el('p', 'card-unconfirmed', UNCONFIRMED_ANSWER));
+
+    const details = el('details', 'card-details');
+    const summary = el('summary', 'card-summary');
+    details.appendChild(summary);
+    const body = el('div', 'card-details-body');
+    details.appendChild(body);
+    const shown = [];
 
     const materials = list(c.materials).filter((m) => m && m.name);
     if (materials.length) {
-      const section = this.section(card, '需要准备的材料');
+      shown.push(`材料 ${materials.length} 项`);
+      const section = this.section(body, '需要准备的材料');
       section.appendChild(el('p', 'card-hint', '可逐项勾选，核对是否带齐：'));
       const ul = el('ul', 'checklist');
       materials.forEach((m) => {
@@ -594,7 +614,8 @@ export class Chat {
 
     const steps = list(c.steps).filter((s) => s && s.title);
     if (steps.length) {
-      const section = this.section(card, '办理流程');
+      shown.push(`流程 ${steps.length} 步`);
+      const section = this.section(body, '办理流程');
       const ol = el('ol', 'steps');
       steps.forEach((s) => {
         const li = el('li');
@@ -606,9 +627,11 @@ export class Chat {
     }
 
     const facts = el('dl', 'facts');
-    const fact = (label, value) => {
+    const factLabels = [];
+    const fact = (label, value, className) => {
       if (!value) return;
-      const row = el('div', 'fact');
+      if (!className) factLabels.push(label);
+      const row = el('div', className ? `fact ${className}` : 'fact');
       row.append(el('dt', '', label), el('dd', '', value));
       facts.appendChild(row);
     };
@@ -625,7 +648,35 @@ export class Chat {
     if (w) fact('办理地点', [w.zone, w.window, w.address].map(str).filter(Boolean).join('，'));
     fact('办公时间', str(c.hours));
     fact('咨询电话', str(c.phone));
-    if (facts.childElementCount) card.appendChild(facts);
+    const pending = list(c.pending).map((p) => str(p && p.label)).filter(Boolean);
+    pending.forEach((label) => fact(label, '正在核实', 'pending'));
+    const main = factLabels.filter((label) => label === '办理时限' || label === '办理地点');
+    if (main.length) shown.push(main.map((label) => label.slice(2)).join('、'));
+    if (facts.childElementCount) body.appendChild(facts);
+    if (pending.length) {
+      body.appendChild(el('p', 'card-pending',
+        `${pending.join('、')}正在核实，暂不提供，以免误导您。请到政务服务中心大厅咨询台询问，或拨打 12345 政务服务便民热线。`));
+    }
+
+    const basis = list(c.legal_basis).filter((b) => b && b.statute);
+    if (basis.length) {
+      shown.push('办理依据');
+      const section = this.section(body, '办理依据');
+      const ul = el('ul', 'basis');
+      basis.forEach((b) => {
+        const li = el('li');
+        li.appendChild(el('strong', '', `《${str(b.statute)}》${str(b.article)}`));
+        if (b.summary) li.append(`：${str(b.summary)}`);
+        ul.appendChild(li);
+      });
+      section.appendChild(ul);
+    }
+
+    if (body.childElementCount) {
+      summary.appendChild(el('span', 'card-summary-title', '查看办事指南'));
+      if (shown.length) summary.appendChild(el('span', 'card-summary-meta', shown.filter(Boolean).join(' · ')));
+      card.appendChild(details);
+    }
 
     const actions = el('div', 'card-actions');
     const entry = c.online_entry && typeof c.online_entry === 'object' ? c.online_entry : null;
@@ -739,7 +790,17 @@ export class Chat {
       row.append(el('dt', '', label), el('dd', '', value));
       dl.appendChild(row);
     });
+    // Facts the knowledge base still marks `example` arrive empty and named: being confirmed, where to ask.
+    const pending = list(c.pending).map((p) => str(p && p.label)).filter(Boolean);
+    pending.forEach((label) => {
+      const row = el('div', 'fact pending');
+      row.append(el('dt', '', label), el('dd', '', '正在核实'));
+      dl.appendChild(row);
+    });
     card.appendChild(dl);
+    if (pending.length) {
+      card.appendChild(el('p', 'card-pending', '正在核实的信息请以大厅现场公示为准，或拨打 12345 政务服务便民热线咨询。'));
+    }
     return card;
   }
 

@@ -5,7 +5,9 @@ import { Chat, api, decorateIcons, newSender, speakableText, wireComposer } from
 const $ = (id) => document.getElementById(id);
 const body = document.body;
 const IDLE_SECONDS = Math.max(1, Number(body.dataset.idleSeconds) || 90);
-const COUNTDOWN_SECONDS = Math.min(15, IDLE_SECONDS);
+const ELDER_FACTOR = 2; // 长辈模式: people read more slowly, the wipe waits twice as long
+const COUNTDOWN_SECONDS = 15;
+const HANDOVER_POLL_MS = 2000; // how often the kiosk asks whether a phone took the conversation over
 const SENDER_KEY = 'lingling.kiosk.sender';
 
 const log = $('log');
@@ -22,6 +24,10 @@ const qr = $('qr');
 const printButton = $('btn-print');
 const printHint = $('print-hint');
 const elderButton = $('btn-elder');
+const restartButton = $('btn-restart');
+const confirmBox = $('restart-confirm');
+const notice = $('k-notice');
+const noticeText = $('k-notice-text');
 const speakButton = $('btn-speak');
 
 decorateIcons();
@@ -91,14 +97,36 @@ function closeViewer() {
 }
 
 function openPrint(faqId) {
-  openViewer(`/print/materials?faq_id=${encodeURIComponent(faqId)}&embed=1`, '打印预览：材料清单', true);
+  const large = body.classList.contains('elder') ? '&large=1' : ''; // 长辈模式 prints large type
+  openViewer(`/print/materials?faq_id=${encodeURIComponent(faqId)}&embed=1${large}`, '打印预览：材料清单', true);
 }
+
+// ------------------------------------------------------------------ on-screen notices (print, hand-over)
+
+let noticeTimer = 0;
+
+/** A message on screen for a few seconds (role=status: screen readers announce it too). */
+function showNotice(text, seconds = 8) {
+  noticeText.textContent = text;
+  notice.hidden = false;
+  window.clearTimeout(noticeTimer);
+  noticeTimer = window.setTimeout(hideNotice, seconds * 1000);
+}
+
+function hideNotice() {
+  notice.hidden = true;
+  window.clearTimeout(noticeTimer);
+}
+$('k-notice-close').addEventListener('click', hideNotice);
 
 viewerPrint.addEventListener('click', () => {
   try {
     viewerFrame.contentWindow.focus();
     viewerFrame.contentWindow.print();
-  } catch (_) { /* printing unavailable */ }
+    showNotice('已发送打印，请在终端下方出纸口取走材料清单。如未出纸，请到咨询台询问。');
+  } catch (_) {
+    showNotice('暂时无法打印，请到咨询台询问，或扫码在手机上查看材料清单。');
+  }
 });
 $('viewer-close').addEventListener('click', closeViewer);
 printButton.addEventListener('click', () => { if (printFaq) openPrint(printFaq); });
@@ -166,8 +194,11 @@ $('btn-handoff').addEventListener('click', () => chat.send('转人工'));
 
 // ------------------------------------------------------------------ privacy wipe
 
-/** Wipe everything of the current user: screen, inputs, storage, server state; new sender id. */
-function wipe() {
+/**
+ * Wipe everything of the current user: screen, inputs, storage, server state; new sender id.
+ * `keepServer`: a phone took the conversation over, the server's copy is theirs now.
+ */
+function wipe(keepServer = false) {
   const old = chat.sender;
   if (canSpeak) window.speechSynthesis.cancel();
   closeViewer();
@@ -186,19 +217,38 @@ function wipe() {
   updatePrintable();
   showQr();
   hideCountdown();
+  hideConfirm();
   scroller.scrollTop = 0;
   if (document.activeElement && document.activeElement !== document.body) document.activeElement.blur();
-  api('/api/reset', { sender: old, face: 'kiosk' }, { keepalive: true }).catch(() => {});
+  if (!keepServer) api('/api/reset', { sender: old, face: 'kiosk' }, { keepalive: true }).catch(() => {});
   lastActivity = Date.now();
 }
 
-$('btn-restart').addEventListener('click', wipe);
+// 重新开始 asks once (a tap by mistake must not wipe someone's conversation); nothing to lose: at once.
+function hideConfirm() {
+  confirmBox.hidden = true;
+}
+restartButton.addEventListener('click', () => {
+  if (!inUse()) {
+    wipe();
+    return;
+  }
+  confirmBox.hidden = false;
+  $('restart-yes').focus();
+});
+$('restart-yes').addEventListener('click', () => {
+  wipe();
+  showNotice('已清空本次对话，可以重新开始咨询了。', 5);
+});
+$('restart-no').addEventListener('click', hideConfirm);
 
 let lastActivity = Date.now();
 function touch() {
   lastActivity = Date.now();
 }
-['pointerdown', 'keydown', 'input', 'touchstart', 'wheel'].forEach((type) => {
+// Any interaction postpones the wipe: taps, keys, typing, scrolling (wheel, touch, scroll bar, keys), opening
+// a card's guide; reading aloud counts as reading (see tick).
+['pointerdown', 'pointermove', 'keydown', 'input', 'touchstart', 'touchmove', 'wheel', 'scroll', 'toggle'].forEach((type) => {
   document.addEventListener(type, touch, { capture: true, passive: true });
 });
 $('idle-continue').addEventListener('click', () => {
@@ -217,18 +267,23 @@ function hideCountdown() {
   body.classList.remove('idle-warning');
 }
 
+function idleSeconds() {
+  return body.classList.contains('elder') ? IDLE_SECONDS * ELDER_FACTOR : IDLE_SECONDS;
+}
+
 function tick() {
   if (!inUse()) {
     lastActivity = Date.now();
     hideCountdown();
     return;
   }
-  const left = IDLE_SECONDS - (Date.now() - lastActivity) / 1000;
+  if (canSpeak && window.speechSynthesis.speaking) touch(); // being read to is reading
+  const left = idleSeconds() - (Date.now() - lastActivity) / 1000;
   if (left <= 0) {
     wipe();
     return;
   }
-  if (left <= COUNTDOWN_SECONDS) {
+  if (left <= Math.min(COUNTDOWN_SECONDS, idleSeconds())) {
     const text = `无人操作，${Math.ceil(left)} 秒后将自动清空本次对话，保护您的隐私。`;
     if (idleText.textContent !== text) idleText.textContent = text;
     idleBox.hidden = false;
@@ -238,3 +293,24 @@ function tick() {
   }
 }
 window.setInterval(tick, 250);
+
+// ------------------------------------------------------------------ hand-over to a phone (QR code)
+
+let asking = false;
+
+/** While someone uses the kiosk: has a phone scanned the QR code and taken the conversation over? */
+async function checkHandover() {
+  if (asking || !inUse() || chat.isEmpty()) return;
+  asking = true;
+  const sender = chat.sender;
+  try {
+    const data = await api(`/api/continued?sender=${encodeURIComponent(sender)}`);
+    if (data && data.continued && chat.sender === sender) {
+      wipe(true);
+      showNotice('本次对话已转到您的手机上继续。为保护您的隐私，本机已清空。', 10);
+    }
+  } catch (_) { /* offline: the idle wipe still protects */ } finally {
+    asking = false;
+  }
+}
+window.setInterval(checkHandover, HANDOVER_POLL_MS);

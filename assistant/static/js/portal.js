@@ -1,5 +1,5 @@
 // The portal chat page `/` (and its compact face `/?embed=1` inside the widget's iframe).
-import { Chat, SENDER_RE, decorateIcons, newSender, wireComposer } from './chat-core.js';
+import { Chat, SENDER_RE, api, decorateIcons, newSender, wireComposer } from './chat-core.js';
 
 const $ = (id) => document.getElementById(id);
 const body = document.body;
@@ -31,6 +31,8 @@ if (handed && SENDER_RE.test(handed)) {
   try {
     sessionStorage.removeItem(`lingling.transcript.${handed}`);
   } catch (_) { /* ignore */ }
+  // Tell the server this phone has taken the conversation over: the kiosk clears its screen within seconds.
+  api('/api/continue', { sender: handed }).catch(() => {});
 } else {
   chat.useSender(chat.storedSender() || newSender());
 }
