@@ -32,7 +32,10 @@ TUNE = Path(__file__).resolve().parents[1] / "tests" / "data" / "tune_queries.js
 GRID = {
     "answer_min": [round(0.45 + 0.025 * i, 3) for i in range(17)],
     "clarify_min": [0.45, 0.5, 0.55, 0.6, 0.65, 0.7],
-    "margin": [0.0, 0.01, 0.02, 0.04, 0.06, 0.1],
+    # Ranking scores of sibling services that share words (食品经营许可证延续 / 出版物经营许可证延续) lie within ~0.05
+    # of each other even when the question names one of them: a wider margin asks "您是想问" where the golden
+    # conversations (the spec) expect the answer, so the grid stops at 0.04.
+    "margin": [0.0, 0.01, 0.02, 0.03, 0.04],
     "sure": [0.8, 1.01],
     "oos_max": [0.3, 0.5, 0.7, 1.01],
     "unknown_max": [0.45, 0.6, 0.75, 1.01],
