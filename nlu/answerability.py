@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from knowledge.models import ReferralDirectory
+from nlu.documents import DocumentCheck
 from nlu.screen import Screen
 from nlu.types import Hit, IntentScore, Match
 
@@ -71,7 +72,7 @@ class Evidence:
     oos: float  # classifier out_of_scope probability
     matter: str | None  # a directory matter named that the first entry's texts do not mention
     region: str | None  # another region named that the first entry's service never mentions
-    documents: tuple[str, ...]  # personal documents named (matters marked `document`)
+    documents: tuple[str, ...]  # personal documents named (matters marked `document`, else a word: nlu/documents.py)
     named: tuple[str, ...] = ()  # every directory matter named
     unknown: float = 0.0  # share of the message's CJK character pairs absent from the best service's texts
     service_margin: float = 1.0  # ranking score of the first entry minus that of the best entry of another service
@@ -81,8 +82,10 @@ class Answerability:
     """Decides answer / clarify / none for one parse; the directory and screens are data."""
 
     def __init__(self, directory: ReferralDirectory, screen: Screen, texts_of: Callable[[str], list[str]],
-                 faqs_of: Callable[[str], list[str]], th: MatchThresholds | None = None, encoder: str | None = None):
+                 faqs_of: Callable[[str], list[str]], th: MatchThresholds | None = None, encoder: str | None = None,
+                 documents: DocumentCheck | None = None):
         self.directory = directory
+        self.document_check = documents or DocumentCheck(())  # documents the loss notice does not accept
         self.screen = screen
         self.texts_of = texts_of  # FAQ id -> its indexed texts (the retriever's)
         self.faqs_of = faqs_of  # service id -> its FAQ ids
@@ -109,6 +112,14 @@ class Answerability:
         mine = _pairs(text)
         return sum(p not in pairs for p in mine) / len(mine) if mine else 0.0
 
+    def _documents_named(self, text: str, named: Sequence[str]) -> tuple[str, ...]:
+        """Personal documents of the directory named, else a document the loss notice does not accept (its word)."""
+        known = tuple(m for m in named if m in self._documents)
+        if known:
+            return known
+        foreign = self.document_check.foreign(text)
+        return (foreign,) if foreign else ()
+
     def _mentioned(self, mid: str, texts: Sequence[str]) -> bool:
         matter = self.directory.matter(mid)
         return matter is not None and any(t in x for t in matter.terms for x in texts)
@@ -132,7 +143,7 @@ class Answerability:
             same_service=bool(top and second and top.service_id == second.service_id),
             oos=float(probs.get("out_of_scope", 0.0)),
             matter=matter, region=region,
-            documents=tuple(m for m in named if m in self._documents),
+            documents=self._documents_named(text, named),
             named=tuple(named),
             unknown=self.unknown_share(text, top.service_id) if top else 1.0,
             service_margin=(top.score - rival.score) if top and rival else 1.0,
@@ -164,6 +175,12 @@ class Answerability:
             return IntentScore("out_of_scope", max(intent.confidence, 0.8)), Match(
                 "none", f"about another region ({ev.region})", region=ev.region)
         found = self.match(ev, hits)
+        doc = ev.documents[0] if ev.documents and not license_types else ""
+        if found.decision != "none" and doc and doc not in self._documents and hits \
+                and not any(doc in t for t in self.texts_of(hits[0].faq_id)):
+            # "采矿许可证丢了怎么补": a document the loss notice does not accept and the best entry never names.
+            return intent, Match("none", f"names “{doc}”, which the loss notice does not accept and the best entry "
+                                 "does not cover", documents=ev.documents)
         if found.decision == "none" and not ev.named and ev.top < self.th.stray_evidence and ev.oos >= self.th.stray_oos:
             return IntentScore("out_of_scope", max(ev.oos, 1 - intent.confidence)), replace(
                 found, why=f"{found.why}; nothing of ours is close and it leans out of scope (p={ev.oos:.2f})",

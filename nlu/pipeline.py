@@ -21,10 +21,11 @@ from knowledge.referrals import load_directory
 from nlu import topics
 from nlu.answerability import Answerability
 from nlu.classifier import IntentClassifier, parse_payload
+from nlu.documents import DocumentCheck
 from nlu.embeddings import CachedEncoder, EncoderSpec, encode_many
 from nlu.entities import EntityExtractor, VocabEntry
 from nlu.errors import IndexMismatch
-from nlu.focus import FocusConfig, FocusResolver, followup_intent
+from nlu.focus import FocusConfig, FocusResolver, asks_whether, followup_intent
 from nlu.normalize import fold, normalize
 from nlu.pinyin import PinyinIndex, looks_like_pinyin
 from nlu.retrieval import FusionWeights, ItemChange, Retriever, faq_texts
@@ -89,7 +90,8 @@ class NluPipeline:
         self.thresholds = cfg.thresholds
         faqs_by_service = {i.id: [f.id for f in i.faqs] for i in kb.items.values()}
         self.answerability = Answerability(load_directory(cfg.knowledge_dir), default_screen(), retriever.texts_of,
-                                           lambda sid: faqs_by_service.get(sid, []), encoder=encoder.name)
+                                           lambda sid: faqs_by_service.get(sid, []), encoder=encoder.name,
+                                           documents=DocumentCheck(t for k in kb.license_types() for t in (k.name, *k.aliases)))
         self._pinyin: PinyinIndex | None = None  # built on the first pinyin message (~2 s)
         self._pinyin_lock = Lock()
         self.focus = FocusResolver(kb, cfg.focus)
@@ -167,7 +169,7 @@ class NluPipeline:
             res = self.focus.resolve(model_text, entities, qvec, hits, self.retriever, focus, p_oos)
             hits, use = res.hits, res.use
             timings["focus"] = time.perf_counter() - t4
-        intent = self.decide(ranking, max((h.evidence for h in hits), default=0.0))
+        intent = self.decide(ranking, max((h.evidence for h in hits), default=0.0), model_text)
         if use is not None and use.applied:
             intent = followup_intent(norm.text, ranking, res.evidence, self.thresholds.fallback) or intent
         t5 = time.perf_counter()
@@ -208,13 +210,14 @@ class NluPipeline:
             hits.append(Hit(item.id, faq.id, faq.question, 0.0))
         return tuple(hits)
 
-    def decide(self, ranking: list[IntentScore], best_hit: float) -> IntentScore:
-        """Apply the thresholds to the classifier's ranking and the best retrieval score."""
+    def decide(self, ranking: list[IntentScore], best_hit: float, text: str = "") -> IntentScore:
+        """Apply the thresholds to the classifier's ranking and the best retrieval score (and, given the text,
+        tell a yes/no question about the service from a request to start its filing)."""
         th = self.thresholds
         top = ranking[0]
         probs = {r.name: r.confidence for r in ranking}
-        if top.name in FILING_INTENTS and top.confidence < th.filing:
-            # Not sure enough to start a filing: answer about the service instead.
+        if top.name in FILING_INTENTS and (top.confidence < th.filing or (text and asks_whether(text))):
+            # Not sure enough to start a filing, or asked about it ("网上能申请吗"): answer about the service.
             top = IntentScore("ask_service", top.confidence + probs.get("ask_service", 0.0))
         if top.name == "ask_service" and best_hit < th.retrieval_min:
             return IntentScore("out_of_scope", max(probs.get("out_of_scope", 0.0), 1 - top.confidence))
