@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 # pytest with what scripts/provision.sh set up (LINGLING_TEST_PG_URL of the database it created).
 PYTEST := set -a; [ ! -f var/provision.env ] || . ./var/provision.env; set +a; $(BIN)/python -m pytest
 
-.PHONY: run test install index bench lint typecheck clean eval load fuzz contract screenshots
+.PHONY: run test install index bench bench-rasa lint typecheck clean eval load fuzz contract screenshots
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -60,6 +60,12 @@ eval: index
 
 bench: index
 	$(BIN)/python -m benchmarks.run
+
+# 灵灵 vs Rasa 3.6.21's own NLU on the test questions, in one sitting (docs/benchmarks.md, "Side by side with
+# Rasa"); the Rasa venv comes from scripts/provision.sh. BENCH_RASA_ARGS="--rasa-model path/nlu.tar.gz" skips training.
+bench-rasa: index
+	@bash scripts/provision.sh >/dev/null
+	$(BIN)/python -m benchmarks.rasa $(BENCH_RASA_ARGS)
 
 # Chat load on loopback (bounded: ~5 min per configuration; PostgreSQL too when LINGLING_TEST_PG_URL is set).
 # Results: the load section of docs/benchmarks.md. LOAD_ARGS="--quick" or "--configs sqlite-1 --profile".

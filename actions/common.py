@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 
 HALL_ID = "service-hall"  # the knowledge item describing the service center itself
 FORM_SESSION_SLOT = "form_session_id"  # set by the dialogue when a form starts; keys idempotent submits
+# The engine asked directly: a text's knowledge ranking (API.md's `retrieval.ranking` entries), empty when the
+# engine does not read it as a service question. Used when a parse reaches the actions without `retrieval`.
+Understand = Callable[[str], list[dict[str, Any]]]
 # The filings this conversation created or proved it owns (id + phone's last four), newest last: their status
 # is told without asking again, and only they may be resubmitted. Set by actions only; a new session starts empty.
 SESSION_FILINGS_SLOT = "session_filings"
@@ -47,6 +50,7 @@ class ActionDeps:
     directory: ReferralDirectory = field(default_factory=load_directory)  # matters the base lacks → departments
     institutions: InstitutionRegistry | None = None  # the registry (the due question identifies institutions)
     reminders: ReminderService | None = None  # chat reminders are told when an institution identifies itself
+    understand: Understand | None = None  # 灵灵's engine, for parses without `retrieval` (e.g. Rasa's own NLU)
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -95,6 +99,11 @@ def with_session_filing(tracker: Tracker, filing_id: str) -> list[str]:
 def latest_text(tracker: Tracker) -> str:
     """The latest user message's text."""
     return str((tracker.latest_message or {}).get("text") or "")
+
+
+def has_retrieval(tracker: Tracker) -> bool:
+    """True when the latest parse came from 灵灵's engine (it carries `retrieval`; Rasa's own NLU does not)."""
+    return isinstance((tracker.latest_message or {}).get("retrieval"), dict)
 
 
 def ranking(tracker: Tracker) -> list[dict[str, Any]]:

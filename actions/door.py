@@ -32,6 +32,7 @@ DOORS = ("/webhook", "/actions")
 PROXY_HEADERS = frozenset({b"x-forwarded-for", b"forwarded", b"x-real-ip"})
 TOKEN_PARAM = "token"  # rasa.utils.endpoints.EndpointConfig: token_name defaults to "token"
 FORBIDDEN = "动作服务只接受本机 Rasa 服务器或持有令牌的调用。"
+TOO_LARGE = "内容太长了，请精简后再发送。"
 
 
 def is_loopback(host: str) -> bool:
@@ -79,25 +80,68 @@ def caller_allowed(scope: Scope, token: str | None) -> bool:
     return is_loopback(peer) and not relayed(scope)
 
 
-async def refuse(send: Send) -> None:
-    """403 with the app's error envelope."""
-    body = json.dumps({"error": "forbidden", "message": FORBIDDEN,
-                       "detail": "the action server door takes direct loopback calls or the action token"},
-                      ensure_ascii=False).encode("utf-8")
-    await send({"type": "http.response.start", "status": 403,
+async def _answer(send: Send, status: int, error: str, message: str, detail: str) -> None:
+    body = json.dumps({"error": error, "message": message, "detail": detail}, ensure_ascii=False).encode("utf-8")
+    await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
 
 
-class ActionGuard:
-    """Pure ASGI middleware of the standalone action server: the door's rule on /webhook and /actions."""
+async def refuse(send: Send) -> None:
+    """403 with the app's error envelope."""
+    await _answer(send, 403, "forbidden", FORBIDDEN,
+                  "the action server door takes direct loopback calls or the action token")
 
-    def __init__(self, app: ASGIApp, token: str | None = None):
+
+def declared_length(scope: Scope) -> int | None:
+    """The request's Content-Length when it is a number."""
+    for name, value in scope.get("headers") or ():
+        if bytes(name).lower() == b"content-length":
+            text = bytes(value).decode("latin-1").strip()
+            return int(text) if text.isdigit() else None
+    return None
+
+
+class ActionGuard:
+    """Pure ASGI middleware of the standalone action server: the door's rule on /webhook and /actions, and
+    the body limit of /webhook (`max_body`, the web app's BodySizeLimit gives it the same one): 413 for a
+    declared or streamed body above it."""
+
+    def __init__(self, app: ASGIApp, token: str | None = None, max_body: int | None = None):
         self.app = app
         self.token = token
+        self.max_body = max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope.get("path") in DOORS and not caller_allowed(scope, self.token):
+        if scope["type"] != "http" or scope.get("path") not in DOORS:
+            await self.app(scope, receive, send)
+            return
+        if not caller_allowed(scope, self.token):
             await refuse(send)
             return
-        await self.app(scope, receive, send)
+        limit = self.max_body
+        if limit is None or scope.get("method") != "POST":
+            await self.app(scope, receive, send)
+            return
+        length = declared_length(scope)
+        if length is not None and length > limit:
+            await _answer(send, 413, "too_large", TOO_LARGE, f"body has {length} bytes, limit {limit}")
+            return
+        messages: list[Message] = []
+        size = 0
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            size += len(message.get("body", b""))
+            if size > limit:
+                await _answer(send, 413, "too_large", TOO_LARGE, f"body larger than {limit} bytes")
+                return
+            if not message.get("more_body", False):
+                break
+
+        async def replay() -> Message:
+            return messages.pop(0) if messages else await receive()
+
+        await self.app(scope, replay, send)

@@ -10,7 +10,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import ActionDeps, button, entity_values, latest_text, ranking, retrieval
+from actions.common import ActionDeps, button, entity_values, has_retrieval, latest_text, ranking, retrieval
 from actions.referral import referral_message
 from actions.texts import text
 from knowledge.models import Faq, FaqTopic, ServiceItem
@@ -85,6 +85,8 @@ class AnswerFaq(Action):
         hits = ranking(tracker)
         found_retrieval = retrieval(tracker)
         named = [str(x) for x in entity_values(tracker, "faq_id") if x]
+        if not named and not has_retrieval(tracker) and self.deps.understand is not None:
+            hits = self.deps.understand(latest_text(tracker))  # a parse without `retrieval`: ask the engine
         match = "answer" if named else str(found_retrieval.get("match") or "answer")
         kb = self.deps.kb
         if match == "none":

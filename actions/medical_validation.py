@@ -22,10 +22,12 @@ SLOTS = ("institution_name", "registration_number", "validation_items", "license
 
 
 def items_select(deps: ActionDeps) -> dict[str, Any]:
-    """The custom `multi_select` card of the six validation items; the client answers /inform{...}."""
+    """The custom `multi_select` card of the six validation items; the client answers
+    /inform{"validation_item": [...]} (the entity a Rasa domain declares; the slot's name is read too)."""
     return {
         "type": "multi_select",
         "slot": "validation_items",
+        "entity": "validation_item",
         "options": [{"title": k.name, "value": k.name} for k in deps.kb.validation_items()],
         "min": 1,
     }

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from rasa_sdk import Action
 from rasa_sdk.executor import ActionExecutor
 
-from actions.common import ActionDeps
+from actions.common import ActionDeps, Understand
 from actions.faq import AnswerFaq, QueryOfficeHours
 from actions.handoff import HumanHandoff, ValidateHandoffForm
 from actions.lost_notice import AskLicenseType, SubmitLostNotice, ValidateLostNoticeForm
@@ -63,9 +63,11 @@ class ActionRegistry:
 
 def build_registry(knowledge: Callable[[], KnowledgeBase], filings: FilingStore | None,
                    clock: Clock = system_clock, *, institutions: InstitutionRegistry | None = None,
-                   reminders: ReminderService | None = None) -> ActionRegistry:
-    """Every action of 灵灵, reading the knowledge base in force through `knowledge()`."""
-    deps = ActionDeps(knowledge=knowledge, filings=filings, clock=clock, institutions=institutions, reminders=reminders)
+                   reminders: ReminderService | None = None, understand: Understand | None = None) -> ActionRegistry:
+    """Every action of 灵灵, reading the knowledge base in force through `knowledge()`; `understand` is the
+    engine action_answer_faq asks when a parse comes without `retrieval` (Rasa's own NLU)."""
+    deps = ActionDeps(knowledge=knowledge, filings=filings, clock=clock, institutions=institutions, reminders=reminders,
+                      understand=understand)
     return ActionRegistry([
         ValidateLostNoticeForm(deps), AskLicenseType(deps), SubmitLostNotice(deps),
         ValidateMedicalValidationForm(deps), AskValidationItems(deps), SubmitMedicalValidation(deps),

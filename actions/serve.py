@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from typing import Any
 from fastapi import FastAPI
 from rasa_sdk.executor import ActionExecutor
 
+from actions.common import Understand
 from actions.door import ActionGuard
 from actions.filings import FilingStore
 from actions.filings.institutions import InstitutionRegistry
@@ -32,6 +34,8 @@ from knowledge.loader import KnowledgeBase
 from knowledge.schema import upgrade_database
 from knowledge.store import SCHEMA as KNOWLEDGE
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class ActionServices:
@@ -41,6 +45,28 @@ class ActionServices:
     knowledge: Callable[[], KnowledgeBase]  # the knowledge base in force
     filings: FilingStore
     actions: ActionExecutor  # read by POST /webhook (actions/server.py)
+
+
+def remote_understand(nlu_url: str, timeout: float = 10.0) -> Understand:
+    """`Understand` over HTTP: POST {nlu_url}/model/parse of a 灵灵 server; [] when it fails or reads no service
+    question (the action then says it did not understand, never guesses)."""
+    import httpx
+
+    url = nlu_url.rstrip("/") + "/model/parse"
+
+    def understand(text: str) -> list[dict[str, Any]]:
+        try:
+            reply = httpx.post(url, json={"text": text}, timeout=timeout)
+            reply.raise_for_status()
+            parsed = reply.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            log.warning("NLU server %s failed: %s", url, exc)
+            return []
+        if (parsed.get("intent") or {}).get("name") != "ask_service":
+            return []
+        return list((parsed.get("retrieval") or {}).get("ranking") or [])
+
+    return understand
 
 
 @asynccontextmanager
@@ -66,8 +92,9 @@ async def running_action_services(settings: StateSettings, kb: KnowledgeBase | N
         stack.callback(offload.close)
         # the chat channel only: the action server tells identified institutions, the app's job sends the rest
         reminders = ReminderService(filings, ReminderSettings(), channels={}, clock=clock)
+        understand = remote_understand(settings.nlu_url) if settings.nlu_url else None
         executor = build_registry(knowledge, filings, clock, institutions=InstitutionRegistry(filings),
-                                  reminders=reminders).executor(offload)  # actions off the event loop
+                                  reminders=reminders, understand=understand).executor(offload)  # actions off the event loop
         yield ActionServices(settings, knowledge, filings, executor)
 
 
@@ -85,7 +112,7 @@ def create_action_app(settings: StateSettings, kb: KnowledgeBase | None = None, 
     app = FastAPI(title="灵灵 action server", version="0.1.0", lifespan=lifespan)
     app.state.services = None
     app.include_router(router)
-    app.add_middleware(ActionGuard, token=settings.action_token)  # type: ignore[arg-type]  # actions/door.py
+    app.add_middleware(ActionGuard, token=settings.action_token, max_body=settings.action_body_bytes)  # type: ignore[arg-type]  # actions/door.py
 
     @app.get("/health", tags=["ops"])
     def health() -> dict[str, Any]:

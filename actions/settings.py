@@ -13,6 +13,12 @@ from typing import Any, Self
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# POST /webhook's own body limit, on `lingling serve` and `lingling actions` alike: Rasa 3 sends the whole domain
+# (23 KiB for ours) and the whole tracker (every event of the conversation, ~5 KiB more a turn) with each call; a
+# 40-turn conversation's call measured 227 KiB with a real Rasa 3.6.21 (docs/benchmarks.md, "Side by side with
+# Rasa"). 2 MiB holds ~350 turns; every other door keeps the app's 64 KiB (LINGLING_MAX_BODY_BYTES).
+ACTION_BODY_BYTES = 2 * 1024 * 1024
+
 
 class StateSettings(BaseSettings):
     """Configuration from environment variables (LINGLING_*) or keyword arguments."""
@@ -22,6 +28,10 @@ class StateSettings(BaseSettings):
     data_dir: Path = Field(default=Path("var"), description="SQLite file, index and other state")
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in data_dir")
     knowledge_dir: Path | None = Field(default=None, description="YAML knowledge folder; default the demo")
+    action_body_bytes: int = Field(default=ACTION_BODY_BYTES, ge=64 * 1024, description="largest POST /webhook body "
+                                   "(a Rasa server sends its whole domain and tracker with every call)")
+    nlu_url: str | None = Field(default=None, description="a 灵灵 NLU server (e.g. http://127.0.0.1:5005) the "
+                                "standalone action server asks when a parse has no `retrieval` (Rasa's own NLU)")
     public_base_url: str = Field(
         default="", pattern=r"^(https?://[^\s/?#]+(/[^\s?#]*)?)?$",
         description="the address citizens reach 灵灵 at (https://host[/prefix]), used by QR codes and links (notices, "

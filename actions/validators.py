@@ -211,10 +211,17 @@ def check_registration_number(value: Any) -> Check:
 _ALL = re.compile(r"^(全部|都要|全选|所有|都校验|六项都要|全部都要)")
 
 
+def flat_list(value: Any) -> list[Any]:
+    """The values of a list slot: Rasa fills one from a list-valued entity as a list of that list
+    (`/inform{"validation_item": [a, b]}` → [[a, b]])."""
+    parts = value if isinstance(value, list | tuple) else [value]
+    return [x for part in parts for x in (part if isinstance(part, list | tuple) else [part])]
+
+
 def check_validation_items(value: Any, kinds: Sequence[NamedKind]) -> Check:
     """One or more of the validation items (a list from the multi-select, or typed names/aliases)."""
     names: list[str] = []
-    parts: Iterable[Any] = value if isinstance(value, list | tuple) else [value]
+    parts: Iterable[Any] = flat_list(value)
     for part in parts:
         if isinstance(part, str) and _ALL.match(clean(part)):
             names = [k.name for k in kinds]

@@ -12,6 +12,7 @@ from typing import Any
 
 from actions import cli as filings_cli
 from actions import serve as actions_cli
+from assistant import rasa_export as rasa_export_cli
 from assistant.ops import cli as ops_cli
 from assistant.privacy import cli as privacy_cli
 from assistant.settings import Settings
@@ -25,6 +26,7 @@ MORE_COMMANDS = (
     staff_cli,  # lingling admin create
     ops_cli,  # lingling db upgrade|current|revision, lingling backup, lingling restore
     privacy_cli,  # lingling purge, lingling privacy find|export|delete
+    rasa_export_cli,  # lingling export rasa DIR
 )
 
 

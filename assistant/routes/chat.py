@@ -111,9 +111,11 @@ def _payload_title(text: str, previous: list[dict[str, Any]], kb: KnowledgeBase)
                 return found[1].question
         for msg in previous:
             custom = msg.get("custom") or {}
-            if isinstance(custom, dict) and custom.get("type") == "multi_select" and custom.get("slot") in values:
+            key = next((k for k in (custom.get("entity"), custom.get("slot")) if k in values), None) \
+                if isinstance(custom, dict) and custom.get("type") == "multi_select" else None
+            if key is not None:
                 titles = {str(o.get("value")): str(o.get("title")) for o in custom.get("options") or [] if isinstance(o, dict)}
-                chosen = values[custom["slot"]]
+                chosen = values[key]
                 chosen = chosen if isinstance(chosen, list) else [chosen]
                 return "、".join(titles.get(str(v), str(v)) for v in chosen)
         shown = [str(v) if not isinstance(v, list) else "、".join(map(str, v)) for v in values.values()]

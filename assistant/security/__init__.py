@@ -44,7 +44,8 @@ def install(app: FastAPI, settings: Settings, channel: SocketIOChannel) -> RateL
         app.add_middleware(RateLimitMiddleware, limiter=limiter)  # type: ignore[arg-type]
     app.add_middleware(ActionDoor, token=settings.action_token)  # type: ignore[arg-type]
     app.add_middleware(InputHygiene)  # type: ignore[arg-type]
-    app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes, admin_limit=settings.max_upload_bytes)  # type: ignore[arg-type]
+    app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes, admin_limit=settings.max_upload_bytes,  # type: ignore[arg-type]
+                       overrides={"/webhook": settings.action_body_bytes})  # Rasa's domain + tracker (actions/settings.py)
     app.add_middleware(BodyDeadline)  # type: ignore[arg-type]
     app.add_middleware(CorsMiddleware, origins=origins)  # type: ignore[arg-type]
     policy = channel.origins  # the socket.io channel's OriginPolicy: the same portals

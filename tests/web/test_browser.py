@@ -241,7 +241,7 @@ def test_multi_select_sends_the_chosen_values(live: Any, new_page: Any) -> None:
     turns = live.dialogue.export(sender)["turns"]
     sent = turns[-1]["user_text"]
     assert sent.startswith("/inform")
-    assert json.loads(sent.removeprefix("/inform")) == {"validation_items": labels}
+    assert json.loads(sent.removeprefix("/inform")) == {"validation_item": labels}  # the entity a Rasa domain declares
     assert live.dialogue.store.load(sender).slots.get("validation_items") == labels
     assert_clean(page)
 

@@ -750,8 +750,9 @@ export class Chat {
       boxes.forEach((b) => { b.disabled = true; });
       submit.disabled = true;
       state.markUsed();
-      const slot = str(c.slot) || 'selection';
-      const payload = `/inform${JSON.stringify({ [slot]: chosen.map((b) => b.value) })}`;
+      // The entity a Rasa domain declares (older cards name only the slot, which the built-in dialogue reads too).
+      const key = str(c.entity) || str(c.slot) || 'selection';
+      const payload = `/inform${JSON.stringify({ [key]: chosen.map((b) => b.value) })}`;
       await this.send(payload, chosen.map((b) => b.dataset.title).join('、'));
     });
     return form;

@@ -85,13 +85,14 @@ def test_a_notice_pdf_is_rendered_once_and_rendering_is_bounded(serve: Any, monk
     release = threading.Event()
     original = pdf._render
 
-    def counted(notice: Any, font: str) -> bytes:
+    def counted(notice: Any, font: Any, code: str, verify_url: str) -> bytes:
         renders.append(notice.number)
         release.wait(60)
-        return original(notice, font)
+        return original(notice, font, code, verify_url)
 
     monkeypatch.setattr(pdf, "_render", counted)
-    live = serve(rate_limit=False)
+    site = "https://zwfw.example.gov.cn"  # the PDF's QR code holds the public address: the same after a restart
+    live = serve(rate_limit=False, public_base_url=site)
     number = _publish(live.services, "pdf-1")
     url = f"{live.url}/notices/{number}.pdf"
     with ThreadPoolExecutor(10) as pool:
@@ -104,7 +105,7 @@ def test_a_notice_pdf_is_rendered_once_and_rendering_is_bounded(serve: Any, monk
     assert busy.json()["message"]
     assert httpx.get(url, timeout=30).status_code == 200
     live.stop()
-    again = serve(rate_limit=False, data_dir_of=live)  # a restarted server on the same data folder
+    again = serve(rate_limit=False, public_base_url=site, data_dir_of=live)  # a restarted server on the same data folder
     assert httpx.get(f"{again.url}/notices/{number}.pdf", timeout=30).status_code == 200
     assert renders == [number]  # rendered once, for every request, worker and restart
 
