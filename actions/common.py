@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from rasa_sdk import Tracker
@@ -19,7 +19,8 @@ from knowledge.clock import Clock, system_clock
 from knowledge.clock import today as clock_today
 from knowledge.hours import WorkingDay
 from knowledge.loader import KnowledgeBase
-from knowledge.models import ServiceItem
+from knowledge.models import ReferralDirectory, ServiceItem
+from knowledge.referrals import load_directory
 
 if TYPE_CHECKING:
     from actions.filings import FilingStore
@@ -46,6 +47,7 @@ class ActionDeps:
     filings: FilingStore | None = None
     clock: Clock = system_clock
     working_day: WorkingDay = is_working_day  # the hall's working days: the State Council's holiday calendar
+    directory: ReferralDirectory = field(default_factory=load_directory)  # matters the base lacks → departments
     institutions: InstitutionRegistry | None = None  # the registry (the due question identifies institutions)
     reminders: ReminderService | None = None  # chat reminders are told when an institution identifies itself
     understand: Understand | None = None  # 灵灵's engine, for parses without `retrieval` (e.g. Rasa's own NLU)
@@ -96,6 +98,12 @@ def ranking(tracker: Tracker) -> list[dict[str, Any]]:
     """The latest message's retrieval ranking (our parse data carries it; Rasa's does not)."""
     retrieval = (tracker.latest_message or {}).get("retrieval") or {}
     return [h for h in retrieval.get("ranking") or [] if isinstance(h, dict) and h.get("faq_id")]
+
+
+def retrieval(tracker: Tracker) -> dict[str, Any]:
+    """The latest message's `retrieval` object (ranking, match, why, candidates, referral, documents)."""
+    found = (tracker.latest_message or {}).get("retrieval")
+    return found if isinstance(found, dict) else {}
 
 
 def idempotency_key(tracker: Tracker, slots: Mapping[str, Any]) -> str:

@@ -10,11 +10,13 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import ActionDeps, entity_values, has_retrieval, latest_text, ranking
+from actions.common import ActionDeps, entity_values, has_retrieval, latest_text, ranking, retrieval
 from actions.payloads import button
+from actions.referral import referral_message
 from actions.texts import text
 from knowledge.models import Faq, FaqTopic, ServiceItem
 from knowledge.provenance import GROUP_LABELS, example_groups
+from nlu.normalize import fold
 
 MAX_RELATED = 3
 _WHOLE = re.compile(r"怎么办|如何办|怎样办|怎么弄|怎么申请|如何申请|办理流程|办事指南|全流程|介绍|怎么处理|怎么补办|需要怎么做")
@@ -23,7 +25,8 @@ _SPECIFIC = re.compile(r"材料|资料|多久|时限|几天|多长时间|费用|
 
 def asks_whole_service(user_text: str) -> bool:
     """True when the question is about the service as a whole, not one aspect of it."""
-    return bool(_WHOLE.search(user_text)) and not _SPECIFIC.search(user_text)
+    folded = fold(user_text)  # traditional and full-width text reads as simplified
+    return bool(_WHOLE.search(folded)) and not _SPECIFIC.search(folded)
 
 
 CARD_GROUPS = ("materials", "steps", "time_limit", "where", "online_entry", "hours", "phone")  # the guide's facts
@@ -70,7 +73,8 @@ def related(item: ServiceItem, faq: Faq, hits: list[dict[str, Any]]) -> list[Faq
 
 
 class AnswerFaq(Action):
-    """Answers with the top retrieval hit's knowledge entry (or the FAQ a button named)."""
+    """Answers as the parse's `retrieval.match` decided: the first entry (`answer`, or the FAQ a button named),
+    "您是想问" with the close entries (`clarify`), or the honest referral (`none`)."""
 
     def __init__(self, deps: ActionDeps):
         self.deps = deps
@@ -80,24 +84,44 @@ class AnswerFaq(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         hits = ranking(tracker)
+        found_retrieval = retrieval(tracker)
         named = [str(x) for x in entity_values(tracker, "faq_id") if x]
         if not named and not has_retrieval(tracker) and self.deps.understand is not None:
             hits = self.deps.understand(latest_text(tracker))  # a parse without `retrieval`: ask the engine
+        match = "answer" if named else str(found_retrieval.get("match") or "answer")
+        kb = self.deps.kb
+        if match == "none":
+            msg, buttons, card = referral_message(self.deps.directory, domain, found_retrieval.get("referral"),
+                                                  latest_text(tracker))
+            dispatcher.utter_message(text=msg, buttons=buttons, json_message=card)
+            return []
+        documents = bool(found_retrieval.get("documents"))
+        if match == "clarify":
+            faqs = [kb.faq(str(f)) for f in found_retrieval.get("candidates") or []]
+            options = [button(f.question, "ask_faq", faq_id=f.id) for _, f in (x for x in faqs if x)]
+            if len(options) >= 2:
+                dispatcher.utter_message(text=text(domain, "utter_clarify"), buttons=options,
+                                         json_message={"type": "clarify", "options": [o["payload"] for o in options]})
+                return []
         faq_id = named[0] if named else (hits[0]["faq_id"] if hits else "")
-        found = self.deps.kb.faq(faq_id) if faq_id else None
+        found = kb.faq(faq_id) if faq_id else None
         if found is None:
             dispatcher.utter_message(text=text(domain, "utter_default"))
             return []
         item, faq = found
         whole = faq.topic is FaqTopic.OVERVIEW or (not named and asks_whole_service(latest_text(tracker)))
-        buttons = [button(f.question, "ask_faq", faq_id=f.id) for f in related(item, faq, hits)]
-        if item.filing and not (tracker.active_loop or {}).get("name"):
+        near = related(item, faq, hits)
+        buttons = [button(f.question, "ask_faq", faq_id=f.id) for f in near]
+        types = [x for x in entity_values(tracker, "license_type") if x]
+        # A filing button only for what the service accepts: not for a 身份证 or 营业执照 named without a license.
+        if item.filing and not (tracker.active_loop or {}).get("name") and not (documents and not types):
             ents: dict[str, Any] = {}
-            types = [x for x in entity_values(tracker, "license_type") if x]
             if item.filing == "start_lost_notice" and types:
                 ents["license_type"] = types[0]
             buttons.append(button("开始办理", item.filing, **ents))
-        dispatcher.utter_message(text=faq.answer, buttons=buttons, json_message=answer_card(item, faq, whole))
+        card = answer_card(item, faq, whole)
+        card["related"] = [{"faq_id": f.id, "question": f.question} for f in near]  # shown as 相关问题 buttons
+        dispatcher.utter_message(text=faq.answer, buttons=buttons, json_message=card)
         return []
 
 

@@ -33,9 +33,12 @@ MORE_COMMANDS = (
 def cmd_kb_validate(args: argparse.Namespace) -> int:
     from knowledge.errors import KnowledgeError, KnowledgeValidationError
     from knowledge.loader import load_knowledge
+    from knowledge.referrals import load_directory
 
+    folder = Path(args.dir) if args.dir else Settings.from_args(args).knowledge_dir
     try:
-        kb = load_knowledge(Path(args.dir) if args.dir else Settings.from_args(args).knowledge_dir)
+        kb = load_knowledge(folder)
+        directory = load_directory(folder)
     except KnowledgeValidationError as exc:
         for p in exc.problems:
             print(str(p), file=sys.stderr)
@@ -44,7 +47,8 @@ def cmd_kb_validate(args: argparse.Namespace) -> int:
     except KnowledgeError as exc:
         print(f"lingling kb validate: {exc}", file=sys.stderr)
         return 1
-    print(f"ok: {len(kb.items)} services, {len(kb.faqs)} faqs" + (f", skipped {list(kb.skipped)}" if kb.skipped else ""))
+    print(f"ok: {len(kb.items)} services, {len(kb.faqs)} faqs, {len(directory.matters)} referral matters"
+          + (f", skipped {list(kb.skipped)}" if kb.skipped else ""))
     return 0
 
 
@@ -139,6 +143,27 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from assistant.loading import build_pipeline
+    from knowledge.clock import today
+    from nlu.calibrate import TUNE, calibrate, load_rows, write
+
+    if "test_" in Path(args.file).name:
+        print("lingling calibrate: thresholds are tuned on the tune set only, never on a test set", file=sys.stderr)
+        return 2
+    pipe = build_pipeline(Settings.from_args(args))
+    result = calibrate(pipe, load_rows(Path(args.file) if args.file else TUNE), today())
+    print(json.dumps({k: v for k, v in result.items() if k != "curve"}, ensure_ascii=False, indent=1))
+    print("answer_min  precision  coverage  honest_none", file=sys.stderr)
+    for p in result["curve"]:
+        print(f"{p['answer_min']:.3f}      {p['precision']:.3f}      {p['coverage']:.3f}     {p['honest_none']:.3f}",
+              file=sys.stderr)
+    if args.write:
+        write(result)
+        print("wrote nlu/data/calibration.json", file=sys.stderr)
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from assistant.server import serve
 
@@ -169,6 +194,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("file")
     s.add_argument("--errors", action="store_true", help="print every miss to standard error")
     s.set_defaults(func=cmd_eval)
+
+    s = sub.add_parser("calibrate", help="choose the answerability thresholds on the tune set")
+    s.add_argument("file", nargs="?", default="", help="a tune JSONL file (default tests/data/tune_queries.jsonl)")
+    s.add_argument("--write", action="store_true", help="store the chosen values in nlu/data/calibration.json")
+    s.set_defaults(func=cmd_calibrate)
 
     kb = sub.add_parser("kb", help="knowledge base tools").add_subparsers(dest="kb_cmd", required=True)
     s = kb.add_parser("validate", help="validate every YAML file; print all problems")

@@ -115,6 +115,7 @@ def nlu_config(settings: Settings, workers: int = 1) -> NluConfig:
         nlu_paths=(settings.nlu_data or DEFAULT_NLU,),
         cache_size=settings.query_cache_size,
         build_workers=max(1, min(2, os.cpu_count() or 1)),
+        knowledge_dir=settings.knowledge_dir,
     )
 
 

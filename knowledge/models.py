@@ -253,3 +253,92 @@ class ServiceItem(Strict):
     def is_effective(self, on: dt.date) -> bool:
         """True when the item is in force on the given day."""
         return self.effective_from <= on and (self.effective_until is None or on <= self.effective_until)
+
+
+# ---- the referral directory (knowledge/data/directory/referrals.yml) -----------------------------------------
+class LocalDetails(Strict):
+    """Where and how a department is reached here: local facts, `example` until staff confirm them."""
+
+    where: str = ""
+    phone: str = ""
+    hours: str = ""
+    source: Source = Field(description="example until staff replace the details with confirmed ones")
+
+
+class Department(Strict):
+    """A department that handles matters the base does not cover; `name` and `handles` are true everywhere."""
+
+    id: NonEmpty
+    name: NonEmpty = Field(description="the kind of department, as it is called in every Chinese city")
+    handles: NonEmpty = Field(description="what it handles, in general terms")
+    local: LocalDetails | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        if not _SLUG.match(v):
+            raise ValueError(f"id {v!r} must be a lowercase slug like 'public-security'")
+        return v
+
+    def confirmed_local(self) -> LocalDetails | None:
+        """The local details when staff have confirmed them (never example content)."""
+        if self.local is None or self.local.source.kind is SourceKind.EXAMPLE:
+            return None
+        return self.local
+
+
+class Matter(Strict):
+    """A common matter the base lacks, the words people name it with, and who handles it."""
+
+    id: NonEmpty
+    name: NonEmpty
+    terms: list[NonEmpty] = Field(min_length=1, description="words that name the matter in a question")
+    department: NonEmpty = Field(description="id of a department of this directory")
+    document: bool = Field(default=False, description="a personal document or certificate, not a license the "
+                                                      "loss-notice service accepts (its loss gets a referral)")
+    tip: str = Field(default="", description="general advice true everywhere (no local facts)")
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        if not _SLUG.match(v):
+            raise ValueError(f"id {v!r} must be a lowercase slug like 'id-card'")
+        return v
+
+
+class LastResort(Strict):
+    """Where anyone can turn when no department fits."""
+
+    hotline: NonEmpty = Field(description="the government service hotline (12345 is national)")
+    guide_desk: NonEmpty = Field(description="the hall's guide desk (导服台)")
+
+
+class ReferralDirectory(Strict):
+    """Matters outside the knowledge base → the department that handles them; the last resort."""
+
+    departments: list[Department] = Field(min_length=1)
+    matters: list[Matter] = Field(min_length=1)
+    last_resort: LastResort
+
+    @model_validator(mode="after")
+    def _references(self) -> ReferralDirectory:
+        ids = [d.id for d in self.departments]
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        if dup:
+            raise ValueError(f"duplicate department ids {dup}; give each department its own id")
+        mids = [m.id for m in self.matters]
+        dup = sorted({i for i in mids if mids.count(i) > 1})
+        if dup:
+            raise ValueError(f"duplicate matter ids {dup}; give each matter its own id")
+        unknown = sorted({m.department for m in self.matters} - set(ids))
+        if unknown:
+            raise ValueError(f"matters name unknown departments {unknown}; add them under `departments`")
+        return self
+
+    def department(self, dep_id: str) -> Department | None:
+        """A department by id."""
+        return next((d for d in self.departments if d.id == dep_id), None)
+
+    def matter(self, matter_id: str) -> Matter | None:
+        """A matter by id."""
+        return next((m for m in self.matters if m.id == matter_id), None)

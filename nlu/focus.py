@@ -65,6 +65,8 @@ _GENERIC = re.compile(
     r"怎么办|怎么|什么|如何|哪些|哪里|在哪|需要|办理|申请|[要的和与及或在这那个了吗呢我你他它是也都就还能可会去来到给把被让]"
 )
 _CJK = re.compile(r"[\u3400-\u9fff]")
+# A pronoun for the license just discussed ("它丢了呢", "这个证过期了").
+_ANAPHOR = re.compile(r"它|这个证|那个证|这证|该证|这张证|那张证|这本证")
 MIN_PIECE, MAX_PIECE = 2, 6
 
 
@@ -183,6 +185,10 @@ class SubjectIndex:
         forms = self.forms.get(service_id, "")
         return bool(names or terms) and names <= handled and all(t in forms for t in terms)
 
+    def takes_license_of(self, service_id: str, owner_id: str) -> bool:
+        """The service handles a license that the other service issues (the loss notice takes the food license)."""
+        return any(self.owner.get(kind) == owner_id for kind in self.covers.get(service_id, ()))
+
     def bare(self, text: str) -> bool:
         """Nothing but a subject ("那食品许可证呢", "出版物的呢"): the rest of the question is the one before."""
         rest = self._names_re.sub("", text)
@@ -200,6 +206,15 @@ def aspects(text: str) -> frozenset[FaqTopic]:
     that FAQ states them)."""
     found = set(asked_for(text)) or {t for t, pattern in _ASPECT_RE.items() if pattern.search(text)}
     return frozenset(found | ({FaqTopic.WHERE} if _HOURS_RE.search(text) else set()))
+
+
+_YES_NO = re.compile(r"吗|么|[?？]|能不能|可不可以|行不行|可以不|能否|是否|([\u3400-\u9fff])[不没]\1")
+
+
+def asks_whether(text: str) -> bool:
+    """A yes/no question about an aspect of a service ("网上能申请吗", "要收费吗"): it asks for information,
+    it does not ask to start the filing (a request names no aspect: "能帮我申请吗")."""
+    return bool(_YES_NO.search(text)) and bool(aspects(text))
 
 
 def looks_like_question(text: str) -> bool:
@@ -240,6 +255,10 @@ class FocusResolver:
         if (other or others) and not aspects(text) and not _ACTION.search(text) \
                 and self.subjects.covered(focus.service_id, text, entities):
             reason = "handled by the focused service"  # "那食品许可证呢" asked of the loss notice, which takes it
+        elif len(others) == 1 and not other and _ANAPHOR.search(text) \
+                and self.subjects.takes_license_of(next(iter(others)), focus.service_id):
+            # "它丢了呢" after a license's answer: the focused service's license, in the loss notice that takes it
+            target, reason = next(iter(others)), "its license, handled by the named service"
         elif other or others:
             if not (len(named) == 1 and not other and focus.faq_id and self.subjects.bare(text)):
                 return keep("names its own subject")

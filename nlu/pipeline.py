@@ -10,25 +10,30 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from threading import RLock
+from threading import Lock, RLock
 from typing import Any
 
 import numpy as np
 
 from knowledge import clock
 from knowledge.loader import KnowledgeBase
+from knowledge.referrals import load_directory
 from nlu import topics
+from nlu.answerability import Answerability
 from nlu.classifier import IntentClassifier, parse_payload
+from nlu.documents import DocumentCheck
 from nlu.embeddings import CachedEncoder, EncoderSpec, encode_many
 from nlu.entities import EntityExtractor, VocabEntry
 from nlu.errors import IndexMismatch
-from nlu.focus import FocusConfig, FocusResolver, followup_intent
+from nlu.focus import FocusConfig, FocusResolver, asks_whether, followup_intent
 from nlu.form_reply import FormReader
 from nlu.normalize import fold, normalize
+from nlu.pinyin import PinyinIndex, looks_like_pinyin
 from nlu.retrieval import FusionWeights, ItemChange, Retriever, faq_texts
+from nlu.screen import default_screen
 from nlu.segment import split_questions
 from nlu.training_data import DEFAULT_NLU, load_training_data
-from nlu.types import Entity, Focus, Hit, IntentScore, ParseResult, Part
+from nlu.types import Entity, Focus, Hit, IntentScore, Match, ParseResult, Part
 from nlu.vector_cache import VectorCache
 
 log = logging.getLogger(__name__)
@@ -62,6 +67,7 @@ class NluConfig:
     build_workers: int = 2
     weights: FusionWeights = field(default_factory=FusionWeights)
     thresholds: Thresholds = field(default_factory=Thresholds)
+    knowledge_dir: Path | None = None  # where the referral directory lives (None: the demo folder's)
     focus: FocusConfig = field(default_factory=FocusConfig)
 
 
@@ -84,6 +90,12 @@ class NluPipeline:
         self.extractor = EntityExtractor(vocab(kb.license_types()), vocab(kb.validation_items()))
         self.form_reader = FormReader(self.extractor, vocab(kb.license_types()), vocab(kb.validation_items()))  # replies while a form asks
         self.thresholds = cfg.thresholds
+        faqs_by_service = {i.id: [f.id for f in i.faqs] for i in kb.items.values()}
+        self.answerability = Answerability(load_directory(cfg.knowledge_dir), default_screen(), retriever.texts_of,
+                                           lambda sid: faqs_by_service.get(sid, []), encoder=encoder.name,
+                                           documents=DocumentCheck(t for k in kb.license_types() for t in (k.name, *k.aliases)))
+        self._pinyin: PinyinIndex | None = None  # built on the first pinyin message (~2 s)
+        self._pinyin_lock = Lock()
         self.focus = FocusResolver(kb, cfg.focus)
         self._cache: OrderedDict[tuple[str, dt.date, Focus | None], ParseResult] = OrderedDict()
         self._lock = RLock()
@@ -144,30 +156,52 @@ class NluPipeline:
             # Nothing to understand (empty, emoji only ...): still name the main entries, as the API promises.
             oos = IntentScore("out_of_scope", 1.0)
             return ParseResult(text, norm.text, oos, (oos,), entities, self._default_ranking(), "out_of_scope")
-        qvec = self.encoder.encode_query(norm.text[:256])
+        model_text = self.read_pinyin(norm.text) or norm.text  # what the models see
+        qvec = self.encoder.encode_query(model_text[:256])
         t2 = time.perf_counter()
-        ranking = self.classifier.predict(norm.text[:512], qvec)
+        ranking = self.classifier.predict(model_text[:512], qvec)
         raw = ranking[0].name
         t3 = time.perf_counter()
-        hits = tuple(self.retriever.search(norm.text[:512], qvec, k=10))
+        hits = tuple(self.retriever.search(model_text[:512], qvec, k=10))
         t4 = time.perf_counter()
         timings = {"entities": t1 - t0, "encode": t2 - t1, "classify": t3 - t2, "retrieve": t4 - t3}
         use = None
         if focus is not None:  # a follow-up without its own subject is ranked within the focused service
             p_oos = next((r.confidence for r in ranking if r.name == "out_of_scope"), 0.0)
-            res = self.focus.resolve(norm.text, entities, qvec, hits, self.retriever, focus, p_oos)
+            res = self.focus.resolve(model_text, entities, qvec, hits, self.retriever, focus, p_oos)
             hits, use = res.hits, res.use
             timings["focus"] = time.perf_counter() - t4
-        intent = self.decide(ranking, max((h.evidence for h in hits), default=0.0))
+        intent = self.decide(ranking, max((h.evidence for h in hits), default=0.0), model_text)
         if use is not None and use.applied:
             intent = followup_intent(norm.text, ranking, res.evidence, self.thresholds.fallback) or intent
+        t5 = time.perf_counter()
+        asked = intent
+        intent, match = self.answerability.decide(model_text, intent, ranking, hits,
+                                                  [e.value for e in entities if e.entity == "license_type"])
+        if use is not None and use.applied and match is not None and asked.name == "ask_service" \
+                and match.decision != "answer" and not (match.refusal or match.region or match.referral):
+            # A follow-up without its own subject, ranked within the focused service: its first entry answers
+            # (alone it would look weak or stray; the focus is its subject).
+            intent = asked
+            match = Match("answer", f"follow-up on the focused service ({use.reason}); alone: {match.why}",
+                          documents=match.documents)
         if intent.name != ranking[0].name or intent.confidence != ranking[0].confidence:
             # The thresholds overrode the classifier: report the decision first, as Rasa does.
             ranking = [intent, *(r for r in ranking if r.name != intent.name)]
+        timings["decide"] = time.perf_counter() - t5
         return ParseResult(
-            text, norm.text, intent, tuple(ranking), entities, hits, raw,
-            {k: round(v * 1000, 3) for k, v in timings.items()}, use, topic=topics.topic(norm.text),
+            text, model_text, intent, tuple(ranking), entities, hits, raw,
+            {k: round(v * 1000, 3) for k, v in timings.items()}, match, use, topic=topics.topic(model_text),
         )
+
+    def read_pinyin(self, text: str) -> str | None:
+        """The Chinese reading of a tone-less pinyin message (nlu/pinyin.py), else None."""
+        if not looks_like_pinyin(text):
+            return None  # (most messages: the index is never built for them)
+        with self._pinyin_lock:
+            if self._pinyin is None:
+                self._pinyin = PinyinIndex(t for item, faq in self.kb.faqs for t in faq_texts(item, faq))
+        return self._pinyin.convert(text)
 
     def _default_ranking(self, k: int = 3) -> tuple[Hit, ...]:
         """The overview FAQs of the items with filings first, then the others, with score 0."""
@@ -178,13 +212,14 @@ class NluPipeline:
             hits.append(Hit(item.id, faq.id, faq.question, 0.0))
         return tuple(hits)
 
-    def decide(self, ranking: list[IntentScore], best_hit: float) -> IntentScore:
-        """Apply the thresholds to the classifier's ranking and the best retrieval score."""
+    def decide(self, ranking: list[IntentScore], best_hit: float, text: str = "") -> IntentScore:
+        """Apply the thresholds to the classifier's ranking and the best retrieval score (and, given the text,
+        tell a yes/no question about the service from a request to start its filing)."""
         th = self.thresholds
         top = ranking[0]
         probs = {r.name: r.confidence for r in ranking}
-        if top.name in FILING_INTENTS and top.confidence < th.filing:
-            # Not sure enough to start a filing: answer about the service instead.
+        if top.name in FILING_INTENTS and (top.confidence < th.filing or (text and asks_whether(text))):
+            # Not sure enough to start a filing, or asked about it ("网上能申请吗"): answer about the service.
             top = IntentScore("ask_service", top.confidence + probs.get("ask_service", 0.0))
         if top.name == "ask_service" and best_hit < th.retrieval_min:
             return IntentScore("out_of_scope", max(probs.get("out_of_scope", 0.0), 1 - top.confidence))
@@ -295,6 +330,7 @@ def load_pipeline(
         encode_into(todo, progress("encoding knowledge", len(todo)) if progress else None)  # (and training examples)
         retriever.build(reuse=known)
         vcache.update({t: known[t] for t in kb_texts})  # (not read back out of the index just built)
+        vcache.update(retriever.passage_vectors())
         if index_dir is not None:
             _saved("index", lambda: retriever.save(index_dir))
     if classifier is None:

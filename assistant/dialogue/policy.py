@@ -80,6 +80,7 @@ class Policy:
             await self.runner.run("action_call_staff", turn)
         elif intent in ("ask_service", "ask_faq"):
             await answer_questions(self.runner, self.responses, turn)
+            turn.fallback = _unanswered(turn)  # a referral reaches the staff inbox
         elif intent in FILING_FORMS:
             await self.forms.start(FILING_FORMS[intent], turn)
         elif intent == "check_status":
@@ -104,10 +105,18 @@ class Policy:
     def _not_understood(self, turn: Turn) -> None:
         """Out of scope, or the two-stage fallback: 您是想问 → rephrase → offer a human."""
         msg, st = turn.msg, turn.state
+        match = msg.parse.match
+        if msg.payload is None and match is not None and (match.refusal or match.region):
+            # Insults, injection, other people's data: a polite no; another region: that region's office.
+            name = f"utter_refuse_{match.refusal}" if match.refusal else "utter_other_region"
+            turn.say(self.responses.render(name, {"region": match.region or ""}))
+            turn.fallback = True  # unanswered (staff see it), but not a fallback stage
+            st.fallback_count = 0
+            return
         hit = msg.hit_score
         oos = msg.prob("out_of_scope") if msg.parse.raw_intent == "out_of_scope" else 0.0
         clear_oos = oos >= self.cfg.out_of_scope_sure or (oos >= self.cfg.out_of_scope_confidence and hit < self.th.retrieval_min)
-        if msg.payload is None and clear_oos:
+        if msg.payload is None and (clear_oos or (match is not None and match.stray)):
             turn.say(self.responses.render("utter_out_of_scope"))
             turn.fallback = True  # unanswered (staff see it), but not a fallback stage
             st.fallback_count = 0
@@ -115,7 +124,8 @@ class Policy:
         turn.fallback = True
         st.fallback_count += 1
         if st.fallback_count == 1:
-            if hit >= self.th.retrieval_min:
+            near = match is None or bool(match.candidates) or oos < self.cfg.out_of_scope_confidence
+            if hit >= self.th.retrieval_min and near:
                 self._did_you_mean(turn)
             else:
                 turn.say(self.responses.render("utter_default"))
@@ -129,7 +139,10 @@ class Policy:
     def _did_you_mean(self, turn: Turn) -> None:
         msg = turn.msg
         buttons = [Button(h.question, _payload("ask_faq", faq_id=h.faq_id)) for h in msg.parse.ranking[: self.cfg.did_you_mean]]
+        documents = bool(msg.parse.match and msg.parse.match.documents) and not msg.entities("license_type")
         for intent, label in START_LABELS.items():
+            if documents and intent == "start_lost_notice":
+                continue  # 身份证, 营业执照 …: the notice service does not accept them
             if msg.prob(intent) >= self.cfg.start_button_min:
                 types = msg.entities("license_type") if intent == "start_lost_notice" else []
                 ents = {"license_type": types[0]} if types else {}
@@ -243,6 +256,12 @@ class Policy:
         else:
             turn.handled_as = FORM
             turn.say(self.responses.render("utter_confirm_pending", buttons=READBACK_BUTTONS))
+
+
+def _unanswered(turn: Turn) -> bool:
+    """The answer was the honest referral (no knowledge entry answered the question)."""
+    match = turn.msg.parse.match
+    return turn.msg.payload is None and match is not None and match.decision == "none"
 
 
 def _payload(intent: str, **entities: object) -> str:

@@ -61,4 +61,6 @@ async def model_parse(body: ParseRequest, request: Request) -> dict[str, Any]:
         wire["intent"] = {"name": PAYLOAD_INTENTS.get(name, "out_of_scope"), "confidence": wire["intent"]["confidence"]}
         wire["intent_ranking"] = [wire["intent"]]
         wire["payload_intent"] = name
+        if name == "ask_faq":  # a button naming its FAQ: that entry answers it
+            wire["retrieval"]["match"] = "answer"
     return wire

@@ -121,6 +121,6 @@ class Judge:
     def answer(self, retriever: Retriever, p: Prepared) -> Answer:
         """The chat's decision for one prepared question with the given retriever."""
         hits = retriever.search(p.norm[:512], p.qvec, k=10)
-        intent = self.pipeline.decide(list(p.ranking), max((h.evidence for h in hits), default=0.0))
+        intent = self.pipeline.decide(list(p.ranking), max((h.evidence for h in hits), default=0.0), p.norm)
         top = hits[0] if hits else None
         return Answer(intent.name, top.faq_id if top else None, top.question if top else "", float(top.score) if top else 0.0)

@@ -15,7 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from assistant.staff.services import Staff
 from nlu.pipeline import Thresholds
-from nlu.types import Focus, ParseResult
+from nlu.types import Focus, Match, ParseResult
 
 CHANNEL = "hittest"
 FOCUS_REASONS = {  # nlu/focus.py's reasons, for staff
@@ -33,8 +33,14 @@ FOCUS_REASONS = {  # nlu/focus.py's reasons, for staff
 }
 
 
-def explain(th: Thresholds, intent: str, top_score: float) -> str:
+MATCH_LABELS = {"answer": "直接答复得分最高的问答", "clarify": "列出几个相近问答请对方选择（您是想问）",
+                "none": "知识库没有能回答的问答：如实转介（部门、12345、导服台、转人工）"}
+
+
+def explain(th: Thresholds, intent: str, top_score: float, match: Match | None = None) -> str:
     """One sentence on why chat decided as it did."""
+    if match is not None and (intent == "ask_service" or match.refusal or match.region):
+        return f"可答性判定：{match.decision}，{MATCH_LABELS.get(match.decision, '')}。依据：{match.why}。"
     if intent == "ask_service":
         return f"判定为咨询事项：答复得分最高的问答（{top_score:.2f}，阈值 {th.retrieval_min:.2f}）。"
     if intent == "out_of_scope":
@@ -84,7 +90,8 @@ async def hit_test(staff: Staff, text: str, focus: Focus | None = None) -> dict[
         "thresholds": {"fallback": th.fallback, "filing": th.filing, "retrieval_min": th.retrieval_min,
                        "retrieval_rescue": th.retrieval_rescue},
         "timings_ms": parse.timings_ms,
-        "explain": explain(th, parse.intent.name, top),
+        "explain": explain(th, parse.intent.name, top, parse.match),
+        "match": parse.match.to_wire() if parse.match else None,
         "focus": focus_view(parse, names),
         "parts": [{"text": p.parse.text, "intent": p.parse.intent.name,
                    "faq_id": p.parse.ranking[0].faq_id if p.parse.ranking else None,

@@ -57,7 +57,7 @@ class Report:
 
     checked: int  # questions compared
     changes: list[Change]  # those whose answer changes, worst first
-    index_touched: bool  # False: the change cannot move any answer (nothing indexed changed)
+    index_touched: bool  # False: the change cannot move any answer (nothing the ranking reads changed)
     seconds: float
 
     def counts(self) -> dict[str, int]:
@@ -126,7 +126,7 @@ class RegressionChecker:
             for item_id, new in candidates.items():
                 new = new if new is not None and new.is_effective(today) else None
                 plan.append((item_id, new, faq_changes(items.get(item_id), new)))
-            touched = any(ch.touches_index for _, _, ch in plan)
+            touched = any(ch.touches_ranking for _, _, ch in plan)
             cand_items = dict(items)
             for item_id, new, _ in plan:
                 if new is None:

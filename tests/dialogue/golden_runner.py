@@ -5,7 +5,7 @@ A file holds `conversations:`, each a `name`, optional `settings` (Settings over
 model-free ngram encoder.
 - `user: text` (optional `sender:`), with `expect:` — any of
   `intent`, `text` / `not_text` (fragments of the joined bot texts), `buttons` (titles), `payloads`,
-  `custom` / `no_custom` (custom card types), `cards` — either a list (the answer cards in order, each a dict of
+  `not_buttons`, `custom` / `no_custom` (custom card types), `cards` — either a list (the answer cards in order, each a dict of
   fields they must have, e.g. {service_id: x, faq_id: y}, or {service_id: x, faq_id: [y, z]} for either) or a
   mapping ({card type: {field: value}} of the first card of that type) —, `not_cards` (fields no answer card may
   have), `focus` (the service in focus afterwards, or null), `slots` ({slot: value or null}), `active_form`,
@@ -111,6 +111,8 @@ def check(exp: dict[str, Any], result: Any, state: Any, run: GoldenRun, sender: 
         assert texts.count(frag) == 1, f"{ctx}; {frag!r} said {texts.count(frag)} times, expected once"
     for title in exp.get("buttons", []):
         assert title in titles, f"{ctx}; missing button {title!r}"
+    for title in exp.get("not_buttons", []):
+        assert title not in titles, f"{ctx}; unexpected button {title!r}"
     for payload in exp.get("payloads", []):
         assert payload in payloads, f"{ctx}; missing payload {payload!r} in {payloads}"
     for kind in exp.get("custom", []):

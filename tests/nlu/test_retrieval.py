@@ -10,7 +10,7 @@ import pytest
 
 from nlu.embeddings import CachedEncoder, EncoderSpec
 from nlu.normalize import fold
-from nlu.retrieval import FusionWeights, Retriever, domain_terms, faq_texts
+from nlu.retrieval import FusionWeights, Retriever, domain_terms, faq_texts, load_aspects
 from tests.factories import faq_dict, make_kb, service_dict
 
 
@@ -101,16 +101,20 @@ def test_lexical_only_match_still_ranks() -> None:
 )
 def test_fused_score_follows_the_weights(weights: FusionWeights) -> None:
     r, enc = _retriever(weights)
+    aspects = load_aspects()
     for q in ("停车费多少", "公章刻制需要带什么", "车位收费吗", "停车"):
         hits = _search(r, enc, q)
         assert hits
+        asked = any(p.search(q) for _, p in aspects)  # 带什么 (materials), 收费 (fees): the aspect boost is possible
+        scale = 1 + weights.cue_boost + (weights.aspect_boost if asked else 0.0)
         for h in hits:
             d = max(0.0, (h.dense - r.floor) / (1 - r.floor))
             base = min(1.0, weights.dense * d + weights.lexical * h.lexical)
             assert h.evidence == pytest.approx(base, abs=1e-6)
-            assert h.score == pytest.approx((base + h.boost) / (1 + weights.cue_boost), abs=1e-6)
+            assert h.score == pytest.approx((base + h.boost) / scale, abs=1e-6)
             assert 0.0 <= h.score <= 1.0
-            assert h.boost in (0.0, weights.cue_boost)
+            allowed = [0.0, weights.cue_boost] + ([weights.aspect_boost, weights.cue_boost + weights.aspect_boost] if asked else [])
+            assert any(h.boost == pytest.approx(a) for a in allowed), h.boost
         assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
 
 

@@ -49,6 +49,8 @@ def check_shape(body: dict[str, Any], text: str, intent_names: set[str], catalog
         assert h["faq_id"].startswith(h["service_id"] + "/")
         assert isinstance(h["question"], str) and h["question"]
     assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
+    if body["intent"]["name"] == "ask_service":  # API.md: the answerability decision is always there
+        assert body["retrieval"]["match"] in ("answer", "clarify", "none"), body["retrieval"]
 
 
 @pytest.fixture(scope="module")
@@ -110,6 +112,19 @@ def test_example_of_api_md(client, intent_names: set[str], catalog_ids: set[str]
     assert e["extractor"]
     assert len(body["retrieval"]["ranking"]) >= 3
     assert "license-loss-notice" in [h["service_id"] for h in body["retrieval"]["ranking"][:3]]
+
+
+def test_a_faq_button_is_answered(client) -> None:  # type: ignore[no-untyped-def]
+    r = client.post("/model/parse", json={"text": '/ask_faq{"faq_id": "license-loss-notice/steps"}'})
+    assert r.status_code == 200, r.text
+    assert r.json()["intent"]["name"] == "ask_service" and r.json()["retrieval"]["match"] == "answer"
+
+
+def test_an_uncovered_document_is_not_answered(client) -> None:  # type: ignore[no-untyped-def]
+    r = client.post("/model/parse", json={"text": "身份证丢了怎么补办"})
+    assert r.status_code == 200, r.text
+    retrieval = r.json()["retrieval"]
+    assert retrieval["match"] == "none" and retrieval["referral"] == "id-card" and retrieval["why"]
 
 
 def test_payload_through_the_route(client) -> None:  # type: ignore[no-untyped-def]

@@ -61,7 +61,7 @@ def test_a_rejected_filing_is_resubmitted_and_published(live_staff: Any, new_pag
     original = store.submit_lost_notice(LostNoticeData(
         company_name=COMPANY, uscc="91370211MA3C4X5Y6Z", license_type="食品经营许可证", license_number="JY13702110054322",
         lost_date=dt.date(2025, 6, 1), circumstances="装修时遗失副本", contact_name="王测", contact_phone="13800001111",
-        lost_copy=LostCopy.DUPLICATE),
+        lost_copy=LostCopy.DUPLICATE),  # a filing made by today's form names the copy (正本/副本): only the USCC is asked again
         "browser-resubmit").filing_id
 
     # Staff reject it in the console, naming the field the applicant must correct.

@@ -474,6 +474,8 @@ export class Chat {
       ];
     }
     if (buttons.length && type !== 'multi_select') {
+      // The answer card's next questions of the same service: labelled, so they read as "you may also mean".
+      if (type === 'answer_card' && list(custom.related).length) body.appendChild(el('p', 'choices-label', '相关问题'));
       body.appendChild(this.renderButtons(buttons, type === 'readback', { used, markUsed }));
     }
     return row;
