@@ -75,6 +75,8 @@ class FormLoop:
             if not empty(turn.state.slots.get(spec.name)) and spec.name != turn.state.requested_slot:
                 continue
             direct = msg.payload_value(spec.name)
+            if direct is None and spec.entity and msg.payload is not None:
+                direct = msg.payload_value(spec.entity)  # under the entity's name, as a Rasa domain declares it
             if direct is not None:
                 out[spec.name] = direct
             elif initial and spec.entity and msg.payload is None and msg.entities(spec.entity):
