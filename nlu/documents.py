@@ -15,8 +15,12 @@ from collections.abc import Iterable
 _DOC = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]*?(?:证书|证件|证明|执照|证|卡)")
 # Being lost or reissued: what the notice is for.
 _LOSS = re.compile(r"丢|遗失|掉了|弄没|找不到|不见|补办|补领|补发|补证|挂失|登报|作废")
-# Function words and verbs that end the word before a document suffix ("我的|医保卡", "怎么补|证").
-_BREAK = re.compile(r"[的了我你他她它咱把将在个张这那们和与及或也还都被让给补办换领拿丢掉找要想怎么请问吗呢啊，。,.!！?？、\s]")
+# Function words and verbs that end the word before a document suffix ("我的|医保卡", "怎么补|证",
+# "我说的是|营业执照").
+_BREAK = re.compile(r"[的了我你他她它咱把将在个张这那们和与及或也还都被让给补办换领拿丢掉找要想怎么请问吗呢啊是说就，。,.!！?？、\s]")
+# Verbs of the filing itself that may stand right before the document word ("登记|许可证遗失", "办理|执照补办"):
+# they end a word too.
+_VERBS = re.compile(r"登记|申请|办理|注销|公告|发布|声明|查询|遗失|丢失|补领|补发|挂失|重新|重办")
 GENERIC = frozenset({"证", "卡", "证书", "证件", "证明", "执照", "许可证", "证照", "经营许可证", "营业许可证", "原证"})
 
 
@@ -30,7 +34,7 @@ class DocumentCheck:
         """The first document the text names as lost that is not an accepted license type, else None."""
         if not _LOSS.search(text):
             return None
-        for m in _DOC.finditer(text):
+        for m in _DOC.finditer(_VERBS.sub(" ", text)):
             word = _BREAK.split(m.group(0))[-1]
             if not word or word in GENERIC:
                 continue

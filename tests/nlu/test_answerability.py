@@ -131,3 +131,18 @@ def test_pinyin_reads_the_knowledge_base_words() -> None:
 def test_the_calibrated_thresholds_are_read() -> None:
     th = MatchThresholds.load()
     assert 0.0 < th.clarify_min <= th.answer_min <= 1.0
+
+
+def test_the_document_word_starts_after_a_copula() -> None:
+    # "不是，我说的是营业执照丢了" names 营业执照 (not "是营业执照", which no entry mentions: the FAQ on business
+    # licences was then refused as not covering it).
+    from nlu.documents import DocumentCheck
+
+    check = DocumentCheck(["食品经营许可证"])
+    assert check.foreign("不是，我说的是营业执照丢了") == "营业执照"
+    assert check.foreign("丢的就是毕业证书") == "毕业证书"
+    assert check.foreign("说的是食品经营许可证丢了") is None
+    # The filing's own verbs end a word too: "我要登记许可证遗失公告" names no document (it was "登记许可证").
+    for text in ("我要登记许可证遗失公告", "办理许可证遗失登记", "申请执照遗失公告"):
+        assert check.foreign(text) is None, text
+    assert check.foreign("申请采矿许可证遗失公告") == "采矿许可证"
