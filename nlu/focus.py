@@ -296,7 +296,7 @@ class FocusResolver:
         for h in hits:
             extra = (bonus if topic_of.get(h.faq_id) in topics else 0.0) + (same if h.faq_id == focus.faq_id else 0.0)
             out.append(replace(h, score=min(1.0, h.score + extra)) if extra else h)
-        out.sort(key=lambda h: -h.score)
+        out.sort(key=Hit.rank_key)
         return out
 
 

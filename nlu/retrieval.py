@@ -449,7 +449,7 @@ class Retriever:
         strong = {f for f, a in signals[2].items() if a > self.weights.answer_floor}  # an answer that supports it
         fused = [self._fuse(f, *dense.get(f, (0.0, -1)), lexical.get(f, 0.0), signals)
                  for f in set(dense) | set(lexical) | strong if f in self._faq_meta]
-        fused.sort(key=lambda h: -h.score)
+        fused.sort(key=Hit.rank_key)
         return fused[:k]
 
     def _signals(self, text: str, qvec: np.ndarray) -> tuple[set[str], set[FaqTopic], dict[str, float]]:
@@ -486,7 +486,7 @@ class Retriever:
             a, b = int(starts[i]), int(starts[i + 1])
             j = a + int(np.argmax(sims[a:b]))
             hits.append(self._fuse(faq_id, float(sims[j]), docs[j], lexical.get(faq_id, 0.0), signals))
-        hits.sort(key=lambda h: -h.score)
+        hits.sort(key=Hit.rank_key)
         return hits
 
     def _service_matrix(self, service_id: str) -> tuple[list[str], np.ndarray, np.ndarray, list[int]]:

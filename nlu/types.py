@@ -65,6 +65,11 @@ class Hit:
             "channels": {"dense": round(float(self.dense), 4), "lexical": round(float(self.lexical), 4)},
         }
 
+    def rank_key(self) -> tuple[float, float, float, float, str]:
+        """Best first; ties (entries of one service all capped at the same score) broken by the evidence, then the
+        closer text, then the id — never by set or hash order, which differs from one process to the next."""
+        return (-self.score, -self.evidence, -self.dense, -self.lexical, self.faq_id)
+
 
 @dataclass(frozen=True)
 class Match:
