@@ -102,12 +102,12 @@ def filing_script(rng: random.Random) -> list[str]:
     name = "青岛" + "".join(rng.choice(SURNAMES) for _ in range(3)) + rng.choice(TRADES) + "有限公司"
     phone = "138" + "".join(rng.choice("0123456789") for _ in range(8))
     return ["我要登记遗失公告", name, "91370211MA3C1234XN", '/inform{"license_type": "食品经营许可证"}',
-            "JY13702110012345", "昨天", "搬迁办公场所时不小心把正本弄丢了", "张海", phone, "确认提交"]
+            "JY13702110012345", "正本", "昨天", "搬迁办公场所时不小心把正本弄丢了", "张海", phone, "确认提交"]
 
 
 def payload_filing(name: str) -> str:
     return ('/start_lost_notice{"company_name": "' + name + '", "uscc": "91370211MA3C1234XN", "license_type": "食品经营许可证", '
-            '"license_number": "JY13702110012345", "lost_date": "2026-11-02", "circumstances": "搬迁时遗失正本", '
+            '"license_number": "JY13702110012345", "lost_copy": "正本", "lost_date": "2026-11-02", "circumstances": "搬迁时遗失正本", '
             '"contact_name": "张海", "contact_phone": "13812345678"}')
 
 
