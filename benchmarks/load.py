@@ -105,6 +105,11 @@ def filing_script(rng: random.Random) -> list[str]:
             "JY13702110012345", "正本", "昨天", "搬迁办公场所时不小心把正本弄丢了", "张海", phone, "确认提交"]
 
 
+def phone_of(script: list[str]) -> str:
+    """The mobile number a filing script typed (its status query asks for the last 4 digits)."""
+    return next(s for s in script if s.isdigit() and len(s) == 11)
+
+
 def payload_filing(name: str) -> str:
     return ('/start_lost_notice{"company_name": "' + name + '", "uscc": "91370211MA3C1234XN", "license_type": "食品经营许可证", '
             '"license_number": "JY13702110012345", "lost_copy": "正本", "lost_date": "2026-11-02", "circumstances": "搬迁时遗失正本", '
@@ -437,7 +442,7 @@ class Generator:
                             if filing is None:
                                 phase.flow_errors += 1
                             else:
-                                self.filed.append((filing, flow.steps[8][-4:]))
+                                self.filed.append((filing, phone_of(flow.steps)[-4:]))
                         elif receipt(body) is None:
                             phase.flow_errors += 1
             ms = (time.perf_counter() - t) * 1000
