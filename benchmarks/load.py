@@ -407,6 +407,13 @@ class Generator:
         self.flows[kind].append(flow)
         return flow
 
+    @staticmethod
+    def _flow_error(phase: Phase, flow: Flow, body: Any) -> None:
+        """Count a flow that ended without its receipt; the first of a phase is logged with its script and reply."""
+        phase.flow_errors += 1
+        if phase.flow_errors == 1:
+            log(f"a {flow.kind} flow ended without a receipt: {flow.steps} → {str(body)[:400]}")
+
     async def one(self, kind: str, phase: Phase) -> None:
         t = time.perf_counter()
         flow: Flow | None = None
@@ -440,11 +447,11 @@ class Generator:
                         if flow.kind == "filing":
                             filing = receipt(body)
                             if filing is None:
-                                phase.flow_errors += 1
+                                self._flow_error(phase, flow, body)
                             else:
                                 self.filed.append((filing, phone_of(flow.steps)[-4:]))
                         elif receipt(body) is None:
-                            phase.flow_errors += 1
+                            self._flow_error(phase, flow, body)
             ms = (time.perf_counter() - t) * 1000
             if status != 200:
                 phase.errors[f"http {status}"] += 1

@@ -110,6 +110,21 @@ def test_one_client_cannot_try_many_filings(store: FilingStore) -> None:
     assert limited == 5  # 20 wrong answers an hour per client
 
 
+def test_right_answers_do_not_count_against_the_client(store: FilingStore) -> None:
+    # One hall kiosk (one client) looks up many people's filings: only wrong answers count (docs/security.md).
+    # Found by `make load`: the 21st right look-up of an hour from one address was refused.
+    from actions.filings import LookupLimited
+
+    refs = [store.submit_lost_notice(notice(n), f"k-{n}").filing_id for n in range(30)]
+    for ref in refs:
+        view = store.status_for(ref, "5678", "hall-kiosk")
+        assert view is not None and view.filing_id == ref
+    for ref in refs[:20]:  # wrong answers are still limited at 20 an hour
+        assert store.status_for(ref, "0000", "hall-kiosk") is None
+    with pytest.raises(LookupLimited):
+        store.status_for(refs[20], "0000", "hall-kiosk")
+
+
 def test_the_chat_stops_answering_after_five_wrong_digits(make_client: Any) -> None:
     client = make_client(rate_limit=False)
     receipt = file_lost_notice(client, "applicant-1")
