@@ -98,10 +98,19 @@ SURNAMES = "明远海川恒信华泰鑫源嘉禾瑞丰康宁润德博雅正和�
 TRADES = ["餐饮", "商贸", "食品", "科技", "医药", "文化", "物流", "健康"]
 
 
+def uscc_for(rng: random.Random) -> str:
+    """A valid 统一社会信用代码 of a company of the district: every filing of the mix is another company (one code for
+    all would make each filing meet every earlier one in the same-license check)."""
+    from nlu.uscc import check_char
+
+    first17 = "91370211MA3C" + "".join(rng.choice("0123456789ABCDEFGHJKLMNPQRTUWXY") for _ in range(5))
+    return first17 + check_char(first17)
+
+
 def filing_script(rng: random.Random) -> list[str]:
     name = "青岛" + "".join(rng.choice(SURNAMES) for _ in range(3)) + rng.choice(TRADES) + "有限公司"
     phone = "138" + "".join(rng.choice("0123456789") for _ in range(8))
-    return ["我要登记遗失公告", name, "91370211MA3C1234XN", '/inform{"license_type": "食品经营许可证"}',
+    return ["我要登记遗失公告", name, uscc_for(rng), '/inform{"license_type": "食品经营许可证"}',
             "JY13702110012345", "正本", "昨天", "搬迁办公场所时不小心把正本弄丢了", "张海", phone, "确认提交"]
 
 

@@ -410,10 +410,15 @@ class FilingStore:
 
         return self._read(read)
 
-    def same_license(self, uscc: str, license_type: str, exclude: str | None = None) -> list[FilingView]:
-        """Lost notices of this USCC and license type under review or published (not reissued), oldest first:
-        pointed out to an applicant filing again and flagged to the reviewer."""
-        return self._read(lambda s: [filing_view(s, r) for r in notices.same_license(s, uscc, license_type, exclude)])
+    def same_license(self, uscc: str, license_type: str, exclude: str | None = None,
+                     limit: int = 20) -> list[FilingView]:
+        """Lost notices of this USCC and license type under review or published (not reissued), oldest first, at
+        most `limit`: pointed out to an applicant filing again and flagged to the reviewer."""
+        def read(session: Session) -> list[FilingView]:
+            rows = notices.same_license(session, uscc, license_type, exclude, limit)
+            return [filing_view(session, r) for r in rows[:limit]]
+
+        return self._read(read)
 
     def notice(self, number: str) -> NoticeView | None:
         """The published notice with this number, or None."""

@@ -51,7 +51,7 @@ def same_license_filed(ctx: SlotContext) -> Check | None:
     sees it on the filing's page too)."""
     if ctx.filings is None:
         return None
-    found = ctx.filings.same_license(str(ctx.slots["uscc"]), str(ctx.slots["license_type"]))
+    found = ctx.filings.same_license(str(ctx.slots["uscc"]), str(ctx.slots["license_type"]), limit=3)
     if not found:
         return None
     filings = "；".join(f"{f.filing_id}，{f.status_label}" + (f"，公告编号 {f.notice_number}" if f.notice_number else "")

@@ -62,3 +62,16 @@ def test_the_expiry_question_offers_a_date_ahead(demo_kb: Any, filing_store: Any
     assert "2027-02-28" in texts(result)  # the clock stands at 2026-11-20
     wrong = run(executor, "validate_medical_validation_form", {}, {"license_valid_until": "某天"})
     assert wrong["events"][0]["value"] is None and "2027-02-28" in texts(wrong)
+
+
+def test_the_same_license_check_reads_only_that_license_and_at_most_a_few(filing_store: Any, make_notice: Any) -> None:
+    # Found by `make load`: every open lost notice was read (and its history) for each check, so a filing got
+    # slower with each one before it. Now the database filters by USCC and license type, and the form asks for 3.
+    mine = [filing_store.submit_lost_notice(make_notice(), f"same-{i}").filing_id for i in range(6)]
+    for i in range(5):
+        filing_store.submit_lost_notice(make_notice(uscc="91370211MA3C1234XN"), f"other-{i}")
+        filing_store.submit_lost_notice(make_notice(license_type="出版物经营许可证"), f"type-{i}")
+    assert [v.filing_id for v in filing_store.same_license("91370211MA3C4X5Y6Z", "食品经营许可证")] == mine
+    assert [v.filing_id for v in filing_store.same_license("91370211MA3C4X5Y6Z", "食品经营许可证", limit=3)] == mine[:3]
+    assert [v.filing_id for v in filing_store.same_license("91370211MA3C4X5Y6Z", "食品经营许可证",
+                                                             exclude=mine[0], limit=3)] == mine[1:4]
