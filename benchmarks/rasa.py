@@ -116,8 +116,15 @@ def bench_rasa(work: Path, rows: list[dict[str, Any]], model: Path | None, train
         model = project / "models" / "nlu.tar.gz"
     port = free_port()
     log(f"rasa run --enable-api on {port} ...")
-    proc = subprocess.Popen([rasa, "run", "--enable-api", "--model", str(model), "--interface", "127.0.0.1", "--port",
-                             str(port)], cwd=project, env=rasa_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return serve_and_ask([rasa, "run", "--enable-api", "--model", str(model), "--interface", "127.0.0.1", "--port",
+                          str(port)], port, project, rasa_env(), rows, train_s)
+
+
+def serve_and_ask(cmd: list[str], port: int, cwd: Path, env: dict[str, str], rows: list[dict[str, Any]],
+                  train_s: float) -> dict[str, Any]:
+    """Start a server, time it to its first answer, ask every question, read its RSS, stop it: the figures of one
+    side of the table."""
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         url = f"http://127.0.0.1:{port}"
         ready = wait_ready(url, proc)
@@ -141,18 +148,8 @@ def bench_lingling(work: Path, rows: list[dict[str, Any]]) -> dict[str, Any]:
     train_s = time.monotonic() - start
     port = free_port()
     log(f"lingling serve on {port} ...")
-    proc = subprocess.Popen([str(LINGLING), "serve", "--host", "127.0.0.1", "--port", str(port)], env=env, cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        ready = wait_ready(url, proc)
-        answers, ms = ask_all(url, rows)
-        rss = rss_mb(proc.pid)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=60)
-    intent_acc, top1 = scores(rows, answers)
-    return {"train_s": train_s, "ready_s": ready, "ms": ms, "rss": rss, "intent": intent_acc, "top1": top1}
+    return serve_and_ask([str(LINGLING), "serve", "--host", "127.0.0.1", "--port", str(port)], port, ROOT, env, rows,
+                         train_s)
 
 
 def table(ours: dict[str, Any], rasa: dict[str, Any], n: int) -> str:

@@ -70,18 +70,17 @@ def find(session: Session, number: str) -> Notice | None:
 def same_license(session: Session, uscc: str, license_type: str, exclude: str | None = None,
                  limit: int = 20) -> list[Filing]:
     """Lost notices of the same company (USCC) and license type that are under review (submitted, approved) or
-    published and not yet reissued: a second notice for them needs a reviewer's look. Oldest first, at most
-    `limit` of each kind; filtered in the database (the open filings are not read one by one)."""
+    published and not yet reissued: a second notice for them needs a reviewer's look. The oldest `limit`, filtered
+    in the database (the open filings are not read one by one)."""
     uscc, license_type = uscc.strip().upper(), license_type.strip()
+    others = (Filing.id != exclude,) if exclude else ()
+    oldest = (Filing.submitted_at, Filing.id)
     published = select(Filing).join(Notice, Notice.filing_id == Filing.id).where(
-        Notice.uscc == uscc, Notice.license_type == license_type, Filing.status == st.PUBLISHED)
-    if exclude:
-        published = published.where(Filing.id != exclude)
-    rows = list(session.scalars(published.order_by(Filing.submitted_at, Filing.id).limit(limit)))
-    open_query = select(Filing).where(
+        Notice.uscc == uscc, Notice.license_type == license_type, Filing.status == st.PUBLISHED, *others)
+    under_review = select(Filing).where(
         Filing.kind == st.LOST_NOTICE, Filing.status.in_((st.SUBMITTED, st.APPROVED)),
-        func.upper(Filing.data["uscc"].as_string()) == uscc, Filing.data["license_type"].as_string() == license_type)
-    if exclude:
-        open_query = open_query.where(Filing.id != exclude)
-    rows += list(session.scalars(open_query.order_by(Filing.submitted_at, Filing.id).limit(limit)))
-    return sorted((r for r in rows if r.id != exclude), key=lambda r: (r.submitted_at, r.id))
+        func.upper(Filing.data["uscc"].as_string()) == uscc, Filing.data["license_type"].as_string() == license_type,
+        *others)
+    rows = [*session.scalars(published.order_by(*oldest).limit(limit)),
+            *session.scalars(under_review.order_by(*oldest).limit(limit))]
+    return sorted(rows, key=lambda r: (r.submitted_at, r.id))[:limit]

@@ -414,11 +414,8 @@ class FilingStore:
                      limit: int = 20) -> list[FilingView]:
         """Lost notices of this USCC and license type under review or published (not reissued), oldest first, at
         most `limit`: pointed out to an applicant filing again and flagged to the reviewer."""
-        def read(session: Session) -> list[FilingView]:
-            rows = notices.same_license(session, uscc, license_type, exclude, limit)
-            return [filing_view(session, r) for r in rows[:limit]]
-
-        return self._read(read)
+        return self._read(lambda s: [filing_view(s, r)
+                                     for r in notices.same_license(s, uscc, license_type, exclude, limit)])
 
     def notice(self, number: str) -> NoticeView | None:
         """The published notice with this number, or None."""
