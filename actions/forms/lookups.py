@@ -19,7 +19,8 @@ STATUS = FormSpec(
             "filing_id", "受理编号", FieldKind.FILING_ID,
             ask=("请提供受理编号（例如 LN20260101-7K3QX9，提交成功时灵灵告诉过您）。",),
             check=lambda value, ctx: v.check_filing_id(value),
-            help="受理编号是提交成功时灵灵给您的编号，LN 或 MV 开头加 11 位数字。",
+            help=("受理编号是提交成功时灵灵给您的编号，LN 或 MV 开头、8 位日期加 6 位字母数字，"
+                  "如 LN20260101-7K3QX9。"),
             keywords=("受理编号", "编号"), entity="filing_id", strong=True,
         ),
         SlotSpec(

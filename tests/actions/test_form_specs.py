@@ -57,3 +57,20 @@ def test_example_dates_are_always_ahead(demo_kb: Any) -> None:
         assert day < example <= day + dt.timedelta(days=160), (day, example)
     ctx = SlotContext(demo_kb, dt.date(2026, 11, 20), {})
     assert spec.check("2027-03-31", ctx).value == "2027-03-31"
+
+
+def test_reference_examples_shown_to_people_have_the_shape_references_have() -> None:
+    """Every 受理编号 an ask, a help text or a response shows as an example is one the store makes today (the status
+    help once described the older 11-digit numbers)."""
+    import re
+    from pathlib import Path
+
+    from nlu.references import CANONICAL, IN_TEXT
+
+    texts = [t for form in FORMS.values() for slot in form.slots for t in (*slot.ask, slot.help or "")]
+    texts += (Path(__file__).parents[2] / "actions" / "responses.yml").read_text(encoding="utf-8").splitlines()
+    examples = [m.group(1) for t in texts for m in IN_TEXT.finditer(t)]
+    assert examples, "no example reference found"
+    for example in examples:
+        assert CANONICAL.match(example) and "-" in example, example
+    assert not any(re.search(r"受理编号[^。]*\d+\s*位数字", t) for t in texts if "受理编号" in t), "a 受理编号 described by digits only"
