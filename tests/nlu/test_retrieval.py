@@ -135,6 +135,34 @@ def test_cue_words_boost_their_item() -> None:
     assert _search(plain, enc2, "公章刻制 车位")[0].service_id == "seal-item"
 
 
+def test_a_loss_named_with_a_license_goes_to_the_service_that_handles_that_license() -> None:
+    """"食品经营许可证丢了": the license's own service matches its name, the loss notice its cue word (丢) and a
+    license it lists: the handled boost puts the notice first; a loss word alone, or the license alone, does not."""
+    license_faqs = ["食品经营许可证怎么办", "食品经营许可证注销", "食品经营许可证要多久", "食品经营许可证材料", "食品经营许可证收费"]
+    food = service_dict("food-item", name="食品经营许可证", faqs=[
+        faq_dict("food-item", "overview", question="食品经营许可证怎么申请", topic="overview", variants=license_faqs)])
+    loss = service_dict("loss-item", name="遗失公告", cues=["丢"], license_types=[{"name": "食品经营许可证"}], faqs=[
+        faq_dict("loss-item", "overview", question="证照丢了怎么补", topic="overview",
+                 variants=["遗失公告怎么登", "丢了要登报吗", "补证流程", "遗失怎么办", "丢失补办"])])
+    seal = service_dict("seal-item", name="刻章备案", cues=["丢"], faqs=[
+        faq_dict("seal-item", "overview", question="公章怎么刻", topic="overview",
+                 variants=["刻公章流程", "刻章去哪里", "公章刻制备案", "新公司刻章", "刻章要多久"])])
+    kb = make_kb(food, loss, seal)
+
+    def top(weights: FusionWeights, text: str) -> tuple[str, float]:
+        enc = CachedEncoder(ExactTextEncoder())  # type: ignore[arg-type]
+        r = Retriever(kb, enc, EncoderSpec("ngram"), weights)
+        r.build()
+        hit = _search(r, enc, text)[0]
+        return hit.service_id, hit.boost
+
+    plain, handled = FusionWeights(handled_boost=0.0), FusionWeights(handled_boost=0.5)
+    assert top(plain, "食品经营许可证丢了")[0] == "food-item"  # the name outweighs one cue word
+    assert top(handled, "食品经营许可证丢了") == ("loss-item", pytest.approx(handled.cue_boost + 0.5))
+    assert top(handled, "食品经营许可证要多久")[0] == "food-item"  # no loss: the license's own question
+    assert top(handled, "刻章丢了")[1] == pytest.approx(handled.cue_boost)  # a cue without a license it lists
+
+
 def test_empty_retriever() -> None:
     enc = CachedEncoder(ExactTextEncoder())  # type: ignore[arg-type]
     r = Retriever(make_kb(), enc, EncoderSpec("ngram"), FusionWeights())
