@@ -56,6 +56,11 @@ def test_a_concluded_validation_is_published(client: Client) -> None:
     assert by_name.status_code == 200, by_name.text
     assert "黄岛区康宁诊所" in by_name.text and "仁和口腔" not in by_name.text and "校验未通过" in by_name.text
     assert "李康" not in by_name.text
+    first_page = client.get("/validation-results", params={"per_page": 1})  # the shared pager (templates/_pager.html)
+    assert first_page.status_code == 200, first_page.text
+    assert 'rel="next" href="/validation-results?per_page=1&amp;page=2"' in first_page.text and 'rel="prev"' not in first_page.text
+    second = client.get("/validation-results", params={"per_page": 1, "page": 2})
+    assert 'rel="prev" href="/validation-results?per_page=1&amp;page=1"' in second.text and 'rel="next"' not in second.text
 
 
 def test_a_result_page_with_its_correction_and_code(client: Client) -> None:
