@@ -32,12 +32,21 @@ _REQUEST_TIMEOUT = b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain\r\
 
 
 class _HeaderTimer:
-    """The header timer of one connection (a mixin of the protocols below)."""
+    """The header timer of one connection (a mixin of the protocols below, before uvicorn's protocol): armed when
+    the connection opens, stopped when it is lost."""
 
     header_timeout: float = HEADER_TIMEOUT_S
     loop: asyncio.AbstractEventLoop
     transport: asyncio.Transport
     _header_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)  # type: ignore[misc]  # uvicorn's protocol, next in the MRO
+        self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)  # type: ignore[misc]
 
     def _arm(self) -> None:
         if self._header_timer is None:
@@ -59,14 +68,6 @@ class _HeaderTimer:
 class TimedH11Protocol(_HeaderTimer, H11Protocol):
     """uvicorn's h11 protocol with the header timer."""
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self._arm()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
-        super().connection_lost(exc)
-
     def handle_events(self) -> None:
         super().handle_events()
         if self.conn.their_state is h11.IDLE:  # waiting for (the rest of) a request's headers
@@ -80,14 +81,6 @@ if importlib.util.find_spec("httptools") is not None:
 
     class TimedHttpToolsProtocol(_HeaderTimer, HttpToolsProtocol):
         """uvicorn's httptools protocol (its default when httptools is installed) with the header timer."""
-
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            super().connection_made(transport)
-            self._arm()
-
-        def connection_lost(self, exc: Exception | None) -> None:
-            self._disarm()
-            super().connection_lost(exc)
 
         def on_message_begin(self) -> None:
             super().on_message_begin()

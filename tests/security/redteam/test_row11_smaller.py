@@ -116,16 +116,20 @@ def _port(url: str) -> int:
     return int(url.rsplit(":", 1)[1])
 
 
-def test_slow_headers_and_slow_bodies_are_cut_off(serve: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("protocol", ["TimedHttpToolsProtocol", "TimedH11Protocol"])
+def test_slow_headers_and_slow_bodies_are_cut_off(serve: Any, monkeypatch: pytest.MonkeyPatch, protocol: str) -> None:
     from assistant.security import timeouts
 
-    class QuickHeaders(timeouts.TimedHttpToolsProtocol):  # type: ignore[name-defined,misc]
+    class QuickHeaders(getattr(timeouts, protocol)):  # type: ignore[misc]
         header_timeout = 1.0
 
     monkeypatch.setattr(timeouts, "BODY_TIMEOUT_S", 1.0)
     live = serve(rate_limit=False, uvicorn_config={"http": QuickHeaders})
     with socket.create_connection(("127.0.0.1", _port(live.url)), timeout=20) as sock:
         sock.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # ... and the rest never comes
+        answer = _read_all(sock)
+    assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+    with socket.create_connection(("127.0.0.1", _port(live.url)), timeout=20) as sock:  # opens and says nothing
         answer = _read_all(sock)
     assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
     with socket.create_connection(("127.0.0.1", _port(live.url)), timeout=20) as sock:
