@@ -22,6 +22,8 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
 
+from actions.asgi_body import read_body
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -127,21 +129,8 @@ class ActionGuard:
         if length is not None and length > limit:
             await _answer(send, 413, "too_large", TOO_LARGE, f"body has {length} bytes, limit {limit}")
             return
-        messages: list[Message] = []
-        size = 0
-        while True:
-            message = await receive()
-            messages.append(message)
-            if message["type"] != "http.request":
-                break
-            size += len(message.get("body", b""))
-            if size > limit:
-                await _answer(send, 413, "too_large", TOO_LARGE, f"body larger than {limit} bytes")
-                return
-            if not message.get("more_body", False):
-                break
-
-        async def replay() -> Message:
-            return messages.pop(0) if messages else await receive()
-
-        await self.app(scope, replay, send)
+        buffered = await read_body(receive, limit)
+        if buffered.size > limit:
+            await _answer(send, 413, "too_large", TOO_LARGE, f"body larger than {limit} bytes")
+            return
+        await self.app(scope, buffered.replay(receive), send)

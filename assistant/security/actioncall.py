@@ -14,8 +14,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from actions.asgi_body import read_body
 from actions.door import DOORS, FORBIDDEN, caller_allowed
-from assistant.security.asgi import ASGIApp, Message, Receive, Scope, Send, envelope, send_json
+from assistant.security.asgi import ASGIApp, Receive, Scope, Send, envelope, send_json
 
 # rasa-sdk tracker fields and the JSON types they must have when present.
 TRACKER_FIELDS: dict[str, tuple[type, ...]] = {
@@ -66,22 +67,12 @@ class ActionDoor:
         if scope.get("method") != "POST":
             await self.app(scope, receive, send)
             return
-        messages: list[Message] = []
-        while True:
-            message = await receive()
-            messages.append(message)
-            if message["type"] != "http.request" or not message.get("more_body", False):
-                break
-        body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request")
+        buffered = await read_body(receive)  # bounded by the body-size middleware before it
         try:
-            call = json.loads(body)
+            call = json.loads(buffered.body)
         except (ValueError, RecursionError):
             call = None
         if not call_shape_ok(call):
             await send_json(send, 400, {"error": "Invalid body request"})
             return
-
-        async def replay() -> Message:
-            return messages.pop(0) if messages else await receive()
-
-        await self.app(scope, replay, send)
+        await self.app(scope, buffered.replay(receive), send)

@@ -28,7 +28,8 @@ import re
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
-from assistant.security.asgi import ASGIApp, Message, Receive, Scope, Send, envelope, header, send_json
+from actions.asgi_body import read_body
+from assistant.security.asgi import ASGIApp, Receive, Scope, Send, envelope, header, send_json
 
 log = logging.getLogger(__name__)
 
@@ -168,34 +169,19 @@ class InputHygiene:
         if check is None or scope.get("method") not in ("POST", "PUT", "PATCH"):
             await self.app(scope, receive, send)
             return
-        messages: list[Message] = []
-        size = 0
-        while True:
-            message = await receive()
-            messages.append(message)
-            if message["type"] != "http.request":
-                break
-            size += len(message.get("body", b""))
-            if not message.get("more_body", False) or size > MAX_BODY:
-                break
-        complete = messages[-1]["type"] == "http.request" and not messages[-1].get("more_body", False)
-        if complete:
-            body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request")
-            problem, replaced = check(body, keep_nul=scope.get("path") in self.keep_nul)
+        buffered = await read_body(receive, MAX_BODY)
+        if buffered.complete:
+            problem, replaced = check(buffered.body, keep_nul=scope.get("path") in self.keep_nul)
             if problem:
                 text, detail = _answer(problem)
                 status = 422 if check is json_problem else 400
                 await send_json(send, status, envelope("bad_request", text, detail))
                 return
             if replaced is not None:  # the same JSON without its NUL characters
-                messages = [{"type": "http.request", "body": replaced, "more_body": False}]
+                buffered = buffered.replaced(replaced)
                 scope["headers"] = [(k, str(len(replaced)).encode() if k == b"content-length" else v)
                                     for k, v in scope.get("headers") or ()]
-
-        async def replay() -> Message:
-            return messages.pop(0) if messages else await receive()
-
-        await self.app(scope, replay, send)
+        await self.app(scope, buffered.replay(receive), send)
 
 
 def guard_socketio(channel: Any) -> bool:

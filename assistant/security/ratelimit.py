@@ -18,7 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from assistant.security.asgi import ASGIApp, Message, Receive, Scope, Send, client_ip, client_key, envelope, send_json
+from actions.asgi_body import read_body
+from assistant.security.asgi import ASGIApp, Receive, Scope, Send, client_ip, client_key, envelope, send_json
 
 log = logging.getLogger(__name__)
 
@@ -163,27 +164,10 @@ class RateLimitMiddleware:
 
 
 async def _buffer(receive: Receive) -> tuple[bytes, Receive]:
-    """Read the whole body (bounded by the body-size middleware) and a `receive` that replays it."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":  # the client went away
-            replay: list[Message] = [message]
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size <= MAX_SENDER_BODY:
-            chunks.append(chunk)
-        if not message.get("more_body", False):
-            replay = [{"type": "http.request", "body": b"".join(chunks) if size <= MAX_SENDER_BODY else b"", "more_body": False}]
-            break
-    body = replay[0].get("body", b"") if replay[0]["type"] == "http.request" else b""
-
-    async def replayed() -> Message:
-        return replay.pop(0) if replay else await receive()
-
-    return body, replayed
+    """The body (b"" when it is larger than MAX_SENDER_BODY or the client went away) and a `receive` that
+    replays everything read."""
+    buffered = await read_body(receive, MAX_SENDER_BODY)
+    return (buffered.body if buffered.complete else b""), buffered.replay(receive)
 
 
 def _sender(body: bytes, field: str) -> str | None:
