@@ -83,8 +83,9 @@ class Answerability:
 
     def __init__(self, directory: ReferralDirectory, screen: Screen, texts_of: Callable[[str], list[str]],
                  faqs_of: Callable[[str], list[str]], th: MatchThresholds | None = None, encoder: str | None = None,
-                 documents: DocumentCheck | None = None):
+                 documents: DocumentCheck | None = None, subjects: Callable[[str], frozenset[str]] | None = None):
         self.directory = directory
+        self.subjects = subjects or (lambda text: frozenset())  # the services a text names (nlu/focus.py SubjectIndex)
         self.document_check = documents or DocumentCheck(())  # documents the loss notice does not accept
         self.screen = screen
         self.texts_of = texts_of  # FAQ id -> its indexed texts (the retriever's)
@@ -128,7 +129,11 @@ class Answerability:
         """The features of one message."""
         top = hits[0] if hits else None
         second = next((h for h in hits[1:] if top and h.faq_id != top.faq_id), None)
-        rival = next((h for h in hits[1:] if top and h.service_id != top.service_id), None)
+        named_services = self.subjects(text) if top else frozenset()
+        # Another service competes unless the message names the first entry's service and not that one
+        # ("食品经营许可证快到期了咋续": the publication license's renewal is close, but not what was asked).
+        rival = next((h for h in hits[1:] if top and h.service_id != top.service_id
+                      and (top.service_id not in named_services or h.service_id in named_services)), None)
         faq_texts = self.texts_of(top.faq_id) if top else []
         named = self.matters_named(text)
         matter = next((m for m in named if not self._mentioned(m, faq_texts)), None)

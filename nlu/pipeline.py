@@ -91,12 +91,13 @@ class NluPipeline:
         self.form_reader = FormReader(self.extractor, vocab(kb.license_types()), vocab(kb.validation_items()))  # replies while a form asks
         self.thresholds = cfg.thresholds
         faqs_by_service = {i.id: [f.id for f in i.faqs] for i in kb.items.values()}
+        self.focus = FocusResolver(kb, cfg.focus)
         self.answerability = Answerability(load_directory(cfg.knowledge_dir), default_screen(), retriever.texts_of,
                                            lambda sid: faqs_by_service.get(sid, []), encoder=encoder.name,
-                                           documents=DocumentCheck(t for k in kb.license_types() for t in (k.name, *k.aliases)))
+                                           documents=DocumentCheck(t for k in kb.license_types() for t in (k.name, *k.aliases)),
+                                           subjects=lambda text: self.focus.subjects.services(text)[0])
         self._pinyin: PinyinIndex | None = None  # built on the first pinyin message (~2 s)
         self._pinyin_lock = Lock()
-        self.focus = FocusResolver(kb, cfg.focus)
         self._cache: OrderedDict[tuple[str, dt.date, Focus | None], ParseResult] = OrderedDict()
         self._lock = RLock()
 

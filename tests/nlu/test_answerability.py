@@ -57,6 +57,21 @@ def test_competing_services_are_clarified_one_entry_each_and_weak_evidence_is_no
     assert m is not None and m.decision == "none"
 
 
+def test_a_service_the_message_names_is_not_clarified_against_one_it_does_not_name() -> None:
+    faqs = {"license-loss-notice": ["license-loss-notice/steps"], "cross-region-service": ["cross-region-service/overview"]}
+
+    def decide(named: frozenset[str]):  # type: ignore[no-untyped-def]
+        ans = Answerability(load_directory(), default_screen(), lambda f: TEXTS.get(f, []), lambda s: faqs.get(s, []),
+                            TH, subjects=lambda text: named)
+        return ans.decide(fold("许可证补办"), IntentScore("ask_service", 0.9), ASK,
+                          (_hit("license-loss-notice/steps", 0.85), _hit("cross-region-service/overview", 0.84)), [])[1]
+
+    assert decide(frozenset()).decision == "clarify"  # nothing named: the two services compete
+    assert decide(frozenset({"license-loss-notice"})).decision == "answer"  # the first one named, the other not
+    assert decide(frozenset({"license-loss-notice", "cross-region-service"})).decision == "clarify"  # both named
+    assert decide(frozenset({"cross-region-service"})).decision == "clarify"  # only the second named: still asked
+
+
 def test_a_weak_none_that_leans_out_of_scope_is_out_of_scope() -> None:
     ranking = [IntentScore("ask_service", 0.6), IntentScore("out_of_scope", 0.35)]
     intent, m = _ans().decide(fold("红烧肉要炖多久"), IntentScore("ask_service", 0.6), ranking,
