@@ -41,6 +41,8 @@ class MatchThresholds:
     stray_oos: float = 0.20  # probability is at least this, is out of scope (a general-assistant request), not a
     # question for a department (both chosen on the tune set: 11 of 23 such out-of-scope questions, 2 of 46
     # uncovered ones, no uncovered aspect)
+    about_min: float = 0.60  # a `none` whose first entry is at least this close, with no other service competing,
+    # is still about that service: the conversation keeps it in focus for the follow-up (tune conversations)
 
     @classmethod
     def load(cls, path: Path = CALIBRATION, encoder: str | None = None) -> MatchThresholds:
@@ -190,6 +192,9 @@ class Answerability:
             return IntentScore("out_of_scope", max(ev.oos, 1 - intent.confidence)), replace(
                 found, why=f"{found.why}; nothing of ours is close and it leans out of scope (p={ev.oos:.2f})",
                 stray=True)
+        if found.decision == "none" and hits and ev.top >= self.th.about_min and ev.service_margin >= self.th.margin \
+                and not (found.referral or found.documents or ev.matter):
+            found = replace(found, about=hits[0].service_id)  # "校验要上传啥" unanswered, but about the validation
         return intent, found
 
     def match(self, ev: Evidence, hits: Sequence[Hit]) -> Match:

@@ -83,6 +83,7 @@ class Match:
     refusal: str | None = None  # insult / injection / personal_data / illegal: refused, not searched
     documents: tuple[str, ...] = ()  # personal documents named (directory matters the loss notice does not accept)
     stray: bool = False  # nothing of ours is close and the classifier leans out of scope: a general-assistant request
+    about: str | None = None  # a `none` still about one service (an aspect its entries lack): the topic to keep
 
     def to_wire(self) -> dict[str, Any]:
         """The extra `retrieval` keys; `match` is the contract's."""

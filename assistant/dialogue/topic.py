@@ -1,6 +1,7 @@
 """The topic in focus, as the conversation remembers it (the NLU resolves follow-ups against it: nlu/focus.py).
 
-The focus is the service and FAQ of the latest answer card; a filing form in progress puts its own service in
+The focus is the service and FAQ of the latest answer card (or the service alone, when the NLU found the question
+about one service its entries do not answer: `Match.about`); a filing form in progress puts its own service in
 focus. Small talk, thanks, a question not understood or a refusal leave it alone; a new answer replaces it; a
 submitted filing and a long pause (FOCUS_MINUTES without a message) clear it, as does a new session.
 """
@@ -49,3 +50,7 @@ def remember(turn: Turn) -> None:
             state.focus_faq = str(card.get("faq_id") or "") or None
             state.focus_at = turn.now
             return
+    match = turn.msg.parse.match
+    if match is not None and match.about and turn.msg.parse.intent.name == "ask_service":
+        # No answer, but the question was about one service (an aspect its entries lack): its follow-ups still are.
+        state.focus_service, state.focus_faq, state.focus_at = match.about, None, turn.now

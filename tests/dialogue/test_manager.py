@@ -159,6 +159,26 @@ def test_the_topic_in_focus_is_remembered_and_let_go(dm: Any, clock: Any) -> Non
     assert focus is not None and focus.service_id == "medical-institution-validation"
 
 
+def test_a_question_about_one_service_left_unanswered_keeps_that_service_in_focus(dm: Any, clock: Any) -> None:
+    """A `none` the NLU found still about one service (`Match.about`) puts the service, no FAQ, in focus; a `none`
+    about nothing in particular leaves the focus alone."""
+    from dataclasses import replace
+
+    from assistant.dialogue.runner import Turn
+    from assistant.dialogue.state import DialogueState
+    from assistant.dialogue.topic import remember
+    from assistant.dialogue.understanding import UserMessage
+    from nlu.types import Match
+
+    parse = dm.knowledge.current.nlu.parse("医疗机构校验")
+    state = DialogueState.new("about", clock())
+    for about, want in (("medical-institution-validation", "medical-institution-validation"), (None, None)):
+        state.focus_service = None
+        unanswered = replace(parse, intent=replace(parse.intent, name="ask_service"), match=Match("none", "test", about=about))
+        remember(Turn(state, UserMessage.of("医疗机构校验", unanswered), clock()))
+        assert (state.focus_service, state.focus_faq) == (want, None)
+
+
 def test_an_older_stored_state_without_a_focus_still_loads(dm: Any) -> None:
     from assistant.dialogue.state import DialogueState
 

@@ -72,6 +72,24 @@ def test_a_service_the_message_names_is_not_clarified_against_one_it_does_not_na
     assert decide(frozenset({"cross-region-service"})).decision == "clarify"  # only the second named: still asked
 
 
+def test_a_none_about_one_service_says_which() -> None:
+    th = MatchThresholds(answer_min=0.8, clarify_min=0.8, sure=1.01, margin=0.02, oos_max=0.5, unknown_max=1.01,
+                         stray_evidence=0.0, about_min=0.6)
+    faqs = {"license-loss-notice": ["license-loss-notice/steps", "license-loss-notice/materials"],
+            "cross-region-service": ["cross-region-service/overview"]}
+    ans = Answerability(load_directory(), default_screen(), lambda f: TEXTS.get(f, []), lambda s: faqs.get(s, []), th)
+
+    def match(text: str, *hits: Hit):  # type: ignore[no-untyped-def]
+        return ans.decide(fold(text), IntentScore("ask_service", 0.9), ASK, hits, [])[1]
+
+    m = match("许可证补办", _hit("license-loss-notice/steps", 0.7), _hit("license-loss-notice/materials", 0.6))
+    assert m.decision == "none" and m.about == "license-loss-notice"  # unanswered, but about the loss notice
+    assert match("许可证补办", _hit("license-loss-notice/steps", 0.5)).about is None  # too far from it
+    m = match("许可证补办", _hit("license-loss-notice/steps", 0.7), _hit("cross-region-service/overview", 0.695))
+    assert m.about is None  # another service as close: about neither
+    assert match("社保怎么交", _hit("license-loss-notice/steps", 0.7)).about is None  # a department's matter
+
+
 def test_a_weak_none_that_leans_out_of_scope_is_out_of_scope() -> None:
     ranking = [IntentScore("ask_service", 0.6), IntentScore("out_of_scope", 0.35)]
     intent, m = _ans().decide(fold("红烧肉要炖多久"), IntentScore("ask_service", 0.6), ranking,
