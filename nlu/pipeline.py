@@ -92,10 +92,11 @@ class NluPipeline:
         self.thresholds = cfg.thresholds
         faqs_by_service = {i.id: [f.id for f in i.faqs] for i in kb.items.values()}
         self.focus = FocusResolver(kb, cfg.focus)
+        named = self.focus.subjects  # (bound here: the answerability keeps no reference to the pipeline)
         self.answerability = Answerability(load_directory(cfg.knowledge_dir), default_screen(), retriever.texts_of,
                                            lambda sid: faqs_by_service.get(sid, []), encoder=encoder.name,
                                            documents=DocumentCheck(t for k in kb.license_types() for t in (k.name, *k.aliases)),
-                                           subjects=lambda text: self.focus.subjects.services(text)[0])
+                                           subjects=lambda text: named.services(text)[0])
         self._pinyin: PinyinIndex | None = None  # built on the first pinyin message (~2 s)
         self._pinyin_lock = Lock()
         self._cache: OrderedDict[tuple[str, dt.date, Focus | None], ParseResult] = OrderedDict()
