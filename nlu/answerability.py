@@ -171,6 +171,12 @@ class Answerability:
             doc = ev.documents[0]
             return IntentScore("ask_service", intent.confidence), Match(
                 "none", f"the loss notice does not accept “{doc}”: refer", referral=doc, documents=ev.documents)
+        if intent.name == "out_of_scope" and ev.named:
+            # "俺的身份证让人偷了，咋整": not the base's, but a matter a department handles — the dialogue refers
+            # the person there (never a 您是想问 list); the intent stays out of scope.
+            named = ev.matter or ev.named[0]
+            return intent, Match("none", f"out of scope (p={intent.confidence:.2f}) but names {named}: refer",
+                                 referral=named, documents=ev.documents)
         if intent.name == "out_of_scope":
             # Close entries are worth offering ("您是想问") only when they would be worth clarifying.
             near = tuple(dict.fromkeys(h.faq_id for h in hits))[:3] if ev.top >= self.th.clarify_min else ()

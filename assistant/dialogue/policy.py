@@ -78,7 +78,7 @@ class Policy:
         elif intent == "call_staff":
             turn.handled_as = REQUEST
             await self.runner.run("action_call_staff", turn)
-        elif intent in ("ask_service", "ask_faq"):
+        elif intent in ("ask_service", "ask_faq") or (intent == "out_of_scope" and _refers(turn)):
             await answer_questions(self.runner, self.responses, turn)
             turn.fallback = _unanswered(turn)  # a referral reaches the staff inbox
         elif intent in FILING_FORMS:
@@ -124,7 +124,7 @@ class Policy:
         turn.fallback = True
         st.fallback_count += 1
         if st.fallback_count == 1:
-            near = match is None or bool(match.candidates) or oos < self.cfg.out_of_scope_confidence
+            near = match is None or bool(match.candidates)  # entries the answerability found worth offering
             if hit >= self.th.retrieval_min and near:
                 self._did_you_mean(turn)
             else:
@@ -256,6 +256,12 @@ class Policy:
         else:
             turn.handled_as = FORM
             turn.say(self.responses.render("utter_confirm_pending", buttons=READBACK_BUTTONS))
+
+
+def _refers(turn: Turn) -> bool:
+    """An out-of-scope message that names a matter of the referral directory (身份证, 社保 …): refer it there."""
+    match = turn.msg.parse.match
+    return turn.msg.payload is None and match is not None and match.referral is not None and not match.refusal
 
 
 def _unanswered(turn: Turn) -> bool:
