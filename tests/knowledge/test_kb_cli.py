@@ -71,7 +71,7 @@ def test_validate_reports_skipped_items(capsys: pytest.CaptureFixture[str], tmp_
     write_item(tmp_path, service_dict("old-item", effective_from="2019-01-01", effective_until="2020-01-01"))
     write_item(tmp_path, service_dict("new-item"))
     assert main(["kb", "validate", "--dir", str(tmp_path)]) == 0
-    assert capsys.readouterr().out.strip() == "ok: 1 services, 1 faqs, 21 referral matters, skipped ['old-item']"
+    assert capsys.readouterr().out.strip() == "ok: 1 services, 1 faqs, 52 referral matters, skipped ['old-item']"
 
 
 def test_validate_missing_folder_exits_nonzero(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
