@@ -219,6 +219,19 @@ def asks_whether(text: str) -> bool:
     return bool(_YES_NO.search(text)) and bool(aspects(text))
 
 
+_ASPECT_WORDS = re.compile("|".join([*ASPECTS.values(), *ASKING.values(), HOURS]))
+_QUESTION_WORDS = re.compile(r"怎么|咋|如何|什么|啥|哪|吗|嘛|么|呢|多少|多久|几|是否|要|能|可以|需要|办|还|得|请问|你好|您好")
+
+
+def bare_aspect(text: str) -> bool:
+    """Only an aspect asked, of nothing named ("多少钱", "要多久？", "几点下班"): a question about some service, the
+    subject missing — not a request outside the service guide."""
+    if not aspects(text):
+        return False
+    rest = _QUESTION_WORDS.sub("", _ASPECT_WORDS.sub("", text))
+    return not _CJK.search(_FILLER.sub("", rest))
+
+
 def looks_like_question(text: str) -> bool:
     """A question word, an aspect word or an elliptical 呢."""
     return bool(_QUESTION.search(text)) or bool(aspects(text))
@@ -248,7 +261,7 @@ class FocusResolver:
             return keep("long message")
         if not looks_like_question(text):
             return keep("not a question")
-        if out_of_scope >= cfg.sure_out_of_scope:
+        if out_of_scope >= cfg.sure_out_of_scope and not bare_aspect(text):  # "要多久" is the follow-up itself
             return keep("out of scope")
         named, other = self.subjects.services(text, entities)
         elliptical = bool(_ELLIPSIS.search(text)) and not aspects(text)

@@ -25,7 +25,7 @@ from nlu.documents import DocumentCheck
 from nlu.embeddings import CachedEncoder, EncoderSpec, encode_many
 from nlu.entities import EntityExtractor, VocabEntry
 from nlu.errors import IndexMismatch
-from nlu.focus import FocusConfig, FocusResolver, asks_whether, followup_intent
+from nlu.focus import FocusConfig, FocusResolver, asks_whether, bare_aspect, followup_intent
 from nlu.form_reply import FormReader
 from nlu.normalize import fold, normalize
 from nlu.pinyin import PinyinIndex, looks_like_pinyin
@@ -223,6 +223,9 @@ class NluPipeline:
         if top.name in FILING_INTENTS and (top.confidence < th.filing or (text and asks_whether(text))):
             # Not sure enough to start a filing, or asked about it ("网上能申请吗"): answer about the service.
             top = IntentScore("ask_service", top.confidence + probs.get("ask_service", 0.0))
+        if top.name == "out_of_scope" and text and bare_aspect(text):
+            # "多少钱", "要多久": a service question without its subject (answered or referred, never refused)
+            return IntentScore("ask_service", max(probs.get("ask_service", 0.0), best_hit))
         if top.name == "ask_service" and best_hit < th.retrieval_min:
             return IntentScore("out_of_scope", max(probs.get("out_of_scope", 0.0), 1 - top.confidence))
         if top.name in ("out_of_scope", "ask_service") or top.confidence < th.fallback:

@@ -10,7 +10,15 @@ from typing import Any
 import pytest
 
 from knowledge.models import FaqTopic
-from nlu.focus import FocusConfig, FocusResolver, SubjectIndex, aspects, followup_intent, looks_like_question
+from nlu.focus import (
+    FocusConfig,
+    FocusResolver,
+    SubjectIndex,
+    aspects,
+    bare_aspect,
+    followup_intent,
+    looks_like_question,
+)
 from nlu.normalize import normalize
 from nlu.types import Entity, Focus, IntentScore
 
@@ -170,3 +178,12 @@ def test_search_service_scores_every_entry_once_and_follows_updates(pipe: Any, d
     assert twin.search_service("书报亭营业许可办多少天", q2, PUB)[0].faq_id == faq.id
     assert twin.search_service("书报亭营业许可办多少天", q2, PUB)[0].matched == "书报亭营业许可办多少天"
     assert all(h.matched != "书报亭营业许可办多少天" for h in retriever.search_service("x", q2, PUB))
+
+
+@pytest.mark.parametrize(("text", "bare"), [
+    ("多少钱", True), ("要多久？", True), ("几点下班", True), ("请问收费吗", True), ("在哪办", True),
+    ("一节课多少钱", False), ("手机多少钱", False), ("明天几点下雨", False), ("做蛋糕需要准备什么工具", False),
+    ("你好", False), ("", False),
+])
+def test_bare_aspect_is_an_aspect_of_nothing_named(text: str, bare: bool) -> None:
+    assert bare_aspect(text) is bare
