@@ -183,6 +183,10 @@ class Answerability:
             near = tuple(dict.fromkeys(h.faq_id for h in hits))[:3] if ev.top >= self.th.clarify_min else ()
             return intent, Match("none", f"out of scope (p={intent.confidence:.2f}, evidence {ev.top:.2f})",
                                  candidates=near, documents=ev.documents)
+        if intent.name == "human_handoff" and hits and self._about(ev):
+            # "我想投诉一个窗口工作人员": a person is asked for, about one service — its follow-ups still are about it.
+            return intent, Match("none", f"asks for a person about {hits[0].service_id} (evidence {ev.top:.2f})",
+                                 about=hits[0].service_id)
         if intent.name != "ask_service":
             return intent, None
         if ev.region:
@@ -199,10 +203,14 @@ class Answerability:
             return IntentScore("out_of_scope", max(ev.oos, 1 - intent.confidence)), replace(
                 found, why=f"{found.why}; nothing of ours is close and it leans out of scope (p={ev.oos:.2f})",
                 stray=True)
-        if found.decision == "none" and hits and ev.top >= self.th.about_min and ev.service_margin >= self.th.margin \
-                and not (found.referral or found.documents or ev.matter):
+        if found.decision == "none" and hits and self._about(ev) and not (found.referral or found.documents):
             found = replace(found, about=hits[0].service_id)  # "校验要上传啥" unanswered, but about the validation
         return intent, found
+
+    def _about(self, ev: Evidence) -> bool:
+        """The message is about one service: its first entry is close, no other service competes, no matter of a
+        department is named."""
+        return ev.top >= self.th.about_min and ev.service_margin >= self.th.margin and not ev.matter
 
     def match(self, ev: Evidence, hits: Sequence[Hit]) -> Match:
         """answer / clarify / none from the evidence of an ask_service message."""
