@@ -79,6 +79,7 @@ class Evidence:
     named: tuple[str, ...] = ()  # every directory matter named
     unknown: float = 0.0  # share of the message's CJK character pairs absent from the best service's texts
     service_margin: float = 1.0  # ranking score of the first entry minus that of the best entry of another service
+    names_service: bool = False  # the message names the first entry's service ("…能在网上发遗失公告吗")
 
 
 class Answerability:
@@ -155,7 +156,32 @@ class Answerability:
             named=tuple(named),
             unknown=self.unknown_share(text, top.service_id) if top else 1.0,
             service_margin=(top.score - rival.score) if top and rival else 1.0,
+            names_service=bool(top and top.service_id in named_services),
         )
+
+    def prefer_entry_naming_document(self, text: str, hits: Sequence[Hit],
+                                     license_types: Sequence[str]) -> tuple[Hit, ...]:
+        """The ranking with the entry that names the personal document the message names moved first, when the
+        first entry does not name it and that one is close enough to answer ("营业执照丢了也能在网上发遗失公告吗":
+        the loss notice's entry about 营业执照, not its `online` entry). Only a document the base's own entries ask
+        about, by the entry's question itself: a matter of the referral directory (身份证 …) is referred, and an
+        entry merely listing 身份证件 among its materials does not answer its loss."""
+        hits = tuple(hits)
+        if len(hits) < 2 or license_types:
+            return hits
+        named = self.matters_named(text)
+        docs = [d for d in self._documents_named(text, named) if d not in self._documents]
+        if not docs:
+            return hits
+
+        def names(hit: Hit) -> bool:
+            return any(d in hit.question for d in docs)
+
+        if names(hits[0]):
+            return hits
+        better = next((h for h in hits[1:3] if h.service_id == hits[0].service_id
+                       and h.evidence >= self.th.answer_min and names(h)), None)
+        return hits if better is None else (better, *(h for h in hits if h is not better))
 
     # ---- decision ----------------------------------------------------------------------------
     def decide(self, text: str, intent: IntentScore, ranking: Sequence[IntentScore],
@@ -203,8 +229,11 @@ class Answerability:
             return IntentScore("out_of_scope", max(ev.oos, 1 - intent.confidence)), replace(
                 found, why=f"{found.why}; nothing of ours is close and it leans out of scope (p={ev.oos:.2f})",
                 stray=True)
-        if found.decision == "none" and hits and self._about(ev) and not (found.referral or found.documents):
-            found = replace(found, about=hits[0].service_id)  # "校验要上传啥" unanswered, but about the validation
+        if found.decision == "none" and hits and self._about(ev) \
+                and not (found.referral or (found.documents and not ev.names_service)):
+            # "校验要上传啥" unanswered, but about the validation; "营业执照丢了也能发遗失公告吗" names the loss notice
+            # (a document alone — "身份证丢了" — is about no service of ours)
+            found = replace(found, about=hits[0].service_id)
         return intent, found
 
     def _about(self, ev: Evidence) -> bool:

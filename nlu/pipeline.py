@@ -178,8 +178,9 @@ class NluPipeline:
             intent = followup_intent(norm.text, ranking, res.evidence, self.thresholds.fallback) or intent
         t5 = time.perf_counter()
         asked = intent
-        intent, match = self.answerability.decide(model_text, intent, ranking, hits,
-                                                  [e.value for e in entities if e.entity == "license_type"])
+        licenses = [e.value for e in entities if e.entity == "license_type"]
+        hits = self.answerability.prefer_entry_naming_document(model_text, hits, licenses)
+        intent, match = self.answerability.decide(model_text, intent, ranking, hits, licenses)
         if use is not None and use.applied and match is not None and asked.name == "ask_service" \
                 and match.decision != "answer" and not (match.refusal or match.region or match.referral):
             # A follow-up without its own subject, ranked within the focused service: its first entry answers
