@@ -181,7 +181,10 @@ class Answerability:
             return hits
         better = next((h for h in hits[1:3] if h.service_id == hits[0].service_id
                        and h.evidence >= self.th.answer_min and names(h)), None)
-        return hits if better is None else (better, *(h for h in hits if h is not better))
+        if better is None:
+            return hits
+        # First, at the first entry's score: the ranking stays best first, scores never rising (API.md).
+        return (replace(better, score=hits[0].score), *(h for h in hits if h is not better))
 
     # ---- decision ----------------------------------------------------------------------------
     def decide(self, text: str, intent: IntentScore, ranking: Sequence[IntentScore],

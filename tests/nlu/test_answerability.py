@@ -179,3 +179,32 @@ def test_the_document_word_starts_after_a_copula() -> None:
     for text in ("我要登记许可证遗失公告", "办理许可证遗失登记", "申请执照遗失公告"):
         assert check.foreign(text) is None, text
     assert check.foreign("申请采矿许可证遗失公告") == "采矿许可证"
+
+
+def _q(faq: str, question: str, score: float, evidence: float) -> Hit:
+    return Hit(faq.split("/")[0], faq, question, score, evidence=evidence)
+
+
+def test_the_entry_whose_question_names_the_document_asked_about_comes_first() -> None:
+    from nlu.documents import DocumentCheck
+
+    ans = Answerability(load_directory(), default_screen(), lambda f: TEXTS.get(f, []), lambda s: [], TH,
+                        documents=DocumentCheck(["食品经营许可证"]))
+    online = _q("license-loss-notice/online", "遗失公告可以在网上申请吗？", 0.95, 0.95)
+    named = _q("license-loss-notice/business-license-lost", "营业执照丢了也在这里发遗失公告吗？", 0.94, 0.99)
+    other = _q("license-loss-notice/fees", "收费吗？", 0.90, 0.90)
+    got = ans.prefer_entry_naming_document(fold("营业执照遗失了能不能在网上发公告"), (online, named, other), [])
+    assert [h.faq_id for h in got] == [named.faq_id, online.faq_id, other.faq_id]
+    scores = [h.score for h in got]
+    assert scores == sorted(scores, reverse=True)  # API.md: best first
+    # A license the notice accepts is named: nothing to move; too weak to answer: nothing to move either.
+    assert ans.prefer_entry_naming_document(fold("营业执照遗失了能不能在网上发公告"), (online, named), ["食品经营许可证"])[0] is online
+    weak = _q("license-loss-notice/business-license-lost", "营业执照丢了也在这里发遗失公告吗？", 0.5, 0.5)
+    assert ans.prefer_entry_naming_document(fold("营业执照遗失了能不能在网上发公告"), (online, weak), [])[0] is online
+
+
+def test_a_directory_document_is_never_answered_by_an_entry_listing_it() -> None:
+    ans = _ans()
+    steps = _q("license-loss-notice/steps", "许可证丢了怎么补办？", 0.95, 0.95)
+    materials = _q("license-loss-notice/materials", "需要带身份证吗？", 0.94, 0.95)
+    assert ans.prefer_entry_naming_document(fold("身份证丢了怎么补办"), (steps, materials), [])[0] is steps
