@@ -53,8 +53,9 @@ _ASKING_RE = {topic: re.compile(words) for topic, words in ASKING.items()}
 HOURS = r"周末|周六|周日|星期六|星期天|星期日|节假日|几点|上班|下班|工作时间|办公时间|开门|关门"
 _ASPECT_RE = {topic: re.compile(words) for topic, words in ASPECTS.items()}
 _HOURS_RE = re.compile(HOURS)
+_QUESTION_WORD_ALTS = r"怎么|咋|如何|什么|啥|哪|吗|嘛|么|呢|多少|多久|几|是否"  # question words (both patterns below)
 _QUESTION = re.compile(
-    r"[?？]|怎么|咋|如何|什么|啥|哪|吗|嘛|么|呢|多少|多久|几|是否|为啥|为什么|还是|谁|([\u3400-\u9fff])[不没]\1"
+    r"[?？]|" + _QUESTION_WORD_ALTS + r"|为啥|为什么|还是|谁|([\u3400-\u9fff])[不没]\1"
 )
 _ELLIPSIS = re.compile(r"呢[?？!！。.~～]*$")  # "那个体户呢", "副本呢", "放射诊疗那项呢"
 _FILLER = re.compile(r"[那这个的呢吗啊呀吧么项种类部分些\s?？!！。.,，~～]")  # what is left of "那食品许可证的呢"
@@ -220,7 +221,7 @@ def asks_whether(text: str) -> bool:
 
 
 _ASPECT_WORDS = re.compile("|".join([*ASPECTS.values(), *ASKING.values(), HOURS]))
-_QUESTION_WORDS = re.compile(r"怎么|咋|如何|什么|啥|哪|吗|嘛|么|呢|多少|多久|几|是否|要|能|可以|需要|办|还|得|请问|你好|您好")
+_QUESTION_WORDS = re.compile(_QUESTION_WORD_ALTS + r"|要|能|可以|需要|办|还|得|请问|你好|您好")  # …and asking words
 
 
 def bare_aspect(text: str) -> bool:

@@ -51,7 +51,7 @@ def remember(turn: Turn) -> None:
             state.focus_at = turn.now
             return
     match = turn.msg.parse.match
-    if match is not None and match.about and turn.msg.parse.intent.name in ("ask_service", "human_handoff"):
-        # No answer, but the question was about one service (an aspect its entries lack, or a person asked for
-        # about it): its follow-ups still are.
+    if match is not None and match.about:
+        # No answer, but the message was about one service (an aspect its entries lack, or a person asked for
+        # about it; the NLU says which messages are: nlu/answerability.py): its follow-ups still are.
         state.focus_service, state.focus_faq, state.focus_at = match.about, None, turn.now
