@@ -108,7 +108,8 @@ class BruteForceBM25:
             if s > 0:
                 scores.append((key, s))
         scores.sort(key=lambda kv: -kv[1])
-        return [(key, min(1.0, v / max(self_score, 1e-9))) for key, v in scores[:k]]
+        scale = max(self_score, scores[0][1] if scores else 0.0, 1e-9)  # the best document's when it passes the query's
+        return [(key, v / scale) for key, v in scores[:k]]
 
 
 def assert_same_results(got: list[tuple[str, float]], want: list[tuple[str, float]], tol: float = 1e-9) -> None:
