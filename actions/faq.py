@@ -93,6 +93,14 @@ class AnswerFaq(Action):
         if match == "none":
             msg, buttons, card = referral_message(self.deps.directory, domain, found_retrieval.get("referral"),
                                                   latest_text(tracker))
+            near = self._nearest_of(found_retrieval, hits)
+            if near is not None:
+                # Unanswered, but about one of our services: its closest entries as buttons, below the honest
+                # "not in the base" (never an answer: the person picks, or asks a person).
+                item, faqs = near
+                msg += text(domain, "utter_referral_related", service=item.name)
+                buttons = [button(f.question, "ask_faq", faq_id=f.id) for f in faqs] + buttons
+                card.update(service_id=item.id, related=[{"faq_id": f.id, "question": f.question} for f in faqs])
             dispatcher.utter_message(text=msg, buttons=buttons, json_message=card)
             return []
         documents = bool(found_retrieval.get("documents"))
@@ -123,6 +131,19 @@ class AnswerFaq(Action):
         card["related"] = [{"faq_id": f.id, "question": f.question} for f in near]  # shown as 相关问题 buttons
         dispatcher.utter_message(text=faq.answer, buttons=buttons, json_message=card)
         return []
+
+
+    def _nearest_of(self, found: dict[str, Any], hits: list[dict[str, Any]]) -> tuple[ServiceItem, list[Faq]] | None:
+        """The service a `none` is still about (`retrieval.about`) and its closest entries, best first; None when
+        the message names a department's matter or a document (the referral is the whole reply then)."""
+        about = found.get("about")
+        item = self.deps.kb.items.get(str(about)) if about else None
+        if item is None or found.get("referral") or found.get("documents"):
+            return None
+        by_id = {f.id: f for f in item.faqs}
+        ids = list(dict.fromkeys(str(h["faq_id"]) for h in hits if h.get("faq_id") in by_id))
+        faqs = [by_id[i] for i in ids[:MAX_RELATED]]
+        return (item, faqs) if faqs else None
 
 
 class QueryOfficeHours(Action):

@@ -90,7 +90,7 @@ class Match:
         out: dict[str, Any] = {"match": self.decision, "why": self.why}
         if self.candidates:
             out["candidates"] = list(self.candidates)
-        for key in ("referral", "region", "refusal"):
+        for key in ("referral", "region", "refusal", "about"):
             if getattr(self, key):
                 out[key] = getattr(self, key)
         if self.documents:
