@@ -93,14 +93,14 @@ class AnswerFaq(Action):
         if match == "none":
             msg, buttons, card = referral_message(self.deps.directory, domain, found_retrieval.get("referral"),
                                                   latest_text(tracker))
-            near = self._nearest_of(found_retrieval, hits)
-            if near is not None:
+            nearest = self._nearest_of(found_retrieval, hits)
+            if nearest is not None:
                 # Unanswered, but about one of our services: its closest entries as buttons, below the honest
                 # "not in the base" (never an answer: the person picks, or asks a person).
-                item, faqs = near
-                msg += text(domain, "utter_referral_related", service=item.name)
-                buttons = [button(f.question, "ask_faq", faq_id=f.id) for f in faqs] + buttons
-                card.update(service_id=item.id, related=[{"faq_id": f.id, "question": f.question} for f in faqs])
+                about, offered = nearest
+                msg += text(domain, "utter_referral_related", service=about.name)
+                buttons = [button(f.question, "ask_faq", faq_id=f.id) for f in offered] + buttons
+                card.update(service_id=about.id, related=[{"faq_id": f.id, "question": f.question} for f in offered])
             dispatcher.utter_message(text=msg, buttons=buttons, json_message=card)
             return []
         documents = bool(found_retrieval.get("documents"))
