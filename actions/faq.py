@@ -132,7 +132,6 @@ class AnswerFaq(Action):
         dispatcher.utter_message(text=faq.answer, buttons=buttons, json_message=card)
         return []
 
-
     def _nearest_of(self, found: dict[str, Any], hits: list[dict[str, Any]]) -> tuple[ServiceItem, list[Faq]] | None:
         """The service a `none` is still about (`retrieval.about`) and its closest entries, best first; None when
         the message names a department's matter or a document (the referral is the whole reply then)."""
