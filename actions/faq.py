@@ -58,18 +58,20 @@ def answer_card(item: ServiceItem, faq: Faq, whole: bool) -> dict[str, Any]:
     return card
 
 
+def _entries_of(item: ServiceItem, ids: list[str], skip: str = "") -> list[Faq]:
+    """The item's FAQs among `ids`, in that order, each once, without `skip`: at most MAX_RELATED."""
+    by_id = {f.id: f for f in item.faqs}
+    return [by_id[i] for i in dict.fromkeys(ids) if i in by_id and i != skip][:MAX_RELATED]
+
+
+def _ranked_ids(hits: list[dict[str, Any]]) -> list[str]:
+    """The FAQ ids of a wire ranking, best first."""
+    return [str(h["faq_id"]) for h in hits if h.get("faq_id")]
+
+
 def related(item: ServiceItem, faq: Faq, hits: list[dict[str, Any]]) -> list[Faq]:
     """2-3 other questions of the same service: the retrieval's next hits first, then the item's order."""
-    ids = [h["faq_id"] for h in hits if h.get("service_id") == item.id and h["faq_id"] != faq.id]
-    ids += [f.id for f in item.faqs if f.id != faq.id]
-    by_id = {f.id: f for f in item.faqs}
-    out: list[Faq] = []
-    for fid in ids:
-        if fid in by_id and by_id[fid] not in out:
-            out.append(by_id[fid])
-        if len(out) == MAX_RELATED:
-            break
-    return out
+    return _entries_of(item, _ranked_ids(hits) + [f.id for f in item.faqs], skip=faq.id)
 
 
 class AnswerFaq(Action):
@@ -139,9 +141,7 @@ class AnswerFaq(Action):
         item = self.deps.kb.items.get(str(about)) if about else None
         if item is None or found.get("referral") or found.get("documents"):
             return None
-        by_id = {f.id: f for f in item.faqs}
-        ids = list(dict.fromkeys(str(h["faq_id"]) for h in hits if h.get("faq_id") in by_id))
-        faqs = [by_id[i] for i in ids[:MAX_RELATED]]
+        faqs = _entries_of(item, _ranked_ids(hits))
         return (item, faqs) if faqs else None
 
 
